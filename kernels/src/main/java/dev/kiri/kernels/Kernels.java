@@ -1,0 +1,91 @@
+package dev.kiri.kernels;
+
+/**
+ * The operations a transformer decoder is written against. Implementations: a scalar reference
+ * ({@code ScalarKernels}, obviously correct, the oracle of the tests) and a Vector API one,
+ * chosen at run time by {@link KernelsProvider}. Activations are heap {@code float[]} with an
+ * offset; weights are read in place through {@link Weights}.
+ *
+ * <p>Matrix products use every thread of the instance's pool; the other operations run on the
+ * calling thread. An instance may be shared by models, but the parallel products of one
+ * instance must not be called from two threads at once (each generation uses its own instance or
+ * serialises its calls). No method allocates on the per-token path.
+ */
+public interface Kernels extends AutoCloseable {
+
+    /** "scalar" or e.g. "vector-256 (AVX2)", for logs and benchmark reports. */
+    String name();
+
+    /** Threads used by the matrix products. */
+    int threads();
+
+    // ---- matrix products ------------------------------------------------------------------
+
+    /** {@code y[yOff + r] = Σ_c W[r][c] · x[xOff + c]} for every row r of w. */
+    void matvec(Weights w, float[] x, int xOff, float[] y, int yOff);
+
+    /**
+     * Batched product for prefill: {@code y[i*w.rows() + r] = Σ_c W[r][c] · x[i*w.cols() + c]}
+     * for {@code i} in {@code [0, n)}.
+     */
+    void matmul(Weights w, float[] x, float[] y, int n);
+
+    // ---- normalisation ----------------------------------------------------------------------
+
+    /** {@code out[i] = x[i] / sqrt(mean(x²) + eps) * weight[i]}; weight may be null (no scale). */
+    void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int size, float eps);
+
+    /** {@code out = (x - mean) / sqrt(var + eps) * weight + bias}; weight and bias may be null. */
+    void layernorm(float[] out, int outOff, float[] x, int xOff, float[] weight, float[] bias, int size, float eps);
+
+    // ---- positions --------------------------------------------------------------------------
+
+    /**
+     * Rotates {@code nHeads} heads of {@code headDim} at {@code x[off..]} for position {@code pos}
+     * using the precomputed table. Only the first {@code table.ropeDim()} dimensions of each head
+     * rotate. {@code neox} false pairs (2i, 2i+1); true pairs (i, i + ropeDim/2).
+     */
+    void rope(float[] x, int off, int nHeads, int headDim, int pos, RopeTable table, boolean neox);
+
+    // ---- elementwise ------------------------------------------------------------------------
+
+    void softmax(float[] x, int off, int n);
+
+    /** {@code out[i] = silu(gate[i]) * up[i]} (SwiGLU). */
+    void swiglu(float[] out, int outOff, float[] gate, int gateOff, float[] up, int upOff, int n);
+
+    /** {@code out[i] = gelu_tanh(gate[i]) * up[i]} (GeGLU). */
+    void geglu(float[] out, int outOff, float[] gate, int gateOff, float[] up, int upOff, int n);
+
+    /** {@code out[i] = a[i] + b[i]}. */
+    void add(float[] out, int outOff, float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** {@code out[i] = a[i] * b[i]}. */
+    void mul(float[] out, int outOff, float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** {@code x[i] *= s}. */
+    void scale(float[] x, int off, int n, float s);
+
+    /** {@code x[i] = cap * tanh(x[i] / cap)}. */
+    void softcap(float[] x, int off, int n, float cap);
+
+    /** Index of the largest value (the first on ties). */
+    int argmax(float[] x, int off, int n);
+
+    // ---- attention --------------------------------------------------------------------------
+
+    /**
+     * Causal grouped-query attention of the queries of {@code n} consecutive new tokens at
+     * positions {@code pos0 .. pos0+n-1} over the cache, whose entries for those positions are
+     * already stored. Query head h uses KV head {@code h / (nHeads / cache.kvHeads())}. Token
+     * {@code i} attends to positions {@code max(0, p - window + 1) .. p} where {@code p = pos0 + i}
+     * ({@code window <= 0}: no window). Scores are {@code q·k * scale}, soft-capped when
+     * {@code softcap > 0}, then a streaming softmax. Layout: {@code q[i*nHeads*headDim + h*headDim + d]},
+     * output the same.
+     */
+    void attention(float[] q, float[] out, int n, int nHeads, KvCache cache, int layer, int pos0,
+                   int window, float scale, float softcap);
+
+    @Override
+    void close();
+}

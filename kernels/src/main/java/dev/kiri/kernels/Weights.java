@@ -1,0 +1,50 @@
+package dev.kiri.kernels;
+
+import dev.kiri.gguf.GgmlType;
+import dev.kiri.gguf.GgufTensor;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight matrix of {@code rows} rows of {@code cols} elements in a ggml type, read in place
+ * (usually a slice of a mapped GGUF file). {@code y = W·x} maps a {@code cols}-vector to a
+ * {@code rows}-vector. Row {@code r} starts at byte {@code r * type.byteSize(cols)}.
+ */
+public record Weights(String name, GgmlType type, MemorySegment data, int rows, int cols) {
+    public Weights {
+        if (rows < 0 || cols <= 0) throw new IllegalArgumentException(name + ": bad shape " + rows + "x" + cols);
+        if (cols % type.blockSize() != 0) {
+            throw new IllegalArgumentException(name + ": row length " + cols + " is not a multiple of the "
+                    + type.ggmlName() + " block size " + type.blockSize());
+        }
+        long need = type.byteSize((long) rows * cols);
+        if (data.byteSize() < need) {
+            throw new IllegalArgumentException(name + ": " + data.byteSize() + " bytes, " + rows + "x" + cols + " "
+                    + type.ggmlName() + " needs " + need);
+        }
+    }
+
+    /** A 2-D (or 1-D, as one row) GGUF tensor as a weight matrix. */
+    public static Weights of(GgufTensor t) {
+        long rows = t.rows();
+        long cols = t.rowLength();
+        if (rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(t.name() + ": shape too large for a weight matrix: " + t);
+        }
+        return new Weights(t.name(), t.type(), t.data(), (int) rows, (int) cols);
+    }
+
+    /** Bytes of one row. */
+    public long rowBytes() {
+        return type.byteSize(cols);
+    }
+
+    /** Rows [from, from + count) as a weight matrix of their own (e.g. the parts of a fused QKV). */
+    public Weights rowSlice(String sliceName, int from, int count) {
+        if (from < 0 || count < 0 || from + count > rows) throw new IndexOutOfBoundsException(name + ": rows " + from + "+" + count + " of " + rows);
+        return new Weights(sliceName, type, data.asSlice(from * rowBytes(), count * rowBytes()), count, cols);
+    }
+
+    public long byteSize() {
+        return rows * rowBytes();
+    }
+}
