@@ -1,5 +1,6 @@
 package dev.kiri.kernels;
 
+import dev.kiri.gguf.Dequant;
 import dev.kiri.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -14,6 +15,8 @@ public final class ScalarKernels implements Kernels {
 
     // Attention scratch: the running weighted sum of values of one head.
     private float[] acc = new float[0];
+    // Product scratch: one dequantized weight row.
+    private float[] row = new float[0];
 
     @Override
     public String name() {
@@ -27,15 +30,30 @@ public final class ScalarKernels implements Kernels {
 
     // ---- matrix products --------------------------------------------------------------------
 
+    /**
+     * Each row is dequantized with the loader's reference dequantization ({@link Dequant}) and
+     * multiplied by F32 activations; F32 weights are read directly.
+     */
     @Override
     public void matvec(Weights w, float[] x, int xOff, float[] y, int yOff) {
-        requireF32(w);
+        checkProduct(w);
         MemorySegment data = w.data();
         int cols = w.cols();
+        if (w.type() == GgmlType.F32) {
+            for (int r = 0; r < w.rows(); r++) {
+                long base = (long) r * cols * 4;
+                float s = 0;
+                for (int c = 0; c < cols; c++) s += data.get(F32_LE, base + 4L * c) * x[xOff + c];
+                y[yOff + r] = s;
+            }
+            return;
+        }
+        if (row.length < cols) row = new float[cols];
+        float[] wr = row;
         for (int r = 0; r < w.rows(); r++) {
-            long base = (long) r * cols * 4;
+            Dequant.row(w.type(), data, r * w.rowBytes(), wr, 0, cols);
             float s = 0;
-            for (int c = 0; c < cols; c++) s += data.get(F32_LE, base + 4L * c) * x[xOff + c];
+            for (int c = 0; c < cols; c++) s += wr[c] * x[xOff + c];
             y[yOff + r] = s;
         }
     }
@@ -45,9 +63,9 @@ public final class ScalarKernels implements Kernels {
         for (int i = 0; i < n; i++) matvec(w, x, i * w.cols(), y, i * w.rows());
     }
 
-    private static void requireF32(Weights w) {
-        if (w.type() != GgmlType.F32) {
-            throw new UnsupportedOperationException(w.name() + ": " + w.type().ggmlName() + " products are not supported yet");
+    static void checkProduct(Weights w) {
+        if (!Dequant.supports(w.type())) {
+            throw new UnsupportedOperationException(w.name() + ": products with " + w.type().ggmlName() + " weights are not supported");
         }
     }
 

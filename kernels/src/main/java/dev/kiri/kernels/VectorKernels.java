@@ -1,5 +1,6 @@
 package dev.kiri.kernels;
 
+import dev.kiri.gguf.Dequant;
 import dev.kiri.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -51,6 +52,7 @@ public final class VectorKernels implements Kernels {
     private float[] my;
     private int myOff;
     private int mTasks;
+    private float[][] dequantRows = new float[0][];
 
     /** The preferred vector size in bits; the provider refuses narrow vectors. */
     public static int preferredBitSize() {
@@ -76,15 +78,19 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public void matvec(Weights w, float[] x, int xOff, float[] y, int yOff) {
-        if (w.type() != GgmlType.F32) {
-            throw new UnsupportedOperationException(w.name() + ": " + w.type().ggmlName() + " products are not supported yet");
-        }
+        ScalarKernels.checkProduct(w);
         mw = w;
         mx = x;
         mxOff = xOff;
         my = y;
         myOff = yOff;
         mTasks = Math.min(pool.threads() * 4, Math.max(1, w.rows() / 16));
+        if (w.type() != GgmlType.F32) {
+            if (dequantRows.length < mTasks) dequantRows = java.util.Arrays.copyOf(dequantRows, mTasks);
+            for (int t = 0; t < mTasks; t++) {
+                if (dequantRows[t] == null || dequantRows[t].length < w.cols()) dequantRows[t] = new float[w.cols()];
+            }
+        }
         pool.run(mTasks, matvecTask);
         mw = null;
         mx = my = null;
@@ -98,6 +104,15 @@ public final class VectorKernels implements Kernels {
         MemorySegment data = w.data();
         int cols = w.cols();
         int bound = F.loopBound(cols);
+        if (w.type() != GgmlType.F32) {
+            // Dequantize a row with the reference dequantization, then a vector dot product.
+            float[] wr = dequantRows[task];
+            for (int r = from; r < to; r++) {
+                Dequant.row(w.type(), data, r * w.rowBytes(), wr, 0, cols);
+                my[myOff + r] = dot(wr, 0, mx, mxOff, cols);
+            }
+            return;
+        }
         for (int r = from; r < to; r++) {
             long base = (long) r * cols * 4;
             FloatVector acc = FloatVector.zero(F);

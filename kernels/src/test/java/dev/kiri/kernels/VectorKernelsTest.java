@@ -3,6 +3,11 @@ package dev.kiri.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiri.gguf.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -152,6 +157,51 @@ class VectorKernelsTest {
                     scalar.rope(e, 3, 5, 72, pos, table, neox);
                     vector.rope(a, 3, 5, 72, pos, table, neox);
                     assertNear(e, a, 1e-6, "rope dim " + table.ropeDim() + " neox " + neox + " pos " + pos);
+                }
+            }
+        }
+    }
+
+    /**
+     * Weight rows in F32, F16 and Q8_0 (scale + 32 signed bytes per block) through both products.
+     * The dot products of up to 320 terms differ only in summation order. A float sum of n terms
+     * typically errs by about sqrt(n)·2^-24·Σ|w·x|, ~2e-4 for 320 unit-variance products whose sum
+     * is ~18 in size, so 1e-4 relative to max(1, |y|); a wrong row or scale errs by O(1).
+     */
+    @Test
+    void productsMatchScalarForF32F16AndQ8_0() {
+        ValueLayout.OfFloat f32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        ValueLayout.OfShort f16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        try (Arena arena = Arena.ofShared()) { // read by the pool's threads
+            for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0}) {
+                for (int[] shape : new int[][] {{1, 32}, {37, 96}, {203, 320}}) {
+                    int rows = shape[0];
+                    int cols = shape[1];
+                    MemorySegment seg = arena.allocate(type.byteSize((long) rows * cols));
+                    for (long b = 0; b < (long) rows * cols / type.blockSize(); b++) {
+                        long at = b * type.bytesPerBlock();
+                        switch (type) {
+                            case F32 -> seg.set(f32, at, (float) data.random.nextGaussian());
+                            case F16 -> seg.set(f16, at, Float.floatToFloat16((float) data.random.nextGaussian()));
+                            default -> {
+                                seg.set(f16, at, Float.floatToFloat16(0.01f + data.random.nextFloat() * 0.02f));
+                                for (int j = 0; j < 32; j++) seg.set(ValueLayout.JAVA_BYTE, at + 2 + j, (byte) (data.nextInt(255) - 127));
+                            }
+                        }
+                    }
+                    Weights w = new Weights("w", type, seg, rows, cols);
+                    int n = 3;
+                    float[] x = data.floats(n * cols, 1f);
+                    float[] e = new float[n * rows];
+                    float[] a = new float[n * rows];
+                    scalar.matmul(w, x, e, n);
+                    vector.matmul(w, x, a, n);
+                    assertNear(e, a, 1e-4, type + " matmul " + rows + "x" + cols);
+                    float[] ev = new float[rows + 2];
+                    float[] av = new float[rows + 2];
+                    scalar.matvec(w, x, cols, ev, 2);
+                    vector.matvec(w, x, cols, av, 2);
+                    assertNear(ev, av, 1e-4, type + " matvec " + rows + "x" + cols);
                 }
             }
         }
