@@ -51,10 +51,16 @@ public interface Kernels extends AutoCloseable {
 
     void softmax(float[] x, int off, int n);
 
+    /** {@code x[i] = x[i] / (1 + exp(-x[i]))}. */
+    void silu(float[] x, int off, int n);
+
+    /** {@code x[i] = gelu_tanh(x[i])}, evaluated as llama.cpp does (see {@link Gelu#llamaCpp}). */
+    void gelu(float[] x, int off, int n);
+
     /** {@code out[i] = silu(gate[i]) * up[i]} (SwiGLU). */
     void swiglu(float[] out, int outOff, float[] gate, int gateOff, float[] up, int upOff, int n);
 
-    /** {@code out[i] = gelu_tanh(gate[i]) * up[i]} (GeGLU). */
+    /** {@code out[i] = gelu_tanh(gate[i]) * up[i]} (GeGLU), GELU as in {@link #gelu}. */
     void geglu(float[] out, int outOff, float[] gate, int gateOff, float[] up, int upOff, int n);
 
     /** {@code out[i] = a[i] + b[i]}. */
@@ -69,7 +75,7 @@ public interface Kernels extends AutoCloseable {
     /** {@code x[i] = cap * tanh(x[i] / cap)}. */
     void softcap(float[] x, int off, int n, float cap);
 
-    /** Index of the largest value (the first on ties). */
+    /** Index, relative to {@code off}, of the largest of the {@code n} values (the first on ties). */
     int argmax(float[] x, int off, int n);
 
     // ---- attention --------------------------------------------------------------------------

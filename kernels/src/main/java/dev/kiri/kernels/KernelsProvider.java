@@ -1,0 +1,91 @@
+package dev.kiri.kernels;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+
+/**
+ * Chooses the {@link Kernels} implementation once per JVM, the way Lucene chooses its
+ * vectorization provider:
+ * <ol>
+ *   <li>{@code -Dkiri.vector.disable=true}: scalar;</li>
+ *   <li>{@code jdk.incubator.vector} not in the boot layer (the JVM was started without
+ *       {@code --add-modules jdk.incubator.vector}): scalar, with a warning naming the flag;</li>
+ *   <li>otherwise the Vector API implementation, loaded by name through a method handle so that
+ *       no Vector API class is touched before the checks. It refuses when the preferred vector
+ *       size is under 256 bits (narrow SIMD is slower than scalar for these kernels) unless
+ *       {@code -Dkiri.vector.force=true}, and then scalar is used.</li>
+ * </ol>
+ * The choice is logged once ({@code System.Logger} "dev.kiri.kernels").
+ */
+public final class KernelsProvider {
+    /** System property that turns the Vector API implementation off. */
+    public static final String DISABLE_PROPERTY = "kiri.vector.disable";
+    /** System property that uses the Vector API implementation even on narrow vectors. */
+    public static final String FORCE_PROPERTY = "kiri.vector.force";
+
+    private static final System.Logger LOG = System.getLogger("dev.kiri.kernels");
+    private static final String VECTOR_CLASS = "dev.kiri.kernels.VectorKernels";
+
+    private KernelsProvider() {
+    }
+
+    /**
+     * A new {@link Kernels} of the chosen implementation with its own pool of {@code threads}
+     * threads (the scalar implementation uses the caller's thread only). Close it when done.
+     */
+    public static Kernels create(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("thread count must be at least 1: " + threads);
+        MethodHandle vector = Choice.VECTOR_CONSTRUCTOR;
+        if (vector == null) return new ScalarKernels();
+        try {
+            return (Kernels) vector.invoke(threads);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot create the Vector API kernels", t);
+        }
+    }
+
+    /** "scalar" or "vector": what {@link #create} returns in this JVM. */
+    public static String implementation() {
+        return Choice.VECTOR_CONSTRUCTOR == null ? "scalar" : "vector";
+    }
+
+    /** The decision, taken when first needed. */
+    private static final class Choice {
+        static final MethodHandle VECTOR_CONSTRUCTOR = choose();
+    }
+
+    private static MethodHandle choose() {
+        if (Boolean.getBoolean(DISABLE_PROPERTY)) {
+            LOG.log(System.Logger.Level.INFO, "kernels: scalar (Vector API disabled by -D" + DISABLE_PROPERTY + "=true)");
+            return null;
+        }
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "kernels: scalar, slow. The Vector API module is not loaded;"
+                    + " start Java with --add-modules jdk.incubator.vector for the SIMD kernels");
+            return null;
+        }
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            Class<?> cls = Class.forName(VECTOR_CLASS);
+            MethodHandle bits = lookup.findStatic(cls, "preferredBitSize", MethodType.methodType(int.class));
+            int preferred = (int) bits.invokeExact();
+            boolean force = Boolean.getBoolean(FORCE_PROPERTY);
+            if (preferred < 256 && !force) {
+                LOG.log(System.Logger.Level.WARNING, "kernels: scalar. The preferred vector size is " + preferred
+                        + " bits, under 256 (-D" + FORCE_PROPERTY + "=true uses the Vector API anyway)");
+                return null;
+            }
+            MethodHandle ctor = lookup.findConstructor(cls, MethodType.methodType(void.class, int.class))
+                    .asType(MethodType.methodType(Kernels.class, int.class));
+            LOG.log(System.Logger.Level.INFO, "kernels: Vector API, " + preferred + "-bit vectors"
+                    + (preferred < 256 ? " (forced)" : ""));
+            return ctor;
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.WARNING, "kernels: scalar, slow. The Vector API kernels failed to load: " + t);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,570 @@
+package dev.kiri.kernels;
+
+import dev.kiri.gguf.Dequant;
+import dev.kiri.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API implementation, in the JVM's preferred vector size. Loaded only by
+ * {@link KernelsProvider} after it has checked that {@code jdk.incubator.vector} is present, so
+ * this class may touch vector types freely.
+ *
+ * <p>Attention runs on the instance's {@link ThreadPool}: the work is split by (token, KV head)
+ * so that the keys and values of a KV head are read once for all the query heads that share it,
+ * and each thread keeps its own scratch (allocated on first use, reused afterwards).
+ */
+public final class VectorKernels implements Kernels {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Positions scored per block of the streaming softmax: the scores of a block stay in L1. */
+    static final int BLOCK = 128;
+    /** Below this many (position x query head) scores, attention stays on the calling thread. */
+    private static final int PARALLEL_MIN_SCORES = 4096;
+
+    private final ThreadPool pool;
+    private final String name;
+
+    // Arguments of the attention call in flight, read by the pre-built task (no capture, no allocation).
+    private final ThreadPool.Task attentionTask = this::attentionSlice;
+    private final ThreadPool.Task matvecTask = this::matvecSlice;
+    private AttentionScratch[] scratch = new AttentionScratch[0];
+    private float[] aq;
+    private float[] aout;
+    private int an;
+    private int aHeads;
+    private KvCache aCache;
+    private int aLayer;
+    private int aPos0;
+    private int aWindow;
+    private float aScale;
+    private float aSoftcap;
+    private int aTasks;
+    private Weights mw;
+    private float[] mx;
+    private int mxOff;
+    private float[] my;
+    private int myOff;
+    private int mTasks;
+    private float[][] dequantRows = new float[0][];
+
+    /** The preferred vector size in bits; the provider refuses narrow vectors. */
+    public static int preferredBitSize() {
+        return F.vectorBitSize();
+    }
+
+    public VectorKernels(int threads) {
+        this.pool = new ThreadPool(threads);
+        this.name = "vector-" + F.vectorBitSize();
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int threads() {
+        return pool.threads();
+    }
+
+    // ---- matrix products --------------------------------------------------------------------
+
+    @Override
+    public void matvec(Weights w, float[] x, int xOff, float[] y, int yOff) {
+        ScalarKernels.checkProduct(w);
+        mw = w;
+        mx = x;
+        mxOff = xOff;
+        my = y;
+        myOff = yOff;
+        mTasks = Math.min(pool.threads() * 4, Math.max(1, w.rows() / 16));
+        if (w.type() != GgmlType.F32) {
+            if (dequantRows.length < mTasks) dequantRows = java.util.Arrays.copyOf(dequantRows, mTasks);
+            for (int t = 0; t < mTasks; t++) {
+                if (dequantRows[t] == null || dequantRows[t].length < w.cols()) dequantRows[t] = new float[w.cols()];
+            }
+        }
+        pool.run(mTasks, matvecTask);
+        mw = null;
+        mx = my = null;
+    }
+
+    private void matvecSlice(int task) {
+        Weights w = mw;
+        int rows = w.rows();
+        int from = (int) ((long) rows * task / mTasks);
+        int to = (int) ((long) rows * (task + 1) / mTasks);
+        MemorySegment data = w.data();
+        int cols = w.cols();
+        int bound = F.loopBound(cols);
+        if (w.type() != GgmlType.F32) {
+            // Dequantize a row with the reference dequantization, then a vector dot product.
+            float[] wr = dequantRows[task];
+            for (int r = from; r < to; r++) {
+                Dequant.row(w.type(), data, r * w.rowBytes(), wr, 0, cols);
+                my[myOff + r] = dot(wr, 0, mx, mxOff, cols);
+            }
+            return;
+        }
+        for (int r = from; r < to; r++) {
+            long base = (long) r * cols * 4;
+            FloatVector acc = FloatVector.zero(F);
+            int c = 0;
+            for (; c < bound; c += L) {
+                acc = FloatVector.fromMemorySegment(F, data, base + 4L * c, ByteOrder.LITTLE_ENDIAN)
+                        .fma(FloatVector.fromArray(F, mx, mxOff + c), acc);
+            }
+            float s = acc.reduceLanes(VectorOperators.ADD);
+            for (; c < cols; c++) s += data.get(F32_LE, base + 4L * c) * mx[mxOff + c];
+            my[myOff + r] = s;
+        }
+    }
+
+    @Override
+    public void matmul(Weights w, float[] x, float[] y, int n) {
+        for (int i = 0; i < n; i++) matvec(w, x, i * w.cols(), y, i * w.rows());
+    }
+
+    // ---- normalisation ----------------------------------------------------------------------
+
+    @Override
+    public void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int size, float eps) {
+        float inv = (float) (1.0 / Math.sqrt(sumOfSquares(x, xOff, size) / size + eps));
+        int bound = F.loopBound(size);
+        int i = 0;
+        if (weight != null) {
+            for (; i < bound; i += L) {
+                FloatVector.fromArray(F, x, xOff + i).mul(inv).mul(FloatVector.fromArray(F, weight, i)).intoArray(out, outOff + i);
+            }
+            for (; i < size; i++) out[outOff + i] = x[xOff + i] * inv * weight[i];
+        } else {
+            for (; i < bound; i += L) FloatVector.fromArray(F, x, xOff + i).mul(inv).intoArray(out, outOff + i);
+            for (; i < size; i++) out[outOff + i] = x[xOff + i] * inv;
+        }
+    }
+
+    private static double sumOfSquares(float[] x, int off, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            acc = v.fma(v, acc);
+        }
+        double s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += (double) x[off + i] * x[off + i];
+        return s;
+    }
+
+    @Override
+    public void layernorm(float[] out, int outOff, float[] x, int xOff, float[] weight, float[] bias, int size, float eps) {
+        int bound = F.loopBound(size);
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i < bound; i += L) acc = acc.add(FloatVector.fromArray(F, x, xOff + i));
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < size; i++) sum += x[xOff + i];
+        float mean = (float) (sum / size);
+        acc = FloatVector.zero(F);
+        for (i = 0; i < bound; i += L) {
+            FloatVector d = FloatVector.fromArray(F, x, xOff + i).sub(mean);
+            acc = d.fma(d, acc);
+        }
+        double var = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < size; i++) {
+            double d = x[xOff + i] - mean;
+            var += d * d;
+        }
+        float inv = (float) (1.0 / Math.sqrt(var / size + eps));
+        for (i = 0; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xOff + i).sub(mean).mul(inv);
+            if (weight != null) v = v.mul(FloatVector.fromArray(F, weight, i));
+            if (bias != null) v = v.add(FloatVector.fromArray(F, bias, i));
+            v.intoArray(out, outOff + i);
+        }
+        for (; i < size; i++) {
+            float v = (x[xOff + i] - mean) * inv;
+            if (weight != null) v *= weight[i];
+            if (bias != null) v += bias[i];
+            out[outOff + i] = v;
+        }
+    }
+
+    // ---- positions --------------------------------------------------------------------------
+
+    /**
+     * NeoX pairs are {@code half} apart, so both halves load as plain vectors. The normal layout
+     * interleaves the pairs; it stays a scalar loop (a few thousand pairs per token, far below
+     * the cost of the products around it).
+     */
+    @Override
+    public void rope(float[] x, int off, int nHeads, int headDim, int pos, RopeTable table, boolean neox) {
+        ScalarKernels.checkRope(headDim, pos, table);
+        int half = table.ropeDim() / 2;
+        float[] cos = table.cosTable();
+        float[] sin = table.sinTable();
+        int t = pos * half;
+        int bound = F.loopBound(half);
+        for (int h = 0; h < nHeads; h++) {
+            int base = off + h * headDim;
+            if (neox) {
+                int i = 0;
+                for (; i < bound; i += L) {
+                    FloatVector x0 = FloatVector.fromArray(F, x, base + i);
+                    FloatVector x1 = FloatVector.fromArray(F, x, base + i + half);
+                    FloatVector c = FloatVector.fromArray(F, cos, t + i);
+                    FloatVector s = FloatVector.fromArray(F, sin, t + i);
+                    x0.mul(c).sub(x1.mul(s)).intoArray(x, base + i);
+                    x0.mul(s).add(x1.mul(c)).intoArray(x, base + i + half);
+                }
+                for (; i < half; i++) rotate(x, base + i, base + i + half, cos[t + i], sin[t + i]);
+            } else {
+                for (int i = 0; i < half; i++) rotate(x, base + 2 * i, base + 2 * i + 1, cos[t + i], sin[t + i]);
+            }
+        }
+    }
+
+    private static void rotate(float[] x, int a, int b, float c, float s) {
+        float x0 = x[a];
+        float x1 = x[b];
+        x[a] = x0 * c - x1 * s;
+        x[b] = x0 * s + x1 * c;
+    }
+
+    // ---- elementwise ------------------------------------------------------------------------
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        float max = max(x, off, n);
+        float sum = expShiftedInPlace(x, off, n, max);
+        scale(x, off, n, 1f / sum);
+    }
+
+    private static float max(float[] x, int off, int n) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        float max = Float.NEGATIVE_INFINITY;
+        if (bound > 0) {
+            FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (; i < bound; i += L) m = m.max(FloatVector.fromArray(F, x, off + i));
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) max = Math.max(max, x[off + i]);
+        return max;
+    }
+
+    /** {@code x[i] = exp(x[i] - shift)}; returns the sum. */
+    private static float expShiftedInPlace(float[] x, int off, int n, float shift) {
+        int bound = F.loopBound(n);
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(shift).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - shift);
+            x[off + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    @Override
+    public void silu(float[] x, int off, int n) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += L) silu(FloatVector.fromArray(F, x, off + i)).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] = ScalarKernels.silu(x[off + i]);
+    }
+
+    private static FloatVector silu(FloatVector g) {
+        return g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+    }
+
+    /** Table lookups (see {@link Gelu#llamaCpp}); the F16 conversion is a single instruction on x86. */
+    @Override
+    public void gelu(float[] x, int off, int n) {
+        for (int i = 0; i < n; i++) x[off + i] = Gelu.llamaCpp(x[off + i]);
+    }
+
+    @Override
+    public void swiglu(float[] out, int outOff, float[] gate, int gateOff, float[] up, int upOff, int n) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += L) {
+            silu(FloatVector.fromArray(F, gate, gateOff + i)).mul(FloatVector.fromArray(F, up, upOff + i)).intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) out[outOff + i] = ScalarKernels.silu(gate[gateOff + i]) * up[upOff + i];
+    }
+
+    @Override
+    public void geglu(float[] out, int outOff, float[] gate, int gateOff, float[] up, int upOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = Gelu.llamaCpp(gate[gateOff + i]) * up[upOff + i];
+    }
+
+    @Override
+    public void add(float[] out, int outOff, float[] a, int aOff, float[] b, int bOff, int n) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(F, a, aOff + i).add(FloatVector.fromArray(F, b, bOff + i)).intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) out[outOff + i] = a[aOff + i] + b[bOff + i];
+    }
+
+    @Override
+    public void mul(float[] out, int outOff, float[] a, int aOff, float[] b, int bOff, int n) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(F, a, aOff + i).mul(FloatVector.fromArray(F, b, bOff + i)).intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) out[outOff + i] = a[aOff + i] * b[bOff + i];
+    }
+
+    @Override
+    public void scale(float[] x, int off, int n, float s) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += L) FloatVector.fromArray(F, x, off + i).mul(s).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= s;
+    }
+
+    @Override
+    public void softcap(float[] x, int off, int n, float cap) {
+        int bound = F.loopBound(n);
+        float inv = 1f / cap;
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(F, x, off + i).mul(inv).lanewise(VectorOperators.TANH).mul(cap).intoArray(x, off + i);
+        }
+        for (; i < n; i++) x[off + i] = (float) (cap * Math.tanh(x[off + i] / cap));
+    }
+
+    /** A vector pass for the maximum, then a scan for its first occurrence. */
+    @Override
+    public int argmax(float[] x, int off, int n) {
+        if (n <= 0) throw new IllegalArgumentException("argmax of an empty range");
+        float max = max(x, off, n);
+        for (int i = 0; i < n; i++) {
+            if (x[off + i] == max) return i;
+        }
+        // Only NaNs compare unequal to the maximum they produced; fall back to the scalar rule.
+        int best = 0;
+        for (int i = 1; i < n; i++) if (x[off + i] > x[off + best]) best = i;
+        return best;
+    }
+
+    // ---- attention --------------------------------------------------------------------------
+
+    /** Per-thread attention state: one KV head's group of query heads over one block of positions. */
+    private static final class AttentionScratch {
+        final float[] scores; // [groupHead][BLOCK]
+        final float[] acc;    // [groupHead][headDim]
+        final float[] max;    // running maximum per group head
+        final float[] sum;    // running denominator per group head
+        final float[] keys;   // F16 caches: a block of keys or values converted to F32
+        final int group;
+        final int headDim;
+
+        AttentionScratch(int group, int headDim) {
+            this.group = group;
+            this.headDim = headDim;
+            scores = new float[group * BLOCK];
+            acc = new float[group * headDim];
+            max = new float[group];
+            sum = new float[group];
+            keys = new float[BLOCK * headDim];
+        }
+    }
+
+    /**
+     * Work unit: one token and one KV head, i.e. the {@code nHeads / kvHeads} query heads that share
+     * it. Positions are visited in blocks of {@link #BLOCK}: score the block for every head of the
+     * group (each key row is loaded once for all of them), fold the block into the running maximum
+     * (rescaling the accumulators when it grows), exponentiate, then add the weighted value rows.
+     * Memory is fixed by the block size, whatever the context length.
+     */
+    @Override
+    public void attention(float[] q, float[] out, int n, int nHeads, KvCache cache, int layer, int pos0,
+                          int window, float scale, float softcap) {
+        ScalarKernels.checkAttention(q, out, n, nHeads, cache, layer, pos0);
+        int units = n * cache.kvHeads();
+        int group = nHeads / cache.kvHeads();
+        long scores = (long) n * nHeads * Math.max(1, window > 0 ? Math.min(window, pos0 + n) : pos0 + n);
+        int tasks = scores < PARALLEL_MIN_SCORES ? 1 : Math.min(pool.threads(), units);
+        ensureScratch(tasks, group, cache.headDim());
+        aq = q;
+        aout = out;
+        an = n;
+        aHeads = nHeads;
+        aCache = cache;
+        aLayer = layer;
+        aPos0 = pos0;
+        aWindow = window;
+        aScale = scale;
+        aSoftcap = softcap;
+        aTasks = tasks;
+        try {
+            if (tasks == 1) {
+                attentionSlice(0);
+            } else {
+                pool.run(tasks, attentionTask);
+            }
+        } finally {
+            aq = aout = null;
+            aCache = null;
+        }
+    }
+
+    private void ensureScratch(int tasks, int group, int headDim) {
+        if (scratch.length < tasks) {
+            AttentionScratch[] grown = new AttentionScratch[pool.threads()];
+            System.arraycopy(scratch, 0, grown, 0, scratch.length);
+            scratch = grown;
+        }
+        for (int t = 0; t < tasks; t++) {
+            AttentionScratch s = scratch[t];
+            if (s == null || s.group < group || s.headDim != headDim) scratch[t] = new AttentionScratch(group, headDim);
+        }
+    }
+
+    /** Units {@code task, task + tasks, ...}: strided, so that long and short causal rows mix. */
+    private void attentionSlice(int task) {
+        KvCache cache = aCache;
+        int kvHeads = cache.kvHeads();
+        int units = an * kvHeads;
+        AttentionScratch s = scratch[task];
+        for (int u = task; u < units; u += aTasks) {
+            attendUnit(s, u / kvHeads, u % kvHeads);
+        }
+    }
+
+    private void attendUnit(AttentionScratch s, int token, int kvh) {
+        KvCache cache = aCache;
+        int headDim = cache.headDim();
+        int group = aHeads / cache.kvHeads();
+        int p = aPos0 + token;
+        int start = aWindow > 0 ? Math.max(0, p - aWindow + 1) : 0;
+        int qBase = (token * aHeads + kvh * group) * headDim;
+        float[] q = aq;
+        float[] acc = s.acc;
+        float[] scores = s.scores;
+        java.util.Arrays.fill(acc, 0, group * headDim, 0f);
+        java.util.Arrays.fill(s.max, 0, group, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(s.sum, 0, group, 0f);
+        boolean f16 = cache.type() == KvCache.Type.F16;
+        float[] k32 = f16 ? null : cache.keysF32(aLayer);
+        float[] v32 = f16 ? null : cache.valuesF32(aLayer);
+        short[] k16 = f16 ? cache.keysF16(aLayer) : null;
+        short[] v16 = f16 ? cache.valuesF16(aLayer) : null;
+        int headStart = cache.index(kvh, 0);
+
+        for (int t0 = start; t0 <= p; t0 += BLOCK) {
+            int count = Math.min(BLOCK, p + 1 - t0);
+            // Keys of the block, as F32 rows: in place, or converted into scratch.
+            float[] keys;
+            int keyBase;
+            if (f16) {
+                toF32(k16, headStart + t0 * headDim, s.keys, count * headDim);
+                keys = s.keys;
+                keyBase = 0;
+            } else {
+                keys = k32;
+                keyBase = headStart + t0 * headDim;
+            }
+            for (int tt = 0; tt < count; tt++) {
+                int k = keyBase + tt * headDim;
+                for (int j = 0; j < group; j++) {
+                    scores[j * BLOCK + tt] = dot(q, qBase + j * headDim, keys, k, headDim) * aScale;
+                }
+            }
+            for (int j = 0; j < group; j++) {
+                int so = j * BLOCK;
+                if (aSoftcap > 0) softcap(scores, so, count, aSoftcap);
+                float blockMax = max(scores, so, count);
+                float oldMax = s.max[j];
+                if (blockMax > oldMax) {
+                    float c = (float) Math.exp(oldMax - blockMax); // 0 for the first block
+                    s.sum[j] *= c;
+                    scale(acc, j * headDim, headDim, c);
+                    s.max[j] = blockMax;
+                }
+                s.sum[j] += expShiftedInPlace(scores, so, count, s.max[j]);
+            }
+            // Values of the block, weighted by the exponentiated scores.
+            float[] values;
+            int valueBase;
+            if (f16) {
+                toF32(v16, headStart + t0 * headDim, s.keys, count * headDim);
+                values = s.keys;
+                valueBase = 0;
+            } else {
+                values = v32;
+                valueBase = headStart + t0 * headDim;
+            }
+            for (int tt = 0; tt < count; tt++) {
+                int v = valueBase + tt * headDim;
+                for (int j = 0; j < group; j++) {
+                    axpy(scores[j * BLOCK + tt], values, v, acc, j * headDim, headDim);
+                }
+            }
+        }
+        float[] out = aout;
+        for (int j = 0; j < group; j++) {
+            float inv = 1f / s.sum[j];
+            int o = qBase + j * headDim;
+            int a = j * headDim;
+            int bound = F.loopBound(headDim);
+            int d = 0;
+            for (; d < bound; d += L) FloatVector.fromArray(F, acc, a + d).mul(inv).intoArray(out, o + d);
+            for (; d < headDim; d++) out[o + d] = acc[a + d] * inv;
+        }
+    }
+
+    /** F16 bits to F32; a plain loop that C2 compiles to vector conversions where the CPU has them. */
+    private static void toF32(short[] src, int srcOff, float[] dst, int n) {
+        for (int i = 0; i < n; i++) dst[i] = Float.float16ToFloat(src[srcOff + i]);
+    }
+
+    private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        float s = 0;
+        if (bound > 0) {
+            FloatVector acc = FloatVector.fromArray(F, a, aOff).mul(FloatVector.fromArray(F, b, bOff));
+            for (i = L; i < bound; i += L) {
+                acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    /** {@code y += alpha * x}. */
+    private static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        FloatVector a = FloatVector.broadcast(F, alpha);
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(F, x, xOff + i).fma(a, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}
