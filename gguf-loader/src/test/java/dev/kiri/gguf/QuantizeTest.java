@@ -1,0 +1,174 @@
+package dev.kiri.gguf;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class QuantizeTest {
+
+    /** The 2-D weights of the F32 model (the 1-D norms stay F32 in every quantized file). */
+    private static List<String> matrices(GgufFile f32) {
+        List<String> names = new ArrayList<>();
+        for (GgufTensor t : f32.tensors()) if (t.shape().length == 2) names.add(t.name());
+        assertEquals(2 * 7 + 2, names.size(), "2-D weights of tiny-llama");
+        return names;
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"})
+    void quantizesTinyLlamaToTheSameBytesAsLlamaCpp(GgmlType type) throws IOException {
+        try (GgufFile f32 = GgufFile.open(Fixtures.file("models/tiny-llama-F32.gguf"));
+             GgufFile ref = GgufFile.open(Fixtures.file("models/tiny-llama-" + type.name() + ".gguf"))) {
+            for (String name : matrices(f32)) {
+                GgufTensor expected = ref.tensor(name);
+                assertEquals(type, expected.type(), name);
+                byte[] actual = Quantize.quantize(type, Dequant.tensor(f32.tensor(name)));
+                byte[] want = expected.data().toArray(ValueLayout.JAVA_BYTE);
+                assertEquals(want.length, actual.length, name);
+                for (int i = 0; i < want.length; i++) {
+                    if (want[i] != actual[i]) {
+                        fail(type + " " + name + ": first differing byte " + i + " (block " + i / type.bytesPerBlock()
+                                + "): llama.cpp " + (want[i] & 0xFF) + ", ours " + (actual[i] & 0xFF));
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_K", "Q6_K"})
+    void kQuantErrorIsWithinTwoPercentOfLlamaCppOnEveryTensor(GgmlType type) throws IOException {
+        try (GgufFile f32 = GgufFile.open(Fixtures.file("models/tiny-llama-F32.gguf"));
+             GgufFile ref = GgufFile.open(Fixtures.file("models/tiny-llama-" + type.name() + ".gguf"))) {
+            for (String name : matrices(f32)) {
+                GgufTensor theirs = ref.tensor(name);
+                assertEquals(type, theirs.type(), name);
+                float[] original = Dequant.tensor(f32.tensor(name));
+                byte[] ours = Quantize.quantize(type, original);
+                float[] oursBack = new float[original.length];
+                Dequant.row(type, MemorySegment.ofArray(ours), 0, oursBack, 0, original.length);
+                double rmseOurs = rmse(original, oursBack);
+                double rmseTheirs = rmse(original, Dequant.tensor(theirs));
+                assertTrue(rmseOurs <= 1.02 * rmseTheirs,
+                        type + " " + name + ": RMSE " + rmseOurs + " vs llama.cpp " + rmseTheirs);
+                // And a real quantization, not a copy: 4- and 6-bit codes cannot be exact.
+                assertTrue(rmseOurs > 0, name);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K", "F16", "BF16", "F32"})
+    void roundTripErrorIsSmallOnRandomData(GgmlType type) {
+        Random r = new Random(42);
+        float[] x = new float[4 * 256];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian() * 0.3f;
+        float[] back = new float[x.length];
+        Dequant.row(type, MemorySegment.ofArray(Quantize.quantize(type, x)), 0, back, 0, x.length);
+        double bound = switch (type) {
+            case F32 -> 0;
+            case F16 -> 1e-4;
+            case BF16 -> 2e-3;
+            case Q8_0 -> 3e-3;
+            case Q6_K -> 8e-3;
+            case Q5_0, Q5_1 -> 2e-2;
+            default -> 4e-2; // 4-bit types
+        };
+        assertTrue(rmse(x, back) <= bound, type + " RMSE " + rmse(x, back));
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K"})
+    void allZeroBlocksDecodeToZero(GgmlType type) {
+        float[] x = new float[256];
+        float[] back = new float[256];
+        java.util.Arrays.fill(back, 1f);
+        Dequant.row(type, MemorySegment.ofArray(Quantize.quantize(type, x)), 0, back, 0, 256);
+        for (float v : back) assertEquals(0f, v, 0f);
+    }
+
+    @Test
+    void quantizingFromAnOffsetMatchesQuantizingACopy() {
+        Random r = new Random(7);
+        float[] x = new float[3 + 512];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        for (GgmlType type : new GgmlType[]{GgmlType.Q4_K, GgmlType.Q8_0}) {
+            byte[] fromOffset = new byte[5 + (int) type.byteSize(512)];
+            Quantize.row(type, x, 3, fromOffset, 5, 512);
+            byte[] fromCopy = Quantize.quantize(type, java.util.Arrays.copyOfRange(x, 3, 3 + 512));
+            assertArrayEquals(fromCopy, java.util.Arrays.copyOfRange(fromOffset, 5, fromOffset.length), type.name());
+            MemorySegment seg = MemorySegment.ofArray(new byte[7 + fromCopy.length]);
+            Quantize.row(type, x, 3, seg, 7, 512);
+            assertArrayEquals(fromCopy, seg.asSlice(7).toArray(ValueLayout.JAVA_BYTE), type.name());
+        }
+    }
+
+    @Test
+    void concurrentRowsGiveTheSameBytesAsOneThread() throws Exception {
+        Random r = new Random(11);
+        int rows = 64;
+        int n = 1024;
+        float[] x = new float[rows * n];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        for (GgmlType type : new GgmlType[]{GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q4_0}) {
+            byte[] serial = Quantize.quantize(type, x);
+            int rowBytes = (int) type.byteSize(n);
+            byte[] parallel = new byte[serial.length];
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                for (int row = 0; row < rows; row++) {
+                    int rr = row;
+                    done.add(pool.submit(() -> Quantize.row(type, x, rr * n, parallel, rr * rowBytes, n)));
+                }
+                for (Future<?> f : done) f.get();
+            } finally {
+                pool.shutdown();
+            }
+            assertArrayEquals(serial, parallel, type.name());
+        }
+    }
+
+    @Test
+    void bf16RoundsToNearestEvenAndKeepsNaN() {
+        assertEquals((short) 0x3F80, Quantize.floatToBf16(1.0f));
+        // 1 + 2^-8 is exactly half way between two bf16 values: ties go to the even one (1.0).
+        assertEquals((short) 0x3F80, Quantize.floatToBf16(Float.intBitsToFloat(0x3F808000)));
+        assertEquals((short) 0x3F82, Quantize.floatToBf16(Float.intBitsToFloat(0x3F818000)));
+        assertTrue(Float.isNaN(Dequant.bf16ToFloat(Quantize.floatToBf16(Float.NaN))));
+    }
+
+    @Test
+    void unsupportedTargetIsRefusedByName() {
+        var e = assertThrows(UnsupportedOperationException.class, () -> Quantize.quantize(GgmlType.IQ4_XS, new float[256]));
+        assertTrue(e.getMessage().contains("IQ4_XS"), e.getMessage());
+        assertFalse(Quantize.supports(GgmlType.Q2_K));
+        assertThrows(IllegalArgumentException.class, () -> Quantize.quantize(GgmlType.Q4_0, new float[33]));
+    }
+
+    static double rmse(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            double d = (double) a[i] - b[i];
+            s += d * d;
+        }
+        return Math.sqrt(s / a.length);
+    }
+}

@@ -1,0 +1,149 @@
+package dev.kiri.kernels.matmul;
+
+/**
+ * Activation rows converted to a {@link VecDotType}, in buffers that grow to the largest shape seen
+ * and are then reused (no allocation per call once warm).
+ *
+ * <p>Quantization follows llama.cpp's x86 code: Q8_0/Q8_1 take {@code d = amax/127} (stored rounded
+ * to F16, which is the value the dot product uses), {@code q = rint(x·127/amax)}, and Q8_1 adds
+ * {@code s = d·Σq} rounded to F16. Q8_K takes the value of largest magnitude {@code max},
+ * {@code q = min(127, rint(x·(-127/max)))}, {@code d = 1/(-127/max)} kept as F32, and the sums of
+ * each 16 values. {@code rint} rounds half to even, like ggml's {@code nearest_int} and
+ * {@code _mm256_round_ps}.
+ */
+final class Activations {
+    VecDotType type;
+    int cols;
+    int rows;
+
+    /** F32/F16/BF16 forms: the values (for F32 possibly the caller's array), row i at {@code fOff + i*cols}. */
+    float[] f;
+    int fOff;
+    /** Q8 forms: the int8 values, row i at {@code i*cols} (filled when the scalar path asks). */
+    byte[] q = new byte[0];
+    /** Q8 forms: the same values widened to 16 bits (filled when the vector path asks). */
+    short[] q16 = new short[0];
+    /** Q8 forms: per block scale; row i's blocks start at {@code i*cols/blockSize}. */
+    float[] d = new float[0];
+    /** Q8_1: per block {@code d·Σq} (F16-rounded). */
+    float[] s = new float[0];
+    /** Q8_K: per 16 values, the sum of the quantized values. */
+    int[] bsum = new int[0];
+    private float[] rounded = new float[0];
+
+    /**
+     * Converts {@code rows} rows of {@code cols} values at {@code x[xOff..]} to {@code t}.
+     *
+     * @param bytes  fill {@link #q}
+     * @param shorts fill {@link #q16}
+     */
+    void prepare(VecDotType t, float[] x, int xOff, int cols, int rows, boolean bytes, boolean shorts) {
+        this.type = t;
+        this.cols = cols;
+        this.rows = rows;
+        int n = Math.multiplyExact(cols, rows);
+        switch (t) {
+            case F32 -> {
+                f = x;
+                fOff = xOff;
+            }
+            case F16 -> {
+                float[] r = roundedBuffer(n);
+                for (int i = 0; i < n; i++) r[i] = Float.float16ToFloat(Float.floatToFloat16(x[xOff + i]));
+                f = r;
+                fOff = 0;
+            }
+            case BF16 -> {
+                float[] r = roundedBuffer(n);
+                for (int i = 0; i < n; i++) r[i] = roundBf16(x[xOff + i]);
+                f = r;
+                fOff = 0;
+            }
+            case Q8_0, Q8_1 -> {
+                ensureQuantized(n, n / 32, bytes, shorts, t == VecDotType.Q8_1 ? n / 32 : 0, 0);
+                for (int b = 0; b < n / 32; b++) quantizeQ8Block(x, xOff + b * 32, b, t == VecDotType.Q8_1, bytes, shorts);
+            }
+            case Q8_K -> {
+                ensureQuantized(n, n / 256, bytes, shorts, 0, n / 16);
+                for (int b = 0; b < n / 256; b++) quantizeQ8KBlock(x, xOff + b * 256, b, bytes, shorts);
+            }
+        }
+    }
+
+    /** BF16 rounding as ggml does it: to nearest even, NaN kept quiet. */
+    static float roundBf16(float v) {
+        int u = Float.floatToRawIntBits(v);
+        int h;
+        if ((u & 0x7fffffff) > 0x7f800000) {
+            h = (u >>> 16) | 64;
+        } else {
+            h = (u + (0x7fff + ((u >>> 16) & 1))) >>> 16;
+        }
+        return Float.intBitsToFloat(h << 16);
+    }
+
+    private float[] roundedBuffer(int n) {
+        if (rounded.length < n) rounded = new float[n];
+        return rounded;
+    }
+
+    private void ensureQuantized(int n, int blocks, boolean bytes, boolean shorts, int sums, int bsums) {
+        if (bytes && q.length < n) q = new byte[n];
+        if (shorts && q16.length < n) q16 = new short[n];
+        if (d.length < blocks) d = new float[blocks];
+        if (s.length < sums) s = new float[sums];
+        if (bsum.length < bsums) bsum = new int[bsums];
+    }
+
+    private void quantizeQ8Block(float[] x, int off, int block, boolean withSum, boolean bytes, boolean shorts) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[off + j]));
+        float dv = amax / 127f;
+        float id = amax != 0 ? 127f / amax : 0f;
+        int base = block * 32;
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            int v = (int) Math.rint(x[off + j] * id);
+            sum += v;
+            if (bytes) q[base + j] = (byte) v;
+            if (shorts) q16[base + j] = (short) v;
+        }
+        float dh = Float.float16ToFloat(Float.floatToFloat16(dv));
+        d[block] = dh;
+        if (withSum) s[block] = Float.float16ToFloat(Float.floatToFloat16(sum * dv));
+    }
+
+    private void quantizeQ8KBlock(float[] x, int off, int block, boolean bytes, boolean shorts) {
+        float max = 0;
+        float amax = 0;
+        for (int j = 0; j < 256; j++) {
+            float ax = Math.abs(x[off + j]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[off + j];
+            }
+        }
+        int base = block * 256;
+        if (amax == 0) {
+            d[block] = 0;
+            for (int j = 0; j < 256; j++) {
+                if (bytes) q[base + j] = 0;
+                if (shorts) q16[base + j] = 0;
+            }
+            for (int j = 0; j < 16; j++) bsum[block * 16 + j] = 0;
+            return;
+        }
+        float iscale = -127f / max;
+        for (int j = 0; j < 16; j++) {
+            int sum = 0;
+            for (int l = 0; l < 16; l++) {
+                int v = Math.min(127, (int) Math.rint(iscale * x[off + 16 * j + l]));
+                sum += v;
+                if (bytes) q[base + 16 * j + l] = (byte) v;
+                if (shorts) q16[base + 16 * j + l] = (short) v;
+            }
+            bsum[block * 16 + j] = sum;
+        }
+        d[block] = 1 / iscale;
+    }
+}

@@ -1,0 +1,112 @@
+package dev.kiri.kernels.matmul;
+
+import dev.kiri.gguf.GgmlType;
+import dev.kiri.kernels.ThreadPool;
+import dev.kiri.kernels.Weights;
+
+/**
+ * Matrix products with Vector API kernels ({@link VectorDots}), split over the pool by output
+ * rows. The activations are converted once per call (on the calling thread) into buffers this
+ * instance reuses; the pool then runs one preallocated task per chunk of rows, so a call allocates
+ * nothing once the buffers have grown to the largest shape seen.
+ *
+ * <p>Loads Vector API classes: construct it only when {@code jdk.incubator.vector} is present.
+ */
+public final class VectorMatmul implements Matmul {
+    /** Weight rows one task handles at least (keeps dispatch cost small next to the work). */
+    private static final int MIN_ROWS_PER_TASK = 16;
+    /** Rows of a prefill tile: their weights stay in cache while every batch row passes over them. */
+    private static final int TILE_ROWS = 16;
+
+    private final ThreadPool pool;
+    private final Activations act = new Activations();
+    private final RowsTask task = new RowsTask();
+
+    /** @param pool the threads the products run on (not closed by {@link #close}) */
+    public VectorMatmul(ThreadPool pool) {
+        this.pool = pool;
+    }
+
+    @Override
+    public void matvec(Weights w, float[] x, int xOff, float[] y, int yOff) {
+        Shapes.checkMatvec(w, x, xOff, y, yOff);
+        prepare(w, x, xOff, 1);
+        run(w, y, yOff, 1);
+    }
+
+    @Override
+    public void matmul(Weights w, float[] x, float[] y, int n) {
+        Shapes.checkMatmul(w, x, y, n);
+        if (n == 0) return;
+        prepare(w, x, 0, n);
+        run(w, y, 0, n);
+    }
+
+    private void prepare(Weights w, float[] x, int xOff, int n) {
+        boolean vector = VectorDots.supports(w.type());
+        act.prepare(VecDotType.of(w.name(), w.type()), x, xOff, w.cols(), n, !vector, vector);
+    }
+
+    private void run(Weights w, float[] y, int yOff, int n) {
+        int rows = w.rows();
+        if (rows == 0) return;
+        // About four chunks per thread so that a slow thread does not hold up the call.
+        int chunk = Math.max(MIN_ROWS_PER_TASK, ceilDiv(rows, 4 * pool.threads()));
+        chunk = ceilDiv(chunk, TILE_ROWS) * TILE_ROWS;
+        task.set(w, y, yOff, n, chunk);
+        try {
+            pool.run(ceilDiv(rows, chunk), task);
+        } finally {
+            task.clear();
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    @Override
+    public void close() {
+    }
+
+    /** Rows [index·chunk, (index+1)·chunk) of one product. Reused for every call. */
+    private final class RowsTask implements ThreadPool.Task {
+        private Weights w;
+        private float[] y;
+        private int yOff;
+        private int n;
+        private int chunk;
+
+        void set(Weights w, float[] y, int yOff, int n, int chunk) {
+            this.w = w;
+            this.y = y;
+            this.yOff = yOff;
+            this.n = n;
+            this.chunk = chunk;
+        }
+
+        void clear() {
+            w = null;
+            y = null;
+        }
+
+        @Override
+        public void run(int index) {
+            Weights w = this.w;
+            GgmlType t = w.type();
+            int rows = w.rows();
+            int r0 = index * chunk;
+            int r1 = Math.min(rows, r0 + chunk);
+            if (n == 1) {
+                VectorDots.rows(t, w.data(), w.rowBytes(), w.cols(), r0, r1, act, 0, y, yOff);
+                return;
+            }
+            for (int tr = r0; tr < r1; tr += TILE_ROWS) {
+                int te = Math.min(r1, tr + TILE_ROWS);
+                for (int i = 0; i < n; i++) {
+                    VectorDots.rows(t, w.data(), w.rowBytes(), w.cols(), tr, te, act, i, y, yOff + i * rows);
+                }
+            }
+        }
+    }
+}

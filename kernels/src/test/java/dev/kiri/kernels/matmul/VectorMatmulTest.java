@@ -1,0 +1,194 @@
+package dev.kiri.kernels.matmul;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiri.gguf.Fixtures;
+import dev.kiri.gguf.GgmlType;
+import dev.kiri.gguf.GgufFile;
+import dev.kiri.gguf.GgufTensor;
+import dev.kiri.kernels.ThreadPool;
+import dev.kiri.kernels.Weights;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.management.ManagementFactory;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
+
+class VectorMatmulTest {
+    static final List<GgmlType> TYPES = MatmulTestData.TYPES;
+    static final List<GgmlType> FIXTURE_TYPES = TYPES;
+
+    private static ThreadPool pool1;
+    private static ThreadPool pool3;
+
+    @BeforeAll
+    static void pools() {
+        pool1 = new ThreadPool(1);
+        pool3 = new ThreadPool(3);
+    }
+
+    @AfterAll
+    static void closePools() {
+        pool1.close();
+        pool3.close();
+    }
+
+    /**
+     * Row counts that are not multiples of the tile or the thread split, column counts of one and
+     * several blocks (and, for float weights, not multiples of the vector length), batches of 1..7.
+     */
+    @ParameterizedTest
+    @FieldSource("TYPES")
+    void agreesWithScalarReferenceOnRandomWeightsOfAwkwardShapes(GgmlType t) {
+        Random rnd = new Random(31L * t.id() + 1);
+        int bs = t.blockSize();
+        int[] colsList = t.isQuantized() ? new int[] {bs, 3 * bs, 9 * bs} : new int[] {1, 9, 100, 264};
+        try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul();
+             VectorMatmul v1 = new VectorMatmul(pool1); VectorMatmul v3 = new VectorMatmul(pool3)) {
+            for (int cols : colsList) {
+                for (int rows : new int[] {1, 7, 33, 130}) {
+                    Weights w = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
+                    float[][] deq = MatmulTestData.dequantize(w);
+                    for (int n : new int[] {1, 2, 7}) {
+                        float[] x = MatmulTestData.randomActivations(n * cols, rnd);
+                        float[] expected = new float[n * rows];
+                        ref.matmul(w, x, expected, n);
+                        for (VectorMatmul v : new VectorMatmul[] {v1, v3}) {
+                            float[] got = new float[n * rows];
+                            if (n == 1) {
+                                v.matvec(w, x, 0, got, 0);
+                            } else {
+                                v.matmul(w, x, got, n);
+                            }
+                            assertClose(w, deq, x, n, expected, got, t + " " + rows + "x" + cols + " n=" + n);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @FieldSource("TYPES")
+    void matvecHonoursOffsetsAndLeavesTheRestOfTheOutputAlone(GgmlType t) {
+        Random rnd = new Random(t.id());
+        int cols = t.isQuantized() ? 2 * t.blockSize() : 40;
+        try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul(); VectorMatmul v = new VectorMatmul(pool3)) {
+            Weights w = MatmulTestData.randomWeights(t, 50, cols, rnd, arena);
+            float[] x = MatmulTestData.randomActivations(cols + 5, rnd);
+            float[] expected = new float[50];
+            ref.matvec(w, x, 5, expected, 0);
+            float[] y = new float[60];
+            Arrays.fill(y, -7f);
+            v.matvec(w, x, 5, y, 4);
+            float[][] deq = MatmulTestData.dequantize(w);
+            float[] xs = Arrays.copyOfRange(x, 5, x.length);
+            assertClose(w, deq, xs, 1, expected, Arrays.copyOfRange(y, 4, 54), t.toString());
+            for (int i = 0; i < 4; i++) assertEquals(-7f, y[i]);
+            for (int i = 54; i < 60; i++) assertEquals(-7f, y[i]);
+        }
+    }
+
+    /** Every 2-D weight of the tiny llama fixture of each type, vector against scalar. */
+    @ParameterizedTest
+    @FieldSource("FIXTURE_TYPES")
+    void agreesWithScalarReferenceOnEveryFixtureWeight(GgmlType t) throws IOException {
+        String stem = "tiny-llama-" + t.ggmlName();
+        try (GgufFile f = GgufFile.open(Fixtures.file("models/" + stem + ".gguf"));
+             ScalarMatmul ref = new ScalarMatmul(); VectorMatmul v = new VectorMatmul(pool3)) {
+            int checked = 0;
+            for (GgufTensor tensor : f.tensors()) {
+                if (tensor.shape().length != 2 || tensor.type() != t) continue;
+                Weights w = Weights.of(tensor);
+                float[][] deq = MatmulTestData.dequantize(w);
+                int n = 3;
+                float[] x = MatmulTestData.randomActivations(n * w.cols(), new Random(checked));
+                float[] expected = new float[n * w.rows()];
+                ref.matmul(w, x, expected, n);
+                float[] got = new float[n * w.rows()];
+                v.matmul(w, x, got, n);
+                assertClose(w, deq, x, n, expected, got, stem + " " + tensor.name());
+                float[] one = new float[w.rows()];
+                v.matvec(w, x, w.cols(), one, 0);
+                assertClose(w, deq, Arrays.copyOfRange(x, w.cols(), 2 * w.cols()), 1,
+                        Arrays.copyOfRange(expected, w.rows(), 2 * w.rows()), one, stem + " " + tensor.name() + " matvec");
+                checked++;
+            }
+            assertTrue(checked >= 4, stem + ": only " + checked + " weights of type " + t);
+        }
+    }
+
+    /** Quantized types run the same block kernel in both: a batch row is bit for bit its matvec. */
+    @ParameterizedTest
+    @FieldSource("TYPES")
+    void matmulBatchRowsEqualMatvecForQuantizedTypes(GgmlType t) {
+        if (!t.isQuantized()) return;
+        Random rnd = new Random(3 + t.id());
+        int cols = 4 * t.blockSize();
+        int rows = 45, n = 5;
+        try (Arena arena = Arena.ofShared(); VectorMatmul v = new VectorMatmul(pool3)) {
+            Weights w = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
+            float[] x = MatmulTestData.randomActivations(n * cols, rnd);
+            float[] y = new float[n * rows];
+            v.matmul(w, x, y, n);
+            for (int i = 0; i < n; i++) {
+                float[] yi = new float[rows];
+                v.matvec(w, x, i * cols, yi, 0);
+                assertArrayEquals(yi, Arrays.copyOfRange(y, i * rows, (i + 1) * rows), t + " batch row " + i);
+            }
+        }
+    }
+
+    /** All types in turn on one instance, as a model mixing weight types calls them. */
+    @Test
+    void warmCallsAllocateNothing() {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        Random rnd = new Random(9);
+        int count = TYPES.size();
+        Weights[] ws = new Weights[count];
+        try (Arena arena = Arena.ofShared(); VectorMatmul v = new VectorMatmul(pool3)) {
+            for (int k = 0; k < count; k++) {
+                GgmlType t = TYPES.get(k);
+                ws[k] = MatmulTestData.randomWeights(t, 64, 2 * Math.max(t.blockSize(), 128), rnd, arena);
+            }
+            float[] x = MatmulTestData.randomActivations(4 * 512, rnd);
+            float[] y = new float[4 * 64];
+            for (int i = 0; i < 300; i++) {
+                for (Weights w : ws) {
+                    v.matvec(w, x, 0, y, 0);
+                    v.matmul(w, x, y, 4);
+                }
+            }
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 100; i++) {
+                for (Weights w : ws) {
+                    v.matvec(w, x, 0, y, 0);
+                    v.matmul(w, x, y, 4);
+                }
+            }
+            long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+            // One object per call would be at least 16 bytes x 3000 calls.
+            assertTrue(allocated < 4096, allocated + " bytes allocated by " + 200 * count + " warm calls");
+        }
+    }
+
+    private static void assertClose(Weights w, float[][] deq, float[] x, int n, float[] expected, float[] got, String what) {
+        for (int i = 0; i < n; i++) {
+            for (int r = 0; r < w.rows(); r++) {
+                double bound = MatmulTestData.roundingBound(w, r, deq[r], x, i * w.cols());
+                int k = i * w.rows() + r;
+                int row = r, batch = i;
+                assertTrue(Math.abs(expected[k] - got[k]) <= bound, () -> what + " batch " + batch + " row " + row
+                        + ": vector " + got[k] + " vs scalar " + expected[k] + ", bound " + bound);
+            }
+        }
+    }
+}
