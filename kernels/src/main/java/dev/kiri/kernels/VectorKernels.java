@@ -1,10 +1,7 @@
 package dev.kiri.kernels;
 
-import dev.kiri.gguf.Dequant;
-import dev.kiri.gguf.GgmlType;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
+import dev.kiri.kernels.matmul.Matmul;
+import dev.kiri.kernels.matmul.VectorMatmul;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -14,14 +11,14 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link KernelsProvider} after it has checked that {@code jdk.incubator.vector} is present, so
  * this class may touch vector types freely.
  *
- * <p>Attention runs on the instance's {@link ThreadPool}: the work is split by (token, KV head)
- * so that the keys and values of a KV head are read once for all the query heads that share it,
- * and each thread keeps its own scratch (allocated on first use, reused afterwards).
+ * <p>Products are {@link VectorMatmul}'s, on the instance's {@link ThreadPool}. Attention runs
+ * on the same pool: the work is split by (token, KV head) so that the keys and values of a KV
+ * head are read once for all the query heads that share it, and each thread keeps its own
+ * scratch (allocated on first use, reused afterwards).
  */
 public final class VectorKernels implements Kernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Attention species: at most one key tile wide (a 512-bit species on wider machines). */
     private static final VectorSpecies<Float> A = L <= KvCache.KEY_TILE ? F : FloatVector.SPECIES_512;
@@ -33,11 +30,11 @@ public final class VectorKernels implements Kernels {
     private static final int PARALLEL_MIN_SCORES = 4096;
 
     private final ThreadPool pool;
+    private final Matmul matmul;
     private final String name;
 
     // Arguments of the attention call in flight, read by the pre-built task (no capture, no allocation).
     private final ThreadPool.Task attentionTask = this::attentionSlice;
-    private final ThreadPool.Task matvecTask = this::matvecSlice;
     private AttentionScratch[] scratch = new AttentionScratch[0];
     private float[] aq;
     private float[] aout;
@@ -50,13 +47,6 @@ public final class VectorKernels implements Kernels {
     private float aScale;
     private float aSoftcap;
     private int aTasks;
-    private Weights mw;
-    private float[] mx;
-    private int mxOff;
-    private float[] my;
-    private int myOff;
-    private int mTasks;
-    private float[][] dequantRows = new float[0][];
 
     /** The preferred vector size in bits; the provider refuses narrow vectors. */
     public static int preferredBitSize() {
@@ -65,6 +55,7 @@ public final class VectorKernels implements Kernels {
 
     public VectorKernels(int threads) {
         this.pool = new ThreadPool(threads);
+        this.matmul = new VectorMatmul(pool);
         this.name = "vector-" + F.vectorBitSize();
     }
 
@@ -82,58 +73,12 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public void matvec(Weights w, float[] x, int xOff, float[] y, int yOff) {
-        ScalarKernels.checkProduct(w);
-        mw = w;
-        mx = x;
-        mxOff = xOff;
-        my = y;
-        myOff = yOff;
-        mTasks = Math.min(pool.threads() * 4, Math.max(1, w.rows() / 16));
-        if (w.type() != GgmlType.F32) {
-            if (dequantRows.length < mTasks) dequantRows = java.util.Arrays.copyOf(dequantRows, mTasks);
-            for (int t = 0; t < mTasks; t++) {
-                if (dequantRows[t] == null || dequantRows[t].length < w.cols()) dequantRows[t] = new float[w.cols()];
-            }
-        }
-        pool.run(mTasks, matvecTask);
-        mw = null;
-        mx = my = null;
-    }
-
-    private void matvecSlice(int task) {
-        Weights w = mw;
-        int rows = w.rows();
-        int from = (int) ((long) rows * task / mTasks);
-        int to = (int) ((long) rows * (task + 1) / mTasks);
-        MemorySegment data = w.data();
-        int cols = w.cols();
-        int bound = F.loopBound(cols);
-        if (w.type() != GgmlType.F32) {
-            // Dequantize a row with the reference dequantization, then a vector dot product.
-            float[] wr = dequantRows[task];
-            for (int r = from; r < to; r++) {
-                Dequant.row(w.type(), data, r * w.rowBytes(), wr, 0, cols);
-                my[myOff + r] = dot(wr, 0, mx, mxOff, cols);
-            }
-            return;
-        }
-        for (int r = from; r < to; r++) {
-            long base = (long) r * cols * 4;
-            FloatVector acc = FloatVector.zero(F);
-            int c = 0;
-            for (; c < bound; c += L) {
-                acc = FloatVector.fromMemorySegment(F, data, base + 4L * c, ByteOrder.LITTLE_ENDIAN)
-                        .fma(FloatVector.fromArray(F, mx, mxOff + c), acc);
-            }
-            float s = acc.reduceLanes(VectorOperators.ADD);
-            for (; c < cols; c++) s += data.get(F32_LE, base + 4L * c) * mx[mxOff + c];
-            my[myOff + r] = s;
-        }
+        matmul.matvec(w, x, xOff, y, yOff);
     }
 
     @Override
     public void matmul(Weights w, float[] x, float[] y, int n) {
-        for (int i = 0; i < n; i++) matvec(w, x, i * w.cols(), y, i * w.rows());
+        matmul.matmul(w, x, y, n);
     }
 
     // ---- normalisation ----------------------------------------------------------------------
@@ -656,23 +601,9 @@ public final class VectorKernels implements Kernels {
         for (int i = 0; i < n; i++) dst[i] = Float.float16ToFloat(src[srcOff + i]);
     }
 
-    private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        int bound = F.loopBound(n);
-        int i = 0;
-        float s = 0;
-        if (bound > 0) {
-            FloatVector acc = FloatVector.fromArray(F, a, aOff).mul(FloatVector.fromArray(F, b, bOff));
-            for (i = L; i < bound; i += L) {
-                acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
-            }
-            s = acc.reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
-        return s;
-    }
-
     @Override
     public void close() {
+        matmul.close();
         pool.close();
     }
 }
