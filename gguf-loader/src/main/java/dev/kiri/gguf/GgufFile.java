@@ -110,6 +110,10 @@ public final class GgufFile implements AutoCloseable {
                 }
             }
             return new GgufFile(path, arena, shards);
+        } catch (IllegalArgumentException e) {
+            // a split.* key of the wrong type or range: still a malformed file
+            arena.close();
+            throw new GgufFormatException(e.getMessage(), e);
         } catch (Throwable t) {
             arena.close();
             throw t;
