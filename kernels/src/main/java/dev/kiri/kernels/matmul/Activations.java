@@ -27,6 +27,8 @@ final class Activations {
     float[] d = new float[0];
     /** Q8_1: per block {@code d·Σq} (F16-rounded). */
     float[] s = new float[0];
+    /** Q8_0/Q8_1, vector path: per block {@code 8·d·Σq} (the offset correction of Q4_0-like weights). */
+    float[] xsum = new float[0];
     /** Q8_K: per 16 values, the sum of the quantized values. */
     int[] bsum = new int[0];
     private float[] rounded = new float[0];
@@ -92,6 +94,7 @@ final class Activations {
         if (shorts && q16.length < n) q16 = new short[n];
         if (d.length < blocks) d = new float[blocks];
         if (s.length < sums) s = new float[sums];
+        if (shorts && xsum.length < blocks) xsum = new float[blocks];
         if (bsum.length < bsums) bsum = new int[bsums];
     }
 
@@ -110,6 +113,7 @@ final class Activations {
         }
         float dh = Float.float16ToFloat(Float.floatToFloat16(dv));
         d[block] = dh;
+        if (shorts) xsum[block] = 8 * dh * sum;
         if (withSum) s[block] = Float.float16ToFloat(Float.floatToFloat16(sum * dv));
     }
 
