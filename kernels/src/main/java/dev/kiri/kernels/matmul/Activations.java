@@ -31,6 +31,10 @@ final class Activations {
     float[] xsum = new float[0];
     /** Q8_K: per 16 values, the sum of the quantized values. */
     int[] bsum = new int[0];
+    /** Q8_K, vector path: the same sums as 16-bit values (each at most 16·127). */
+    short[] bsum16 = new short[0];
+    /** Q8_K, vector path: per 32 values (sums of adjacent pairs of {@link #bsum}). */
+    int[] bsum32 = new int[0];
     private float[] rounded = new float[0];
 
     /**
@@ -68,6 +72,12 @@ final class Activations {
             case Q8_K -> {
                 ensureQuantized(n, n / 256, bytes, shorts, 0, n / 16);
                 for (int b = 0; b < n / 256; b++) quantizeQ8KBlock(x, xOff + b * 256, b, bytes, shorts);
+                if (shorts) {
+                    if (bsum16.length < n / 16) bsum16 = new short[n / 16];
+                    if (bsum32.length < n / 32) bsum32 = new int[n / 32];
+                    for (int k = 0; k < n / 16; k++) bsum16[k] = (short) bsum[k];
+                    for (int k = 0; k < n / 32; k++) bsum32[k] = bsum[2 * k] + bsum[2 * k + 1];
+                }
             }
         }
     }

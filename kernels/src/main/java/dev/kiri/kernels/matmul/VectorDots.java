@@ -18,6 +18,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -46,6 +47,8 @@ final class VectorDots {
     private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
     private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+    /** Lanes 4..7 of an 8-lane int vector. */
+    private static final VectorMask<Integer> UPPER4 = VectorMask.fromLong(I256, 0xF0);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private VectorDots() {
@@ -75,11 +78,11 @@ final class VectorDots {
             case Q5_0 -> q5_0(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, a.xsum, row * (cols / 32), y, yOff);
             case Q5_1 -> q5_1(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, a.s, row * (cols / 32), y, yOff);
             case IQ4_NL -> iq4_nl(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, row * (cols / 32), y, yOff);
-            case Q2_K -> q2_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum, row * (cols / 256), y, yOff);
+            case Q2_K -> q2_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum16, row * (cols / 256), y, yOff);
             case Q3_K -> q3_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, row * (cols / 256), y, yOff);
-            case Q5_K -> q5_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum, row * (cols / 256), y, yOff);
+            case Q5_K -> q5_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum32, row * (cols / 256), y, yOff);
             case IQ4_XS -> iq4_xs(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, row * (cols / 256), y, yOff);
-            case Q4_K -> q4_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum, row * (cols / 256), y, yOff);
+            case Q4_K -> q4_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum32, row * (cols / 256), y, yOff);
             case Q6_K -> q6_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, row * (cols / 256), y, yOff);
             default -> {
                 for (int r = r0; r < r1; r++) y[yOff + r] = ScalarDots.dot(t, w, r * rowBytes, cols, a, row);
@@ -363,6 +366,8 @@ final class VectorDots {
         }
     }
 
+    /** Lane j shifts byte j%4 of an int down. */
+    private static final int[] BYTE_SHIFTS = {0, 8, 16, 24, 0, 8, 16, 24};
     /** Lane j holds bit j (the fifth-bit masks of Q5_0/Q5_1). */
     private static final short[] BIT = new short[16];
     /** {@link ScalarDots#KVALUES} as bytes. */
@@ -381,30 +386,35 @@ final class VectorDots {
      * Q2_K (84 bytes): scales[16] (low nibble scale, high nibble min of each run of 16), qs[64],
      * d, dmin. Element e = 128h + 32s + l is bits 2s..2s+1 of qs[32h + l]. One loop step per run.
      */
-    static void q2_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int[] bsum, int xb,
+    static void q2_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, short[] bsum16, int xb,
                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
             long off = r * rowBytes;
-            FloatVector acc = FloatVector.zero(F256);
-            float mins = 0;
+            FloatVector acc = FloatVector.zero(F256), mins = acc;
             for (int b = 0; b < nb; b++) {
                 long o = off + 84L * b;
                 int blk = xb + b;
-                int summs = 0;
-                for (int k = 0; k < 16; k++) summs += (Le.u8(w, o + k) >> 4) * bsum[blk * 16 + k];
+                // Mins: the high nibbles of scales[16] times the activations' sums per 16.
+                IntVector pm = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
+                        .lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, bsum16, blk * 16)).reinterpretAsInts();
+                IntVector summs = pm.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pm.lanewise(ASHR, 16));
                 IntVector isum = IntVector.zero(I256);
-                for (int k = 0; k < 16; k++) {
-                    int h = k >> 3, s2 = 2 * ((k >> 1) & 3), lh = 16 * (k & 1);
+                for (int step = 0; step < 8; step++) {
+                    // Runs k and k + 4 (shifts 2s and 2s + 4) read the same 16 bytes of qs.
+                    int h = step >> 2, lh = 16 * ((step >> 1) & 1), s = step & 1;
+                    int k = 8 * h + 2 * s + (lh >> 4);
                     ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16 + 32 * h + lh, LE)
-                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, s2).and((short) 3);
-                    IntVector p = q.mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k)).reinterpretAsInts();
-                    isum = isum.add(p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(Le.u8(w, o + k) & 0xF));
+                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 2 * s);
+                    IntVector pa = q.and((short) 3).mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k)).reinterpretAsInts();
+                    IntVector pb = q.lanewise(ASHR, 4).and((short) 3).mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k + 64)).reinterpretAsInts();
+                    isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(Le.u8(w, o + k) & 0xF))
+                            .add(pb.add(pb.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(Le.u8(w, o + k + 4) & 0xF));
                 }
                 float dx = xd[blk];
                 acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 80))), acc);
-                mins += dx * Float.float16ToFloat(w.get(Le.I16, o + 82)) * summs;
+                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 82))), mins);
             }
-            y[yOff + r] = acc.reduceLanes(ADD) - mins;
+            y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
         }
     }
 
@@ -427,16 +437,22 @@ final class VectorDots {
                 long sc815 = (((a0 >>> 4) & 0x0f0f0f0f) | (((a2 >>> 4) & 0x03030303) << 4)) & 0xFFFFFFFFL
                         | ((((a1 >>> 4) & 0x0f0f0f0fL) | (((a2 >>> 6) & 0x03030303L) << 4)) << 32);
                 IntVector isum = IntVector.zero(I256);
-                for (int k = 0; k < 16; k++) {
-                    int h = k >> 3, s = (k >> 1) & 3, lh = 16 * (k & 1);
+                for (int step = 0; step < 8; step++) {
+                    // Runs k and k + 4 (s and s + 2) read the same bytes of qs and hmask.
+                    int h = step >> 2, lh = 16 * ((step >> 1) & 1), s = step & 1;
+                    int k = 8 * h + 2 * s + (lh >> 4);
                     ShortVector lo = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32 + 32 * h + lh, LE)
-                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 2 * s).and((short) 3);
+                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 2 * s);
                     ShortVector hb = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + lh, LE)
-                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 4 * h + s).and((short) 1);
-                    ShortVector q = lo.or(hb.lanewise(LSHL, 2)).sub((short) 4);
-                    IntVector p = q.mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k)).reinterpretAsInts();
-                    int sc = (int) (((k < 8 ? sc07 : sc815) >>> (8 * (k & 7))) & 0xFF) - 32;
-                    isum = isum.add(p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc));
+                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 4 * h + s);
+                    ShortVector qa = lo.and((short) 3).or(hb.and((short) 1).lanewise(LSHL, 2)).sub((short) 4);
+                    ShortVector qb = lo.lanewise(ASHR, 4).and((short) 3).or(hb.and((short) 4)).sub((short) 4);
+                    IntVector pa = qa.mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k)).reinterpretAsInts();
+                    IntVector pb = qb.mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k + 64)).reinterpretAsInts();
+                    int sca = (int) (((k < 8 ? sc07 : sc815) >>> (8 * (k & 7))) & 0xFF) - 32;
+                    int scb = (int) (((k + 4 < 8 ? sc07 : sc815) >>> (8 * ((k + 4) & 7))) & 0xFF) - 32;
+                    isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sca))
+                            .add(pb.add(pb.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(scb));
                 }
                 acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, xd[blk] * Float.float16ToFloat(w.get(Le.I16, o + 108))), acc);
             }
@@ -449,23 +465,22 @@ final class VectorDots {
      * low (j even) or high nibbles of qs[32(j/2) ..] and bit j of qh[l] as fifth bit. One loop step
      * per sub-block of 32.
      */
-    static void q5_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int[] bsum, int xb,
+    static void q5_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int[] bsum32, int xb,
                      float[] y, int yOff) {
+        IntVector byteShifts = IntVector.fromArray(I256, BYTE_SHIFTS, 0);
         for (int r = r0; r < r1; r++) {
             long off = r * rowBytes;
-            FloatVector acc = FloatVector.zero(F256);
-            float mins = 0;
+            FloatVector acc = FloatVector.zero(F256), mins = acc;
+            
             for (int b = 0; b < nb; b++) {
                 long o = off + 176L * b;
                 int blk = xb + b;
                 int u0 = w.get(Le.I32, o + 4), u1 = w.get(Le.I32, o + 8), u2 = w.get(Le.I32, o + 12);
                 long scales = (u0 & 0x3f3f3f3fL) | (((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
                 long mns = (u1 & 0x3f3f3f3fL) | ((((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
-                int bs = blk * 16;
-                int summs = 0;
-                for (int j = 0; j < 8; j++) {
-                    summs += (int) ((mns >>> (8 * j)) & 0xFF) * (bsum[bs + 2 * j] + bsum[bs + 2 * j + 1]);
-                }
+                // Mins: eight 6-bit values (one per byte of mns) times the activations' sums per 32.
+                IntVector summs = IntVector.broadcast(I256, (int) mns).blend((int) (mns >>> 32), UPPER4)
+                        .lanewise(LSHR, byteShifts).and(0xFF).mul(IntVector.fromArray(I256, bsum32, blk * 8));
                 IntVector isum = IntVector.zero(I256);
                 for (int j = 0; j < 8; j++) {
                     long q = o + 48 + 32 * (j >> 1);
@@ -485,9 +500,9 @@ final class VectorDots {
                 }
                 float dx = xd[blk];
                 acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o))), acc);
-                mins += dx * Float.float16ToFloat(w.get(Le.I16, o + 2)) * summs;
+                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 2))), mins);
             }
-            y[yOff + r] = acc.reduceLanes(ADD) - mins;
+            y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
         }
     }
 
@@ -526,15 +541,16 @@ final class VectorDots {
     /**
      * Q4_K (144 bytes): d, dmin, 12 bytes of packed 6-bit scales and mins, 128 bytes of nibbles.
      * Sub-block pair i (elements 64i..64i+63) reads qs[32i..32i+31]: low nibbles for sub-block 2i,
-     * high nibbles for 2i+1. The mins meet the activations' sums per 16, so they cost 8 scalar
-     * multiply-adds per block.
+     * high nibbles for 2i+1. The mins meet the activations' sums per 32: eight lanes, one vector
+     * multiply per block.
      */
-    static void q4_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int[] bsum, int xb,
+    static void q4_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int[] bsum32, int xb,
                      float[] y, int yOff) {
+        IntVector byteShifts = IntVector.fromArray(I256, BYTE_SHIFTS, 0);
         for (int r = r0; r < r1; r++) {
             long off = r * rowBytes;
-            FloatVector acc = FloatVector.zero(F256);
-            float mins = 0;
+            FloatVector acc = FloatVector.zero(F256), mins = acc;
+            
             for (int b = 0; b < nb; b++) {
                 long o = off + 144L * b;
                 int blk = xb + b;
@@ -542,11 +558,9 @@ final class VectorDots {
                 // Scales of sub-blocks 0..7 one per byte of a long; mins likewise.
                 long scales = (u0 & 0x3f3f3f3fL) | (((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
                 long mns = (u1 & 0x3f3f3f3fL) | ((((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
-                int bs = blk * 16;
-                int summs = 0;
-                for (int j = 0; j < 8; j++) {
-                    summs += (int) ((mns >>> (8 * j)) & 0xFF) * (bsum[bs + 2 * j] + bsum[bs + 2 * j + 1]);
-                }
+                // Mins: eight 6-bit values (one per byte of mns) times the activations' sums per 32.
+                IntVector summs = IntVector.broadcast(I256, (int) mns).blend((int) (mns >>> 32), UPPER4)
+                        .lanewise(LSHR, byteShifts).and(0xFF).mul(IntVector.fromArray(I256, bsum32, blk * 8));
                 IntVector isum = IntVector.zero(I256);
                 for (int i = 0; i < 4; i++) {
                     long q = o + 16 + 32 * i;
@@ -565,9 +579,9 @@ final class VectorDots {
                 }
                 float dx = xd[blk];
                 acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o))), acc);
-                mins += dx * Float.float16ToFloat(w.get(Le.I16, o + 2)) * summs;
+                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 2))), mins);
             }
-            y[yOff + r] = acc.reduceLanes(ADD) - mins;
+            y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
         }
     }
 
@@ -575,7 +589,8 @@ final class VectorDots {
      * Q6_K (210 bytes): ql[128], qh[64], int8 scales[16], d. In half h (elements 128h..), for
      * l < 32 and s < 4, element 32s + l has its low nibble in ql[64h + 32(s%2) + l] (low half of the
      * byte for s < 2, high half otherwise) and its two high bits at bits 2s of qh[32h + l]; value
-     * q - 32; each run of 16 elements has its own scale. One loop step takes one run.
+     * q - 32; each run of 16 elements has its own scale. One loop step takes the two runs s and s+2
+     * that share their ql and qh bytes.
      */
     static void q6_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int xb,
                      float[] y, int yOff) {
@@ -585,18 +600,21 @@ final class VectorDots {
             for (int b = 0; b < nb; b++) {
                 long o = off + 210L * b;
                 IntVector isum = IntVector.zero(I256);
-                for (int run = 0; run < 16; run++) {
-                    int h = run >> 3, s = (run >> 1) & 3, lh = 16 * (run & 1);
-                    ShortVector lo = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64 * h + 32 * (s & 1) + lh, LE)
+                for (int step = 0; step < 8; step++) {
+                    // step = 4h + 2·(l/16) + s, s in {0, 1}: runs s and s + 2 of half h at l/16.
+                    int h = step >> 2, lh = 16 * ((step >> 1) & 1), s = step & 1;
+                    ShortVector l = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64 * h + 32 * s + lh, LE)
                             .convertShape(ZERO_EXTEND_B2S, S256, 0);
-                    ShortVector hi = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128 + 32 * h + lh, LE)
-                            .convertShape(ZERO_EXTEND_B2S, S256, 0);
-                    ShortVector q = lo.lanewise(ASHR, 4 * (s >> 1)).and((short) 0xF)
-                            .or(hi.lanewise(ASHR, 2 * s).and((short) 3).lanewise(LSHL, 4)).sub((short) 32);
+                    ShortVector hb = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128 + 32 * h + lh, LE)
+                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 2 * s);
+                    ShortVector qa = l.and((short) 0xF).or(hb.and((short) 3).lanewise(LSHL, 4)).sub((short) 32);
+                    ShortVector qb = l.lanewise(ASHR, 4).or(hb.and((short) 0x30)).sub((short) 32);
                     int x = (xb + b) * 256 + 128 * h + 32 * s + lh;
-                    IntVector p = q.mul(ShortVector.fromArray(S256, xq, x)).reinterpretAsInts();
-                    IntVector ps = p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
-                    isum = isum.add(ps.mul(w.get(ValueLayout.JAVA_BYTE, o + 192 + 8 * h + 2 * s + (run & 1))));
+                    IntVector pa = qa.mul(ShortVector.fromArray(S256, xq, x)).reinterpretAsInts();
+                    IntVector pb = qb.mul(ShortVector.fromArray(S256, xq, x + 64)).reinterpretAsInts();
+                    long sc = o + 192 + 8 * h + 2 * s + (lh >> 4);
+                    isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(w.get(ValueLayout.JAVA_BYTE, sc)))
+                            .add(pb.add(pb.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(w.get(ValueLayout.JAVA_BYTE, sc + 4)));
                 }
                 float scale = xd[xb + b] * Float.float16ToFloat(w.get(Le.I16, o + 208));
                 acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, scale), acc);
