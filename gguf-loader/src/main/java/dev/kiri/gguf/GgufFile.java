@@ -65,11 +65,19 @@ public final class GgufFile implements AutoCloseable {
 
     /**
      * Opens a GGUF file, or the first shard of a split model (its other shards must sit beside it).
+     * A {@code .tar}, {@code .tar.gz}, {@code .tar.xz} or {@code .zip} archive holding the model is
+     * first extracted into the cache directory (once; see {@link ModelArchive}) and the extracted
+     * file is opened.
      *
      * @throws GgufFormatException if the file is not valid GGUF; the message names what and where
      * @throws IOException         if the file cannot be read
      */
     public static GgufFile open(Path path) throws IOException {
+        if (ModelArchive.isArchive(path)) return openGguf(ModelArchive.extract(path, ModelArchive.cacheRoot()));
+        return openGguf(path);
+    }
+
+    private static GgufFile openGguf(Path path) throws IOException {
         Arena arena = Arena.ofShared();
         try {
             Shard first = GgufParser.parse(path, map(path, arena));
@@ -110,6 +118,10 @@ public final class GgufFile implements AutoCloseable {
                 }
             }
             return new GgufFile(path, arena, shards);
+        } catch (IllegalArgumentException e) {
+            // a split.* key of the wrong type or range: still a malformed file
+            arena.close();
+            throw new GgufFormatException(e.getMessage(), e);
         } catch (Throwable t) {
             arena.close();
             throw t;

@@ -3,8 +3,6 @@ package dev.kiri.gguf;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -257,11 +255,6 @@ final class GgufParser {
         return new GgufArray(et, values);
     }
 
-    private static final java.lang.ThreadLocal<java.nio.charset.CharsetDecoder> UTF8 =
-            ThreadLocal.withInitial(() -> StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT));
-
     private String readString() throws GgufFormatException {
         long at = pos;
         long len = readLong();
@@ -273,15 +266,9 @@ final class GgufParser {
         byte[] bytes = new byte[(int) len];
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, bytes, 0, bytes.length);
         pos += len;
-        boolean ascii = true;
-        for (byte b : bytes) if (b < 0) { ascii = false; break; }
-        if (ascii) return new String(bytes, StandardCharsets.ISO_8859_1);
-        try {
-            return UTF8.get().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            // Keep going with U+FFFD: llama.cpp treats strings as bytes; a vocabulary can hold a stray byte.
-            return new String(bytes, StandardCharsets.UTF_8);
-        }
+        // Malformed UTF-8 becomes U+FFFD rather than an error: llama.cpp treats strings as bytes,
+        // and a vocabulary can hold a stray byte.
+        return new String(bytes, StandardCharsets.UTF_8);
     }
 
     private byte readByte() throws GgufFormatException {

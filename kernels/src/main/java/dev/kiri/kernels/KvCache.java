@@ -1,21 +1,38 @@
 package dev.kiri.kernels;
 
 /**
- * The keys and values of one sequence, reserved up front for {@code capacity} positions.
- * Layout per layer and KV head: {@code [position][headDim]} contiguous, so that attention for one
- * head streams its keys (and then its values) in order. Stored as F32 or F16 (the default in the
- * runtime; half the memory, converted on read).
+ * The keys and values of one sequence, reserved up front for {@code capacity} positions, stored as
+ * F32 or F16 (the default in the runtime; half the memory, converted on read).
+ *
+ * <p>Layout per layer and KV head. Values are {@code [position][headDim]}, so that attention adds
+ * whole value rows. Keys are transposed in tiles of {@link #KEY_TILE} positions, so that one vector
+ * load gives the same dimension of 16 consecutive keys and attention scores 16 positions with
+ * plain multiply-adds, with no horizontal sums:
+ *
+ * <pre>
+ *  keys of one KV head:   tile 0 (positions 0..15)          tile 1 (positions 16..31)   ...
+ *                         d=0: k0[0] k1[0] ... k15[0]        d=0: k16[0] ... k31[0]
+ *                         d=1: k0[1] k1[1] ... k15[1]        ...
+ *                         ...
+ *  values of one KV head: v0[0..headDim) v1[0..headDim) ...
+ * </pre>
+ * The capacity is rounded up to whole tiles.
  */
 public final class KvCache {
     /** Element type of the stored keys and values. */
     public enum Type { F32, F16 }
 
+    /** Positions per key tile. */
+    public static final int KEY_TILE = 16;
+
     private final int layers;
     private final int kvHeads;
     private final int headDim;
     private final int capacity;
+    private final int paddedCapacity;
     private final Type type;
-    // Per layer: [kvHead][pos][headDim]. One of the two pairs is used, by type.
+    // Per layer, per KV head: keys in tiles [tile][headDim][KEY_TILE], values [pos][headDim].
+    // One of the two pairs is used, by type.
     private final float[][] k32;
     private final float[][] v32;
     private final short[][] k16;
@@ -26,7 +43,8 @@ public final class KvCache {
             throw new IllegalArgumentException("bad KV cache shape: layers " + layers + ", kv heads " + kvHeads
                     + ", head dim " + headDim + ", capacity " + capacity);
         }
-        long perLayer = (long) kvHeads * capacity * headDim;
+        long padded = ((long) capacity + KEY_TILE - 1) / KEY_TILE * KEY_TILE;
+        long perLayer = (long) kvHeads * padded * headDim;
         if (perLayer > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("KV cache layer too large: " + kvHeads + " x " + capacity + " x " + headDim);
         }
@@ -34,6 +52,7 @@ public final class KvCache {
         this.kvHeads = kvHeads;
         this.headDim = headDim;
         this.capacity = capacity;
+        this.paddedCapacity = (int) padded;
         this.type = type;
         if (type == Type.F32) {
             k32 = new float[layers][(int) perLayer];
@@ -54,12 +73,24 @@ public final class KvCache {
 
     /** Bytes reserved for keys and values. */
     public long byteSize() {
-        return 2L * layers * kvHeads * capacity * headDim * (type == Type.F32 ? 4 : 2);
+        return 2L * layers * kvHeads * paddedCapacity * headDim * (type == Type.F32 ? 4 : 2);
     }
 
-    /** Index of element 0 of (head, pos) inside a layer's array. */
-    public int index(int head, int pos) {
-        return (head * capacity + pos) * headDim;
+    /** Index of element 0 of the value row of (head, pos) inside a layer's value array. */
+    public int valueIndex(int head, int pos) {
+        return (head * paddedCapacity + pos) * headDim;
+    }
+
+    /**
+     * Index of the key tile holding {@code pos} for {@code head} inside a layer's key array: key
+     * element {@code d} of {@code pos} is at {@code keyTileIndex(head, pos) + d * KEY_TILE + pos % KEY_TILE}.
+     */
+    public int keyTileIndex(int head, int pos) {
+        return (head * paddedCapacity + pos / KEY_TILE * KEY_TILE) * headDim;
+    }
+
+    private int keyIndex(int head, int pos, int d) {
+        return keyTileIndex(head, pos) + d * KEY_TILE + pos % KEY_TILE;
     }
 
     /**
@@ -68,37 +99,41 @@ public final class KvCache {
     public void store(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
         if (pos < 0 || pos >= capacity) throw new IndexOutOfBoundsException("position " + pos + " outside the KV cache of " + capacity);
         for (int h = 0; h < kvHeads; h++) {
-            int dst = index(h, pos);
+            int dst = valueIndex(h, pos);
+            int kt = keyIndex(h, pos, 0);
             int src = h * headDim;
             if (type == Type.F32) {
-                System.arraycopy(k, kOff + src, k32[layer], dst, headDim);
                 System.arraycopy(v, vOff + src, v32[layer], dst, headDim);
+                float[] kl = k32[layer];
+                for (int d = 0; d < headDim; d++) kl[kt + d * KEY_TILE] = k[kOff + src + d];
             } else {
                 short[] kl = k16[layer];
                 short[] vl = v16[layer];
                 for (int d = 0; d < headDim; d++) {
-                    kl[dst + d] = Float.floatToFloat16(k[kOff + src + d]);
+                    kl[kt + d * KEY_TILE] = Float.floatToFloat16(k[kOff + src + d]);
                     vl[dst + d] = Float.floatToFloat16(v[vOff + src + d]);
                 }
             }
         }
     }
 
-    /** Layer keys as F32 ({@link Type#F32} only), layout {@code [kvHead][pos][headDim]}. */
+    /** Layer keys as F32 ({@link Type#F32} only), in tiles (see the class comment). */
     public float[] keysF32(int layer) { return k32[layer]; }
+    /** Layer values as F32 ({@link Type#F32} only), {@code [kvHead][pos][headDim]}. */
     public float[] valuesF32(int layer) { return v32[layer]; }
-    /** Layer keys as F16 bits ({@link Type#F16} only). */
+    /** Layer keys as F16 bits ({@link Type#F16} only), in tiles. */
     public short[] keysF16(int layer) { return k16[layer]; }
+    /** Layer values as F16 bits ({@link Type#F16} only). */
     public short[] valuesF16(int layer) { return v16[layer]; }
 
     /** Key element as float, whatever the storage type (for reference code and tests). */
     public float key(int layer, int head, int pos, int d) {
-        int i = index(head, pos) + d;
+        int i = keyIndex(head, pos, d);
         return type == Type.F32 ? k32[layer][i] : Float.float16ToFloat(k16[layer][i]);
     }
 
     public float value(int layer, int head, int pos, int d) {
-        int i = index(head, pos) + d;
+        int i = valueIndex(head, pos) + d;
         return type == Type.F32 ? v32[layer][i] : Float.float16ToFloat(v16[layer][i]);
     }
 }

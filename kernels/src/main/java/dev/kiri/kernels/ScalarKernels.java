@@ -1,22 +1,18 @@
 package dev.kiri.kernels;
 
-import dev.kiri.gguf.Dequant;
-import dev.kiri.gguf.GgmlType;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import dev.kiri.kernels.matmul.Matmul;
+import dev.kiri.kernels.matmul.ScalarMatmul;
 
 /**
  * The reference implementation: plain loops, one thread, obviously correct. It is the oracle
  * of the Vector API kernels' tests and the fallback when the Vector API is absent or disabled.
- * Sums of squares and softmax denominators accumulate in double.
+ * Sums of squares and softmax denominators accumulate in double. Products are
+ * {@link ScalarMatmul}'s.
  */
 public final class ScalarKernels implements Kernels {
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
-
     // Attention scratch: the running weighted sum of values of one head.
     private float[] acc = new float[0];
-    // Product scratch: one dequantized weight row.
-    private float[] row = new float[0];
+    private final Matmul matmul = new ScalarMatmul();
 
     @Override
     public String name() {
@@ -30,43 +26,14 @@ public final class ScalarKernels implements Kernels {
 
     // ---- matrix products --------------------------------------------------------------------
 
-    /**
-     * Each row is dequantized with the loader's reference dequantization ({@link Dequant}) and
-     * multiplied by F32 activations; F32 weights are read directly.
-     */
     @Override
     public void matvec(Weights w, float[] x, int xOff, float[] y, int yOff) {
-        checkProduct(w);
-        MemorySegment data = w.data();
-        int cols = w.cols();
-        if (w.type() == GgmlType.F32) {
-            for (int r = 0; r < w.rows(); r++) {
-                long base = (long) r * cols * 4;
-                float s = 0;
-                for (int c = 0; c < cols; c++) s += data.get(F32_LE, base + 4L * c) * x[xOff + c];
-                y[yOff + r] = s;
-            }
-            return;
-        }
-        if (row.length < cols) row = new float[cols];
-        float[] wr = row;
-        for (int r = 0; r < w.rows(); r++) {
-            Dequant.row(w.type(), data, r * w.rowBytes(), wr, 0, cols);
-            float s = 0;
-            for (int c = 0; c < cols; c++) s += wr[c] * x[xOff + c];
-            y[yOff + r] = s;
-        }
+        matmul.matvec(w, x, xOff, y, yOff);
     }
 
     @Override
     public void matmul(Weights w, float[] x, float[] y, int n) {
-        for (int i = 0; i < n; i++) matvec(w, x, i * w.cols(), y, i * w.rows());
-    }
-
-    static void checkProduct(Weights w) {
-        if (!Dequant.supports(w.type())) {
-            throw new UnsupportedOperationException(w.name() + ": products with " + w.type().ggmlName() + " weights are not supported");
-        }
+        matmul.matmul(w, x, y, n);
     }
 
     // ---- normalisation ----------------------------------------------------------------------
@@ -270,5 +237,6 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public void close() {
+        matmul.close();
     }
 }

@@ -1,10 +1,7 @@
 package dev.kiri.kernels;
 
-import dev.kiri.gguf.Dequant;
-import dev.kiri.gguf.GgmlType;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
+import dev.kiri.kernels.matmul.Matmul;
+import dev.kiri.kernels.matmul.VectorMatmul;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -14,26 +11,30 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link KernelsProvider} after it has checked that {@code jdk.incubator.vector} is present, so
  * this class may touch vector types freely.
  *
- * <p>Attention runs on the instance's {@link ThreadPool}: the work is split by (token, KV head)
- * so that the keys and values of a KV head are read once for all the query heads that share it,
- * and each thread keeps its own scratch (allocated on first use, reused afterwards).
+ * <p>Products are {@link VectorMatmul}'s, on the instance's {@link ThreadPool}. Attention runs
+ * on the same pool: the work is split by (token, KV head) so that the keys and values of a KV
+ * head are read once for all the query heads that share it, and each thread keeps its own
+ * scratch (allocated on first use, reused afterwards).
  */
 public final class VectorKernels implements Kernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Positions scored per block of the streaming softmax: the scores of a block stay in L1. */
-    static final int BLOCK = 128;
+    /** Attention species: at most one key tile wide (a 512-bit species on wider machines). */
+    private static final VectorSpecies<Float> A = L <= KvCache.KEY_TILE ? F : FloatVector.SPECIES_512;
+    private static final int AL = A.length();
+    private static final int T = KvCache.KEY_TILE;
+    /** Positions per block of the streaming softmax: whole key tiles; a block of F32 values is 16 KiB at head dimension 64. */
+    static final int BLOCK = 4 * KvCache.KEY_TILE;
     /** Below this many (position x query head) scores, attention stays on the calling thread. */
     private static final int PARALLEL_MIN_SCORES = 4096;
 
     private final ThreadPool pool;
+    private final Matmul matmul;
     private final String name;
 
     // Arguments of the attention call in flight, read by the pre-built task (no capture, no allocation).
     private final ThreadPool.Task attentionTask = this::attentionSlice;
-    private final ThreadPool.Task matvecTask = this::matvecSlice;
     private AttentionScratch[] scratch = new AttentionScratch[0];
     private float[] aq;
     private float[] aout;
@@ -46,13 +47,6 @@ public final class VectorKernels implements Kernels {
     private float aScale;
     private float aSoftcap;
     private int aTasks;
-    private Weights mw;
-    private float[] mx;
-    private int mxOff;
-    private float[] my;
-    private int myOff;
-    private int mTasks;
-    private float[][] dequantRows = new float[0][];
 
     /** The preferred vector size in bits; the provider refuses narrow vectors. */
     public static int preferredBitSize() {
@@ -61,6 +55,7 @@ public final class VectorKernels implements Kernels {
 
     public VectorKernels(int threads) {
         this.pool = new ThreadPool(threads);
+        this.matmul = new VectorMatmul(pool);
         this.name = "vector-" + F.vectorBitSize();
     }
 
@@ -78,58 +73,12 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public void matvec(Weights w, float[] x, int xOff, float[] y, int yOff) {
-        ScalarKernels.checkProduct(w);
-        mw = w;
-        mx = x;
-        mxOff = xOff;
-        my = y;
-        myOff = yOff;
-        mTasks = Math.min(pool.threads() * 4, Math.max(1, w.rows() / 16));
-        if (w.type() != GgmlType.F32) {
-            if (dequantRows.length < mTasks) dequantRows = java.util.Arrays.copyOf(dequantRows, mTasks);
-            for (int t = 0; t < mTasks; t++) {
-                if (dequantRows[t] == null || dequantRows[t].length < w.cols()) dequantRows[t] = new float[w.cols()];
-            }
-        }
-        pool.run(mTasks, matvecTask);
-        mw = null;
-        mx = my = null;
-    }
-
-    private void matvecSlice(int task) {
-        Weights w = mw;
-        int rows = w.rows();
-        int from = (int) ((long) rows * task / mTasks);
-        int to = (int) ((long) rows * (task + 1) / mTasks);
-        MemorySegment data = w.data();
-        int cols = w.cols();
-        int bound = F.loopBound(cols);
-        if (w.type() != GgmlType.F32) {
-            // Dequantize a row with the reference dequantization, then a vector dot product.
-            float[] wr = dequantRows[task];
-            for (int r = from; r < to; r++) {
-                Dequant.row(w.type(), data, r * w.rowBytes(), wr, 0, cols);
-                my[myOff + r] = dot(wr, 0, mx, mxOff, cols);
-            }
-            return;
-        }
-        for (int r = from; r < to; r++) {
-            long base = (long) r * cols * 4;
-            FloatVector acc = FloatVector.zero(F);
-            int c = 0;
-            for (; c < bound; c += L) {
-                acc = FloatVector.fromMemorySegment(F, data, base + 4L * c, ByteOrder.LITTLE_ENDIAN)
-                        .fma(FloatVector.fromArray(F, mx, mxOff + c), acc);
-            }
-            float s = acc.reduceLanes(VectorOperators.ADD);
-            for (; c < cols; c++) s += data.get(F32_LE, base + 4L * c) * mx[mxOff + c];
-            my[myOff + r] = s;
-        }
+        matmul.matvec(w, x, xOff, y, yOff);
     }
 
     @Override
     public void matmul(Weights w, float[] x, float[] y, int n) {
-        for (int i = 0; i < n; i++) matvec(w, x, i * w.cols(), y, i * w.rows());
+        matmul.matmul(w, x, y, n);
     }
 
     // ---- normalisation ----------------------------------------------------------------------
@@ -373,7 +322,7 @@ public final class VectorKernels implements Kernels {
         final float[] acc;    // [groupHead][headDim]
         final float[] max;    // running maximum per group head
         final float[] sum;    // running denominator per group head
-        final float[] keys;   // F16 caches: a block of keys or values converted to F32
+        final float[] conv;   // F16 caches: a block of keys or values converted to F32
         final int group;
         final int headDim;
 
@@ -384,16 +333,16 @@ public final class VectorKernels implements Kernels {
             acc = new float[group * headDim];
             max = new float[group];
             sum = new float[group];
-            keys = new float[BLOCK * headDim];
+            conv = new float[BLOCK * headDim];
         }
     }
 
     /**
      * Work unit: one token and one KV head, i.e. the {@code nHeads / kvHeads} query heads that share
-     * it. Positions are visited in blocks of {@link #BLOCK}: score the block for every head of the
-     * group (each key row is loaded once for all of them), fold the block into the running maximum
-     * (rescaling the accumulators when it grows), exponentiate, then add the weighted value rows.
-     * Memory is fixed by the block size, whatever the context length.
+     * it. Positions are visited in blocks of {@link #BLOCK} (whole key tiles): score the block for
+     * every head of the group, fold it into the running maximum (rescaling the accumulators when
+     * the maximum grows), exponentiate, then add the weighted value rows. Memory is fixed by the
+     * block size, whatever the context length.
      */
     @Override
     public void attention(float[] q, float[] out, int n, int nHeads, KvCache cache, int layer, int pos0,
@@ -457,7 +406,6 @@ public final class VectorKernels implements Kernels {
         int p = aPos0 + token;
         int start = aWindow > 0 ? Math.max(0, p - aWindow + 1) : 0;
         int qBase = (token * aHeads + kvh * group) * headDim;
-        float[] q = aq;
         float[] acc = s.acc;
         float[] scores = s.scores;
         java.util.Arrays.fill(acc, 0, group * headDim, 0f);
@@ -468,31 +416,30 @@ public final class VectorKernels implements Kernels {
         float[] v32 = f16 ? null : cache.valuesF32(aLayer);
         short[] k16 = f16 ? cache.keysF16(aLayer) : null;
         short[] v16 = f16 ? cache.valuesF16(aLayer) : null;
-        int headStart = cache.index(kvh, 0);
 
-        for (int t0 = start; t0 <= p; t0 += BLOCK) {
-            int count = Math.min(BLOCK, p + 1 - t0);
-            // Keys of the block, as F32 rows: in place, or converted into scratch.
+        for (int t0 = start / T * T; t0 <= p; t0 += BLOCK) {
+            int lo = Math.max(0, start - t0);        // first visible slot of the block
+            int hi = Math.min(BLOCK, p + 1 - t0);    // one past the last
+            int tiles = (hi + T - 1) / T;
+            int slots = tiles * T;
             float[] keys;
-            int keyBase;
+            int keyBase = cache.keyTileIndex(kvh, t0);
             if (f16) {
-                toF32(k16, headStart + t0 * headDim, s.keys, count * headDim);
-                keys = s.keys;
+                toF32(k16, keyBase, s.conv, slots * headDim);
+                keys = s.conv;
                 keyBase = 0;
             } else {
                 keys = k32;
-                keyBase = headStart + t0 * headDim;
             }
-            for (int tt = 0; tt < count; tt++) {
-                int k = keyBase + tt * headDim;
-                for (int j = 0; j < group; j++) {
-                    scores[j * BLOCK + tt] = dot(q, qBase + j * headDim, keys, k, headDim) * aScale;
-                }
-            }
+            scoreTiles(aq, qBase, group, headDim, keys, keyBase, tiles, scores);
             for (int j = 0; j < group; j++) {
                 int so = j * BLOCK;
-                if (aSoftcap > 0) softcap(scores, so, count, aSoftcap);
-                float blockMax = max(scores, so, count);
+                scale(scores, so, slots, aScale);
+                if (aSoftcap > 0) softcap(scores, so, slots, aSoftcap);
+                // Slots outside [lo, hi) belong to the tiles but not to the visible range.
+                java.util.Arrays.fill(scores, so, so + lo, Float.NEGATIVE_INFINITY);
+                java.util.Arrays.fill(scores, so + hi, so + slots, Float.NEGATIVE_INFINITY);
+                float blockMax = max(scores, so, slots);
                 float oldMax = s.max[j];
                 if (blockMax > oldMax) {
                     float c = (float) Math.exp(oldMax - blockMax); // 0 for the first block
@@ -500,24 +447,19 @@ public final class VectorKernels implements Kernels {
                     scale(acc, j * headDim, headDim, c);
                     s.max[j] = blockMax;
                 }
-                s.sum[j] += expShiftedInPlace(scores, so, count, s.max[j]);
+                s.sum[j] += expShiftedInPlace(scores, so, slots, s.max[j]);
             }
-            // Values of the block, weighted by the exponentiated scores.
             float[] values;
-            int valueBase;
+            int valueBase = cache.valueIndex(kvh, t0 + lo);
             if (f16) {
-                toF32(v16, headStart + t0 * headDim, s.keys, count * headDim);
-                values = s.keys;
+                toF32(v16, valueBase, s.conv, (hi - lo) * headDim);
+                values = s.conv;
                 valueBase = 0;
             } else {
                 values = v32;
-                valueBase = headStart + t0 * headDim;
             }
-            for (int tt = 0; tt < count; tt++) {
-                int v = valueBase + tt * headDim;
-                for (int j = 0; j < group; j++) {
-                    axpy(scores[j * BLOCK + tt], values, v, acc, j * headDim, headDim);
-                }
+            for (int j = 0; j < group; j++) {
+                addWeightedRows(scores, j * BLOCK + lo, hi - lo, values, valueBase, acc, j * headDim, headDim);
             }
         }
         float[] out = aout;
@@ -532,39 +474,136 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * Raw scores {@code q_j · k_t} of the {@code group} query heads at {@code q[qBase + j*headDim]}
+     * against {@code tiles} consecutive key tiles, into {@code scores[j*BLOCK + t]}. Each vector
+     * holds one dimension of {@code AL} consecutive positions, so a score vector is a chain of
+     * multiply-adds with a broadcast query element; four heads at a time with two partial sums
+     * each keep eight independent chains in flight.
+     */
+    static void scoreTiles(float[] q, int qBase, int group, int headDim, float[] k, int kBase, int tiles,
+                                   float[] scores) {
+        for (int tile = 0; tile < tiles; tile++) {
+            int tb = kBase + tile * T * headDim;
+            for (int col = 0; col < T; col += AL) {
+                int kb = tb + col;
+                int so = tile * T + col;
+                int j = 0;
+                for (; j + 4 <= group; j += 4) {
+                    int q0 = qBase + j * headDim;
+                    int q1 = q0 + headDim;
+                    int q2 = q1 + headDim;
+                    int q3 = q2 + headDim;
+                    FloatVector a0 = FloatVector.zero(A), a1 = a0, a2 = a0, a3 = a0;
+                    FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                    int d = 0;
+                    for (; d + 2 <= headDim; d += 2) {
+                        FloatVector k0 = FloatVector.fromArray(A, k, kb + d * T);
+                        FloatVector k1 = FloatVector.fromArray(A, k, kb + (d + 1) * T);
+                        a0 = k0.fma(FloatVector.broadcast(A, q[q0 + d]), a0);
+                        a1 = k0.fma(FloatVector.broadcast(A, q[q1 + d]), a1);
+                        a2 = k0.fma(FloatVector.broadcast(A, q[q2 + d]), a2);
+                        a3 = k0.fma(FloatVector.broadcast(A, q[q3 + d]), a3);
+                        b0 = k1.fma(FloatVector.broadcast(A, q[q0 + d + 1]), b0);
+                        b1 = k1.fma(FloatVector.broadcast(A, q[q1 + d + 1]), b1);
+                        b2 = k1.fma(FloatVector.broadcast(A, q[q2 + d + 1]), b2);
+                        b3 = k1.fma(FloatVector.broadcast(A, q[q3 + d + 1]), b3);
+                    }
+                    if (d < headDim) {
+                        FloatVector k0 = FloatVector.fromArray(A, k, kb + d * T);
+                        a0 = k0.fma(FloatVector.broadcast(A, q[q0 + d]), a0);
+                        a1 = k0.fma(FloatVector.broadcast(A, q[q1 + d]), a1);
+                        a2 = k0.fma(FloatVector.broadcast(A, q[q2 + d]), a2);
+                        a3 = k0.fma(FloatVector.broadcast(A, q[q3 + d]), a3);
+                    }
+                    a0.add(b0).intoArray(scores, j * BLOCK + so);
+                    a1.add(b1).intoArray(scores, (j + 1) * BLOCK + so);
+                    a2.add(b2).intoArray(scores, (j + 2) * BLOCK + so);
+                    a3.add(b3).intoArray(scores, (j + 3) * BLOCK + so);
+                }
+                for (; j < group; j++) {
+                    int q0 = qBase + j * headDim;
+                    FloatVector a0 = FloatVector.zero(A), a1 = a0, a2 = a0, a3 = a0;
+                    int d = 0;
+                    for (; d + 4 <= headDim; d += 4) {
+                        a0 = FloatVector.fromArray(A, k, kb + d * T).fma(FloatVector.broadcast(A, q[q0 + d]), a0);
+                        a1 = FloatVector.fromArray(A, k, kb + (d + 1) * T).fma(FloatVector.broadcast(A, q[q0 + d + 1]), a1);
+                        a2 = FloatVector.fromArray(A, k, kb + (d + 2) * T).fma(FloatVector.broadcast(A, q[q0 + d + 2]), a2);
+                        a3 = FloatVector.fromArray(A, k, kb + (d + 3) * T).fma(FloatVector.broadcast(A, q[q0 + d + 3]), a3);
+                    }
+                    for (; d < headDim; d++) {
+                        a0 = FloatVector.fromArray(A, k, kb + d * T).fma(FloatVector.broadcast(A, q[q0 + d]), a0);
+                    }
+                    a0.add(a1).add(a2.add(a3)).intoArray(scores, j * BLOCK + so);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code acc[a + d] += Σ_t w[wOff + t] · v[vBase + t*headDim + d]} for {@code t < count}: four
+     * vectors of the accumulator stay in registers across the positions, with separate partial
+     * sums for even and odd positions (eight independent multiply-add chains).
+     */
+    static void addWeightedRows(float[] w, int wOff, int count, float[] v, int vBase, float[] acc, int a,
+                                        int headDim) {
+        int d = 0;
+        for (; d + 4 * AL <= headDim; d += 4 * AL) {
+            FloatVector a0 = FloatVector.fromArray(A, acc, a + d);
+            FloatVector a1 = FloatVector.fromArray(A, acc, a + d + AL);
+            FloatVector a2 = FloatVector.fromArray(A, acc, a + d + 2 * AL);
+            FloatVector a3 = FloatVector.fromArray(A, acc, a + d + 3 * AL);
+            FloatVector b0 = FloatVector.zero(A), b1 = b0, b2 = b0, b3 = b0;
+            int t = 0;
+            for (; t + 2 <= count; t += 2) {
+                FloatVector wt = FloatVector.broadcast(A, w[wOff + t]);
+                FloatVector wu = FloatVector.broadcast(A, w[wOff + t + 1]);
+                int row = vBase + t * headDim + d;
+                int next = row + headDim;
+                a0 = FloatVector.fromArray(A, v, row).fma(wt, a0);
+                a1 = FloatVector.fromArray(A, v, row + AL).fma(wt, a1);
+                a2 = FloatVector.fromArray(A, v, row + 2 * AL).fma(wt, a2);
+                a3 = FloatVector.fromArray(A, v, row + 3 * AL).fma(wt, a3);
+                b0 = FloatVector.fromArray(A, v, next).fma(wu, b0);
+                b1 = FloatVector.fromArray(A, v, next + AL).fma(wu, b1);
+                b2 = FloatVector.fromArray(A, v, next + 2 * AL).fma(wu, b2);
+                b3 = FloatVector.fromArray(A, v, next + 3 * AL).fma(wu, b3);
+            }
+            if (t < count) {
+                FloatVector wt = FloatVector.broadcast(A, w[wOff + t]);
+                int row = vBase + t * headDim + d;
+                a0 = FloatVector.fromArray(A, v, row).fma(wt, a0);
+                a1 = FloatVector.fromArray(A, v, row + AL).fma(wt, a1);
+                a2 = FloatVector.fromArray(A, v, row + 2 * AL).fma(wt, a2);
+                a3 = FloatVector.fromArray(A, v, row + 3 * AL).fma(wt, a3);
+            }
+            a0.add(b0).intoArray(acc, a + d);
+            a1.add(b1).intoArray(acc, a + d + AL);
+            a2.add(b2).intoArray(acc, a + d + 2 * AL);
+            a3.add(b3).intoArray(acc, a + d + 3 * AL);
+        }
+        for (; d + AL <= headDim; d += AL) {
+            FloatVector a0 = FloatVector.fromArray(A, acc, a + d);
+            for (int t = 0; t < count; t++) {
+                a0 = FloatVector.fromArray(A, v, vBase + t * headDim + d).fma(FloatVector.broadcast(A, w[wOff + t]), a0);
+            }
+            a0.intoArray(acc, a + d);
+        }
+        for (; d < headDim; d++) {
+            float x = acc[a + d];
+            for (int t = 0; t < count; t++) x += w[wOff + t] * v[vBase + t * headDim + d];
+            acc[a + d] = x;
+        }
+    }
+
     /** F16 bits to F32; a plain loop that C2 compiles to vector conversions where the CPU has them. */
     private static void toF32(short[] src, int srcOff, float[] dst, int n) {
         for (int i = 0; i < n; i++) dst[i] = Float.float16ToFloat(src[srcOff + i]);
     }
 
-    private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        int bound = F.loopBound(n);
-        int i = 0;
-        float s = 0;
-        if (bound > 0) {
-            FloatVector acc = FloatVector.fromArray(F, a, aOff).mul(FloatVector.fromArray(F, b, bOff));
-            for (i = L; i < bound; i += L) {
-                acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
-            }
-            s = acc.reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
-        return s;
-    }
-
-    /** {@code y += alpha * x}. */
-    private static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-        int bound = F.loopBound(n);
-        int i = 0;
-        FloatVector a = FloatVector.broadcast(F, alpha);
-        for (; i < bound; i += L) {
-            FloatVector.fromArray(F, x, xOff + i).fma(a, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
-        }
-        for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
-    }
-
     @Override
     public void close() {
+        matmul.close();
         pool.close();
     }
 }

@@ -35,6 +35,8 @@ class VectorKernelsTest {
     @Test
     void preferredVectorsAreAtLeast128Bits() {
         assertTrue(VectorKernels.preferredBitSize() >= 128);
+        String max = System.getProperty("kiri.test.maxVectorBits");
+        if (max != null) assertEquals(Integer.parseInt(max), VectorKernels.preferredBitSize(), "the JVM's vector size limit applies");
         assertTrue(vector.name().startsWith("vector-"));
         assertEquals(2, vector.threads());
     }

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         description = "LLM inference in pure Java: GGUF models on CPU (Vector API) or GPU (CUDA through FFM).",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                InspectCommand.class,
         })
 public final class Main implements Runnable {
 
