@@ -97,14 +97,16 @@ final class VectorDots {
             long off = r * rowBytes;
             FloatVector a0 = FloatVector.zero(F256), a1 = a0, a2 = a0, a3 = a0;
             int c = 0;
-            for (; c + 32 <= cols; c += 32) {
+            int bound32 = cols & ~31;
+            for (; c < bound32; c += 32) {
                 long o = off + 4L * c;
                 a0 = FloatVector.fromMemorySegment(F256, w, o, LE).fma(FloatVector.fromArray(F256, x, xo + c), a0);
                 a1 = FloatVector.fromMemorySegment(F256, w, o + 32, LE).fma(FloatVector.fromArray(F256, x, xo + c + 8), a1);
                 a2 = FloatVector.fromMemorySegment(F256, w, o + 64, LE).fma(FloatVector.fromArray(F256, x, xo + c + 16), a2);
                 a3 = FloatVector.fromMemorySegment(F256, w, o + 96, LE).fma(FloatVector.fromArray(F256, x, xo + c + 24), a3);
             }
-            for (; c + 8 <= cols; c += 8) {
+            int bound8 = cols & ~7;
+            for (; c < bound8; c += 8) {
                 a0 = FloatVector.fromMemorySegment(F256, w, off + 4L * c, LE).fma(FloatVector.fromArray(F256, x, xo + c), a0);
             }
             float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
@@ -124,7 +126,8 @@ final class VectorDots {
             long off = r * rowBytes;
             FloatVector a0 = FloatVector.zero(F256), a1 = a0;
             int c = 0;
-            for (; c + 16 <= cols; c += 16) {
+            int bound = cols & ~15;
+            for (; c < bound; c += 16) {
                 ShortVector h = ShortVector.fromMemorySegment(S256, w, off + 2L * c, LE);
                 IntVector h0 = (IntVector) h.convert(S2I, 0);
                 IntVector h1 = (IntVector) h.convert(S2I, 1);
@@ -147,7 +150,8 @@ final class VectorDots {
             long off = r * rowBytes;
             FloatVector a0 = FloatVector.zero(F256), a1 = a0;
             int c = 0;
-            for (; c + 16 <= cols; c += 16) {
+            int bound = cols & ~15;
+            for (; c < bound; c += 16) {
                 ShortVector h = ShortVector.fromMemorySegment(S256, w, off + 2L * c, LE);
                 FloatVector f0 = ((IntVector) h.convert(S2I, 0)).lanewise(LSHL, 16).reinterpretAsFloats();
                 FloatVector f1 = ((IntVector) h.convert(S2I, 1)).lanewise(LSHL, 16).reinterpretAsFloats();
