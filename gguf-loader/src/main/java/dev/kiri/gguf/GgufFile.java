@@ -11,10 +11,12 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -104,7 +106,7 @@ public final class GgufFile implements AutoCloseable {
                     shards.add(s);
                 }
                 long total = 0;
-                java.util.HashSet<String> names = new java.util.HashSet<>();
+                Set<String> names = new HashSet<>();
                 for (Shard s : shards) {
                     for (GgufTensor t : s.tensors()) {
                         if (!names.add(t.name())) throw new GgufFormatException(s.path() + ": tensor " + t.name() + " is also in another shard");
@@ -131,7 +133,7 @@ public final class GgufFile implements AutoCloseable {
     private static MemorySegment map(Path path, Arena arena) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
-            if (size == 0) return MemorySegment.NULL.reinterpret(0);
+            if (size == 0) return MemorySegment.ofArray(new byte[0]); // nothing to map; the parser reports it
             return ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(path.toString(), null, "no such file");

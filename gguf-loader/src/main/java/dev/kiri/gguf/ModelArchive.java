@@ -121,7 +121,7 @@ public final class ModelArchive {
         InputStream raw = new BufferedInputStream(Files.newInputStream(archive), 1 << 16);
         try {
             InputStream in = switch (kindOf(archive)) {
-                case TAR_GZ -> new GzipCompressorInputStream(raw, true);
+                case TAR_GZ -> GzipCompressorInputStream.builder().setInputStream(raw).setDecompressConcatenated(true).get();
                 case TAR_XZ -> new XZCompressorInputStream(raw);
                 default -> raw;
             };

@@ -13,8 +13,8 @@ import java.util.Objects;
  *       same rounding of codes).</li>
  *   <li>Q4_K and Q6_K search, per sub-block, a small grid of candidate scales and keep the one with
  *       the least squared error after a least-squares refit. The result is not byte-identical to
- *       llama.cpp's (which weights the error towards large values) but has the same or a lower
- *       RMSE, at a cost of about 25 ns (Q4_K) and 25 ns (Q6_K) per element on one core.</li>
+ *       llama.cpp's (which weights the error towards large values) but has about the same or a lower
+ *       RMSE, at about 25 ns (Q4_K) and 30 ns (Q6_K) per element on one core.</li>
  * </ul>
  *
  * Every method is stateless and thread-safe: callers quantize different rows from different

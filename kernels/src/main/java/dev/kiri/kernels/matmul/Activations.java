@@ -27,8 +27,14 @@ final class Activations {
     float[] d = new float[0];
     /** Q8_1: per block {@code d·Σq} (F16-rounded). */
     float[] s = new float[0];
+    /** Q8_0/Q8_1, vector path: per block {@code 8·d·Σq} (the offset correction of Q4_0-like weights). */
+    float[] xsum = new float[0];
     /** Q8_K: per 16 values, the sum of the quantized values. */
     int[] bsum = new int[0];
+    /** Q8_K, vector path: the same sums as 16-bit values (each at most 16·127). */
+    short[] bsum16 = new short[0];
+    /** Q8_K, vector path: per 32 values (sums of adjacent pairs of {@link #bsum}). */
+    int[] bsum32 = new int[0];
     private float[] rounded = new float[0];
 
     /**
@@ -66,6 +72,12 @@ final class Activations {
             case Q8_K -> {
                 ensureQuantized(n, n / 256, bytes, shorts, 0, n / 16);
                 for (int b = 0; b < n / 256; b++) quantizeQ8KBlock(x, xOff + b * 256, b, bytes, shorts);
+                if (shorts) {
+                    if (bsum16.length < n / 16) bsum16 = new short[n / 16];
+                    if (bsum32.length < n / 32) bsum32 = new int[n / 32];
+                    for (int k = 0; k < n / 16; k++) bsum16[k] = (short) bsum[k];
+                    for (int k = 0; k < n / 32; k++) bsum32[k] = bsum[2 * k] + bsum[2 * k + 1];
+                }
             }
         }
     }
@@ -92,6 +104,7 @@ final class Activations {
         if (shorts && q16.length < n) q16 = new short[n];
         if (d.length < blocks) d = new float[blocks];
         if (s.length < sums) s = new float[sums];
+        if (shorts && xsum.length < blocks) xsum = new float[blocks];
         if (bsum.length < bsums) bsum = new int[bsums];
     }
 
@@ -110,6 +123,7 @@ final class Activations {
         }
         float dh = Float.float16ToFloat(Float.floatToFloat16(dv));
         d[block] = dh;
+        if (shorts) xsum[block] = 8 * dh * sum;
         if (withSum) s[block] = Float.float16ToFloat(Float.floatToFloat16(sum * dv));
     }
 

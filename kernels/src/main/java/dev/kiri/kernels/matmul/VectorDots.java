@@ -6,6 +6,7 @@ import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.NE;
 import static jdk.incubator.vector.VectorOperators.S2I;
 import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
@@ -17,6 +18,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,9 +26,12 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Quantized types: the weights' 4/6/8-bit values are widened to 16-bit lanes, multiplied with
  * the activations (kept as 16-bit values, widened once per call), and adjacent pairs of products
- * are added into 32-bit lanes ("pairs": shift left/arithmetic right by 16 to take the low half,
- * arithmetic right by 16 for the high half; the Vector API spelling of {@code pmaddwd}). Products
- * and their pair sums fit 16 bits for every type here (at most 2·128·127 = 32512). Each block or
+ * are added into 32-bit lanes ("pairs", the Vector API spelling of {@code pmaddwd}: seen as 32-bit
+ * lanes, {@code v + (v << 16)} holds the sum of the two halves in its upper 16 bits, which an
+ * arithmetic shift brings down: three operations, exact while that sum fits 16 bits, true for the
+ * 4-, 5- and 6-bit types; Q8_0 and the IQ4 code book, whose pair sums reach 4·128·127, sign-extend
+ * each half and add, four operations). Products and the sum of two of them fit 16 bits for every
+ * type here (at most 2·128·127 = 32512). Each block or
  * sub-block then scales its exact integer sums, as {@link ScalarDots} does, in a different float
  * summation order.
  *
@@ -42,6 +47,8 @@ final class VectorDots {
     private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
     private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+    /** Lanes 4..7 of an 8-lane int vector. */
+    private static final VectorMask<Integer> UPPER4 = VectorMask.fromLong(I256, 0xF0);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private VectorDots() {
@@ -50,7 +57,7 @@ final class VectorDots {
     /** Whether {@link #rows} has a vector kernel for {@code t} (otherwise {@link ScalarDots} is used). */
     static boolean supports(GgmlType t) {
         return switch (t) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS -> true;
             default -> false;
         };
     }
@@ -66,8 +73,16 @@ final class VectorDots {
             case F16 -> f16(w, rowBytes, cols, r0, r1, a.f, a.fOff + row * cols, y, yOff);
             case BF16 -> bf16(w, rowBytes, cols, r0, r1, a.f, a.fOff + row * cols, y, yOff);
             case Q8_0 -> q8_0(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, row * (cols / 32), y, yOff);
-            case Q4_0 -> q4_0(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, row * (cols / 32), y, yOff);
-            case Q4_K -> q4_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum, row * (cols / 256), y, yOff);
+            case Q4_0 -> q4_0(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, a.xsum, row * (cols / 32), y, yOff);
+            case Q4_1 -> q4_1(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, a.s, row * (cols / 32), y, yOff);
+            case Q5_0 -> q5_0(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, a.xsum, row * (cols / 32), y, yOff);
+            case Q5_1 -> q5_1(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, a.s, row * (cols / 32), y, yOff);
+            case IQ4_NL -> iq4_nl(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, row * (cols / 32), y, yOff);
+            case Q2_K -> q2_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum16, row * (cols / 256), y, yOff);
+            case Q3_K -> q3_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, row * (cols / 256), y, yOff);
+            case Q5_K -> q5_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum32, row * (cols / 256), y, yOff);
+            case IQ4_XS -> iq4_xs(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, row * (cols / 256), y, yOff);
+            case Q4_K -> q4_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum32, row * (cols / 256), y, yOff);
             case Q6_K -> q6_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, row * (cols / 256), y, yOff);
             default -> {
                 for (int r = r0; r < r1; r++) y[yOff + r] = ScalarDots.dot(t, w, r * rowBytes, cols, a, row);
@@ -82,14 +97,16 @@ final class VectorDots {
             long off = r * rowBytes;
             FloatVector a0 = FloatVector.zero(F256), a1 = a0, a2 = a0, a3 = a0;
             int c = 0;
-            for (; c + 32 <= cols; c += 32) {
+            int bound32 = cols & ~31;
+            for (; c < bound32; c += 32) {
                 long o = off + 4L * c;
                 a0 = FloatVector.fromMemorySegment(F256, w, o, LE).fma(FloatVector.fromArray(F256, x, xo + c), a0);
                 a1 = FloatVector.fromMemorySegment(F256, w, o + 32, LE).fma(FloatVector.fromArray(F256, x, xo + c + 8), a1);
                 a2 = FloatVector.fromMemorySegment(F256, w, o + 64, LE).fma(FloatVector.fromArray(F256, x, xo + c + 16), a2);
                 a3 = FloatVector.fromMemorySegment(F256, w, o + 96, LE).fma(FloatVector.fromArray(F256, x, xo + c + 24), a3);
             }
-            for (; c + 8 <= cols; c += 8) {
+            int bound8 = cols & ~7;
+            for (; c < bound8; c += 8) {
                 a0 = FloatVector.fromMemorySegment(F256, w, off + 4L * c, LE).fma(FloatVector.fromArray(F256, x, xo + c), a0);
             }
             float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
@@ -109,7 +126,8 @@ final class VectorDots {
             long off = r * rowBytes;
             FloatVector a0 = FloatVector.zero(F256), a1 = a0;
             int c = 0;
-            for (; c + 16 <= cols; c += 16) {
+            int bound = cols & ~15;
+            for (; c < bound; c += 16) {
                 ShortVector h = ShortVector.fromMemorySegment(S256, w, off + 2L * c, LE);
                 IntVector h0 = (IntVector) h.convert(S2I, 0);
                 IntVector h1 = (IntVector) h.convert(S2I, 1);
@@ -132,7 +150,8 @@ final class VectorDots {
             long off = r * rowBytes;
             FloatVector a0 = FloatVector.zero(F256), a1 = a0;
             int c = 0;
-            for (; c + 16 <= cols; c += 16) {
+            int bound = cols & ~15;
+            for (; c < bound; c += 16) {
                 ShortVector h = ShortVector.fromMemorySegment(S256, w, off + 2L * c, LE);
                 FloatVector f0 = ((IntVector) h.convert(S2I, 0)).lanewise(LSHL, 16).reinterpretAsFloats();
                 FloatVector f1 = ((IntVector) h.convert(S2I, 1)).lanewise(LSHL, 16).reinterpretAsFloats();
@@ -147,63 +166,395 @@ final class VectorDots {
 
     // ---- 32-value blocks with Q8_0 activations ------------------------------------------------
 
-    /** Q8_0 block (34 bytes): d, then 32 int8 at +2. */
+    /**
+     * Q8_0 block (34 bytes): d, then 32 int8 at +2. Two rows per pass share the activation loads
+     * (a pair loop body is as large as C2 will still inline whole; see the class comment).
+     */
     static void q8_0(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int xb,
                      float[] y, int yOff) {
-        for (int r = r0; r < r1; r++) {
+        int r = r0;
+        for (; r + 2 <= r1; r += 2) {
+            long off = r * rowBytes;
+            FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
+            for (int b = 0; b < nb; b++) {
+                long o = off + 34L * b;
+                int x = (xb + b) * 32;
+                ShortVector x0 = ShortVector.fromArray(S256, xq, x);
+                ShortVector x1 = ShortVector.fromArray(S256, xq, x + 16);
+                float dx = xd[xb + b];
+                IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(B2S, S256, 0)).mul(x0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 18, LE).convertShape(B2S, S256, 0)).mul(x1))
+                        .reinterpretAsInts();
+                IntVector s0 = p0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p0.lanewise(ASHR, 16));
+                acc0 = ((FloatVector) s0.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o)) * dx), acc0);
+                long o1 = o + rowBytes;
+                IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o1 + 2, LE).convertShape(B2S, S256, 0)).mul(x0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, o1 + 18, LE).convertShape(B2S, S256, 0)).mul(x1))
+                        .reinterpretAsInts();
+                IntVector s1 = p1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p1.lanewise(ASHR, 16));
+                acc1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o1)) * dx), acc1);
+            }
+            y[yOff + r] = acc0.reduceLanes(ADD);
+            y[yOff + r + 1] = acc1.reduceLanes(ADD);
+        }
+        for (; r < r1; r++) {
             long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256);
             for (int b = 0; b < nb; b++) {
                 long o = off + 34L * b;
                 int x = (xb + b) * 32;
-                ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(B2S, S256, 0);
-                ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 18, LE).convertShape(B2S, S256, 0);
-                IntVector p = w0.mul(ShortVector.fromArray(S256, xq, x))
-                        .add(w1.mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                IntVector p = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(B2S, S256, 0))
+                        .mul(ShortVector.fromArray(S256, xq, x))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 18, LE).convertShape(B2S, S256, 0))
+                                .mul(ShortVector.fromArray(S256, xq, x + 16)))
+                        .reinterpretAsInts();
                 IntVector s = p.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p.lanewise(ASHR, 16));
-                float scale = Float.float16ToFloat(w.get(Le.I16, o)) * xd[xb + b];
-                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, scale), acc);
+                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o)) * xd[xb + b]), acc);
             }
             y[yOff + r] = acc.reduceLanes(ADD);
         }
     }
 
-    /** Q4_0 block (18 bytes): d, then 16 bytes (element j: low nibble, j+16: high nibble), value q-8. */
-    static void q4_0(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int xb,
+    /**
+     * Q4_0 block (18 bytes): d, then 16 bytes (element j: low nibble, j+16: high nibble), value
+     * q-8. The products take the raw nibbles; {@code Σ(q-8)x = Σqx - 8Σx} is completed with the
+     * activations' block sums ({@code xs[b] = 8·d_x·Σq_x}), one scalar multiply-add per block
+     * instead of two vector subtractions. Two rows per pass share the activation loads.
+     */
+    static void q4_0(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, float[] xs, int xb,
                      float[] y, int yOff) {
+        int r = r0;
+        for (; r + 2 <= r1; r += 2) {
+            long off = r * rowBytes;
+            FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
+            float c0 = 0, c1 = 0;
+            for (int b = 0; b < nb; b++) {
+                long o = off + 18L * b;
+                int x = (xb + b) * 32;
+                ShortVector x0 = ShortVector.fromArray(S256, xq, x);
+                ShortVector x1 = ShortVector.fromArray(S256, xq, x + 16);
+                float dx = xd[xb + b], cx = xs[xb + b];
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                IntVector p = q.and((short) 0xF).mul(x0).add(q.lanewise(ASHR, 4).mul(x1)).reinterpretAsInts();
+                IntVector s = p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
+                float d0 = Float.float16ToFloat(w.get(Le.I16, o));
+                acc0 = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, d0 * dx), acc0);
+                c0 += d0 * cx;
+                long o1 = o + rowBytes;
+                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o1 + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                IntVector p1 = q1.and((short) 0xF).mul(x0).add(q1.lanewise(ASHR, 4).mul(x1)).reinterpretAsInts();
+                IntVector s1 = p1.add(p1.lanewise(LSHL, 16)).lanewise(ASHR, 16);
+                float d1 = Float.float16ToFloat(w.get(Le.I16, o1));
+                acc1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F256, d1 * dx), acc1);
+                c1 += d1 * cx;
+            }
+            y[yOff + r] = acc0.reduceLanes(ADD) - c0;
+            y[yOff + r + 1] = acc1.reduceLanes(ADD) - c1;
+        }
+        for (; r < r1; r++) {
+            long off = r * rowBytes;
+            FloatVector acc = FloatVector.zero(F256);
+            float corr = 0;
+            for (int b = 0; b < nb; b++) {
+                long o = off + 18L * b;
+                int x = (xb + b) * 32;
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                IntVector p = q.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
+                        .add(q.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                IntVector s = p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
+                float d = Float.float16ToFloat(w.get(Le.I16, o));
+                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, d * xd[xb + b]), acc);
+                corr += d * xs[xb + b];
+            }
+            y[yOff + r] = acc.reduceLanes(ADD) - corr;
+        }
+    }
+
+    /** Q4_1 block (20 bytes): d, m, 16 bytes of nibbles; value d·q + m, with Q8_1's s = d_x·Σq_x for m. */
+    static void q4_1(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, float[] xs, int xb,
+                     float[] y, int yOff) {
+        for (int r = r0; r < r1; r++) {
+            long off = r * rowBytes;
+            FloatVector acc = FloatVector.zero(F256);
+            float mins = 0;
+            for (int b = 0; b < nb; b++) {
+                long o = off + 20L * b;
+                int x = (xb + b) * 32;
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 4, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                IntVector p = q.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
+                        .add(q.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                IntVector s = p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
+                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o)) * xd[xb + b]), acc);
+                mins += Float.float16ToFloat(w.get(Le.I16, o + 2)) * xs[xb + b];
+            }
+            y[yOff + r] = acc.reduceLanes(ADD) + mins;
+        }
+    }
+
+    /**
+     * Q5_0 block (22 bytes): d, qh (32 bits, bit j the fifth bit of element j), 16 bytes of nibbles;
+     * value q-16 ({@code 16Σx = 2·xs}). A fifth bit becomes 16 in its lane: the 16 bits for 16 lanes
+     * are broadcast, each lane keeps its own bit ({@link #BIT}), and lanes that kept one get 16.
+     */
+    static void q5_0(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, float[] xs, int xb,
+                     float[] y, int yOff) {
+        ShortVector bit = ShortVector.fromArray(S256, BIT, 0);
+        for (int r = r0; r < r1; r++) {
+            long off = r * rowBytes;
+            FloatVector acc = FloatVector.zero(F256);
+            float corr = 0;
+            for (int b = 0; b < nb; b++) {
+                long o = off + 22L * b;
+                int x = (xb + b) * 32;
+                int qh = w.get(Le.I32, o + 2);
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 6, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector h0 = ShortVector.broadcast(S256, (short) qh).and(bit).compare(NE, 0).toVector().reinterpretAsShorts().and((short) 16);
+                ShortVector h1 = ShortVector.broadcast(S256, (short) (qh >>> 16)).and(bit).compare(NE, 0).toVector().reinterpretAsShorts().and((short) 16);
+                IntVector p = q.and((short) 0xF).or(h0).mul(ShortVector.fromArray(S256, xq, x))
+                        .add(q.lanewise(ASHR, 4).or(h1).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                IntVector s = p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
+                float d = Float.float16ToFloat(w.get(Le.I16, o));
+                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, d * xd[xb + b]), acc);
+                corr += d * xs[xb + b];
+            }
+            y[yOff + r] = acc.reduceLanes(ADD) - 2 * corr;
+        }
+    }
+
+    /** Q5_1 block (24 bytes): d, m, qh, 16 bytes of nibbles; value d·q + m (fifth bit as in Q5_0). */
+    static void q5_1(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, float[] xs, int xb,
+                     float[] y, int yOff) {
+        ShortVector bit = ShortVector.fromArray(S256, BIT, 0);
+        for (int r = r0; r < r1; r++) {
+            long off = r * rowBytes;
+            FloatVector acc = FloatVector.zero(F256);
+            float mins = 0;
+            for (int b = 0; b < nb; b++) {
+                long o = off + 24L * b;
+                int x = (xb + b) * 32;
+                int qh = w.get(Le.I32, o + 4);
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 8, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector h0 = ShortVector.broadcast(S256, (short) qh).and(bit).compare(NE, 0).toVector().reinterpretAsShorts().and((short) 16);
+                ShortVector h1 = ShortVector.broadcast(S256, (short) (qh >>> 16)).and(bit).compare(NE, 0).toVector().reinterpretAsShorts().and((short) 16);
+                IntVector p = q.and((short) 0xF).or(h0).mul(ShortVector.fromArray(S256, xq, x))
+                        .add(q.lanewise(ASHR, 4).or(h1).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                IntVector s = p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
+                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o)) * xd[xb + b]), acc);
+                mins += Float.float16ToFloat(w.get(Le.I16, o + 2)) * xs[xb + b];
+            }
+            y[yOff + r] = acc.reduceLanes(ADD) + mins;
+        }
+    }
+
+    /**
+     * IQ4_NL block (18 bytes): d, 16 bytes of 4-bit codes into {@link ScalarDots#KVALUES}. The code
+     * book lookup is a byte shuffle of a 16-byte table ({@code selectFrom}, {@code pshufb}).
+     */
+    static void iq4_nl(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int xb,
+                       float[] y, int yOff) {
+        ByteVector table = ByteVector.fromArray(B128, KVALUES, 0);
         for (int r = r0; r < r1; r++) {
             long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256);
             for (int b = 0; b < nb; b++) {
                 long o = off + 18L * b;
                 int x = (xb + b) * 32;
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE)
-                        .convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p = q.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x))
-                        .add(q.lanewise(LSHR, 4).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x + 16)))
-                        .reinterpretAsInts();
+                ByteVector q = ByteVector.fromMemorySegment(B128, w, o + 2, LE);
+                ShortVector lo = (ShortVector) q.and((byte) 0xF).selectFrom(table).convertShape(B2S, S256, 0);
+                ShortVector hi = (ShortVector) q.lanewise(LSHR, 4).and((byte) 0xF).selectFrom(table).convertShape(B2S, S256, 0);
+                IntVector p = lo.mul(ShortVector.fromArray(S256, xq, x)).add(hi.mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
                 IntVector s = p.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p.lanewise(ASHR, 16));
-                float scale = Float.float16ToFloat(w.get(Le.I16, o)) * xd[xb + b];
-                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, scale), acc);
+                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o)) * xd[xb + b]), acc);
             }
             y[yOff + r] = acc.reduceLanes(ADD);
+        }
+    }
+
+    /** Lane j shifts byte j%4 of an int down. */
+    private static final int[] BYTE_SHIFTS = {0, 8, 16, 24, 0, 8, 16, 24};
+    /** Lane j holds bit j (the fifth-bit masks of Q5_0/Q5_1). */
+    private static final short[] BIT = new short[16];
+    /** {@link ScalarDots#KVALUES} as bytes. */
+    private static final byte[] KVALUES = new byte[16];
+
+    static {
+        for (int j = 0; j < 16; j++) {
+            BIT[j] = (short) (1 << j);
+            KVALUES[j] = (byte) ScalarDots.KVALUES[j];
         }
     }
 
     // ---- 256-value super-blocks with Q8_K activations -----------------------------------------
 
     /**
-     * Q4_K (144 bytes): d, dmin, 12 bytes of packed 6-bit scales and mins, 128 bytes of nibbles.
-     * Sub-block pair i (elements 64i..64i+63) reads qs[32i..32i+31]: low nibbles for sub-block 2i,
-     * high nibbles for 2i+1. The mins meet the activations' sums per 16, so they cost 8 scalar
-     * multiply-adds per block.
+     * Q2_K (84 bytes): scales[16] (low nibble scale, high nibble min of each run of 16), qs[64],
+     * d, dmin. Element e = 128h + 32s + l is bits 2s..2s+1 of qs[32h + l]. One loop step per run.
      */
-    static void q4_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int[] bsum, int xb,
+    static void q2_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, short[] bsum16, int xb,
+                     float[] y, int yOff) {
+        for (int r = r0; r < r1; r++) {
+            long off = r * rowBytes;
+            FloatVector acc = FloatVector.zero(F256), mins = acc;
+            for (int b = 0; b < nb; b++) {
+                long o = off + 84L * b;
+                int blk = xb + b;
+                // Mins: the high nibbles of scales[16] times the activations' sums per 16.
+                IntVector pm = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
+                        .lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, bsum16, blk * 16)).reinterpretAsInts();
+                IntVector summs = pm.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pm.lanewise(ASHR, 16));
+                IntVector isum = IntVector.zero(I256);
+                for (int step = 0; step < 8; step++) {
+                    // Runs k and k + 4 (shifts 2s and 2s + 4) read the same 16 bytes of qs.
+                    int h = step >> 2, lh = 16 * ((step >> 1) & 1), s = step & 1;
+                    int k = 8 * h + 2 * s + (lh >> 4);
+                    ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16 + 32 * h + lh, LE)
+                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 2 * s);
+                    IntVector pa = q.and((short) 3).mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k)).reinterpretAsInts();
+                    IntVector pb = q.lanewise(ASHR, 4).and((short) 3).mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k + 64)).reinterpretAsInts();
+                    isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(Le.u8(w, o + k) & 0xF))
+                            .add(pb.add(pb.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(Le.u8(w, o + k + 4) & 0xF));
+                }
+                float dx = xd[blk];
+                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 80))), acc);
+                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 82))), mins);
+            }
+            y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
+        }
+    }
+
+    /**
+     * Q3_K (110 bytes): hmask[32], qs[64], scales[12], d. Element e = 128h + 32s + l: low bits
+     * 2s..2s+1 of qs[32h + l], high bit (4h + s) of hmask[l] (clear: minus 4); 16 six-bit scales
+     * minus 32, unpacked four at a time as llama.cpp does. One loop step per run of 16.
+     */
+    static void q3_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int xb,
                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
             long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256);
-            float mins = 0;
+            for (int b = 0; b < nb; b++) {
+                long o = off + 110L * b;
+                int blk = xb + b;
+                int a0 = w.get(Le.I32, o + 96), a1 = w.get(Le.I32, o + 100), a2 = w.get(Le.I32, o + 104);
+                long sc07 = ((a0 & 0x0f0f0f0f) | (((a2 & 0x03030303)) << 4)) & 0xFFFFFFFFL
+                        | (((a1 & 0x0f0f0f0fL) | (((a2 >>> 2) & 0x03030303L) << 4)) << 32);
+                long sc815 = (((a0 >>> 4) & 0x0f0f0f0f) | (((a2 >>> 4) & 0x03030303) << 4)) & 0xFFFFFFFFL
+                        | ((((a1 >>> 4) & 0x0f0f0f0fL) | (((a2 >>> 6) & 0x03030303L) << 4)) << 32);
+                IntVector isum = IntVector.zero(I256);
+                for (int step = 0; step < 8; step++) {
+                    // Runs k and k + 4 (s and s + 2) read the same bytes of qs and hmask.
+                    int h = step >> 2, lh = 16 * ((step >> 1) & 1), s = step & 1;
+                    int k = 8 * h + 2 * s + (lh >> 4);
+                    ShortVector lo = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32 + 32 * h + lh, LE)
+                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 2 * s);
+                    ShortVector hb = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + lh, LE)
+                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 4 * h + s);
+                    ShortVector qa = lo.and((short) 3).or(hb.and((short) 1).lanewise(LSHL, 2)).sub((short) 4);
+                    ShortVector qb = lo.lanewise(ASHR, 4).and((short) 3).or(hb.and((short) 4)).sub((short) 4);
+                    IntVector pa = qa.mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k)).reinterpretAsInts();
+                    IntVector pb = qb.mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k + 64)).reinterpretAsInts();
+                    int sca = (int) (((k < 8 ? sc07 : sc815) >>> (8 * (k & 7))) & 0xFF) - 32;
+                    int scb = (int) (((k + 4 < 8 ? sc07 : sc815) >>> (8 * ((k + 4) & 7))) & 0xFF) - 32;
+                    isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sca))
+                            .add(pb.add(pb.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(scb));
+                }
+                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, xd[blk] * Float.float16ToFloat(w.get(Le.I16, o + 108))), acc);
+            }
+            y[yOff + r] = acc.reduceLanes(ADD);
+        }
+    }
+
+    /**
+     * Q5_K (176 bytes): d, dmin, scales[12] (as Q4_K), qh[32], qs[128]. Sub-block j takes the
+     * low (j even) or high nibbles of qs[32(j/2) ..] and bit j of qh[l] as fifth bit. One loop step
+     * per sub-block of 32.
+     */
+    static void q5_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int[] bsum32, int xb,
+                     float[] y, int yOff) {
+        IntVector byteShifts = IntVector.fromArray(I256, BYTE_SHIFTS, 0);
+        for (int r = r0; r < r1; r++) {
+            long off = r * rowBytes;
+            FloatVector acc = FloatVector.zero(F256), mins = acc;
+            
+            for (int b = 0; b < nb; b++) {
+                long o = off + 176L * b;
+                int blk = xb + b;
+                int u0 = w.get(Le.I32, o + 4), u1 = w.get(Le.I32, o + 8), u2 = w.get(Le.I32, o + 12);
+                long scales = (u0 & 0x3f3f3f3fL) | (((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
+                long mns = (u1 & 0x3f3f3f3fL) | ((((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
+                // Mins: eight 6-bit values (one per byte of mns) times the activations' sums per 32.
+                IntVector summs = IntVector.broadcast(I256, (int) mns).blend((int) (mns >>> 32), UPPER4)
+                        .lanewise(LSHR, byteShifts).and(0xFF).mul(IntVector.fromArray(I256, bsum32, blk * 8));
+                IntVector isum = IntVector.zero(I256);
+                for (int j = 0; j < 8; j++) {
+                    long q = o + 48 + 32 * (j >> 1);
+                    int shift = 4 * (j & 1);
+                    int x = blk * 256 + 32 * j;
+                    ShortVector q0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, q, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
+                            .lanewise(ASHR, shift).and((short) 0xF);
+                    ShortVector q1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, q + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
+                            .lanewise(ASHR, shift).and((short) 0xF);
+                    ShortVector h0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
+                            .lanewise(ASHR, j).and((short) 1).lanewise(LSHL, 4);
+                    ShortVector h1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
+                            .lanewise(ASHR, j).and((short) 1).lanewise(LSHL, 4);
+                    IntVector p = q0.or(h0).mul(ShortVector.fromArray(S256, xq, x))
+                            .add(q1.or(h1).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                    isum = isum.add(p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> (8 * j)) & 0xFF));
+                }
+                float dx = xd[blk];
+                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o))), acc);
+                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 2))), mins);
+            }
+            y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
+        }
+    }
+
+    /**
+     * IQ4_XS (136 bytes): d, scales_h (16 bits), scales_l[4], qs[128]. Sub-block ib (32 elements)
+     * has the 6-bit scale {@code ls} (low 4 bits from scales_l, high 2 from scales_h) and value
+     * {@code d·(ls-32)·KVALUES[code]}, codes as in IQ4_NL.
+     */
+    static void iq4_xs(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int xb,
+                       float[] y, int yOff) {
+        ByteVector table = ByteVector.fromArray(B128, KVALUES, 0);
+        for (int r = r0; r < r1; r++) {
+            long off = r * rowBytes;
+            FloatVector acc = FloatVector.zero(F256);
+            for (int b = 0; b < nb; b++) {
+                long o = off + 136L * b;
+                int blk = xb + b;
+                int scalesH = Le.u16(w, o + 2);
+                int scalesL = w.get(Le.I32, o + 4);
+                IntVector isum = IntVector.zero(I256);
+                for (int ib = 0; ib < 8; ib++) {
+                    int ls = ((scalesL >>> (4 * ib)) & 0xF) | (((scalesH >>> (2 * ib)) & 3) << 4);
+                    int x = blk * 256 + 32 * ib;
+                    ByteVector q = ByteVector.fromMemorySegment(B128, w, o + 8 + 16 * ib, LE);
+                    ShortVector lo = (ShortVector) q.and((byte) 0xF).selectFrom(table).convertShape(B2S, S256, 0);
+                    ShortVector hi = (ShortVector) q.lanewise(LSHR, 4).and((byte) 0xF).selectFrom(table).convertShape(B2S, S256, 0);
+                    IntVector p = lo.mul(ShortVector.fromArray(S256, xq, x)).add(hi.mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                    isum = isum.add(p.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p.lanewise(ASHR, 16)).mul(ls - 32));
+                }
+                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, xd[blk] * Float.float16ToFloat(w.get(Le.I16, o))), acc);
+            }
+            y[yOff + r] = acc.reduceLanes(ADD);
+        }
+    }
+
+    /**
+     * Q4_K (144 bytes): d, dmin, 12 bytes of packed 6-bit scales and mins, 128 bytes of nibbles.
+     * Sub-block pair i (elements 64i..64i+63) reads qs[32i..32i+31]: low nibbles for sub-block 2i,
+     * high nibbles for 2i+1. The mins meet the activations' sums per 32: eight lanes, one vector
+     * multiply per block.
+     */
+    static void q4_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int[] bsum32, int xb,
+                     float[] y, int yOff) {
+        IntVector byteShifts = IntVector.fromArray(I256, BYTE_SHIFTS, 0);
+        for (int r = r0; r < r1; r++) {
+            long off = r * rowBytes;
+            FloatVector acc = FloatVector.zero(F256), mins = acc;
+            
             for (int b = 0; b < nb; b++) {
                 long o = off + 144L * b;
                 int blk = xb + b;
@@ -211,11 +562,9 @@ final class VectorDots {
                 // Scales of sub-blocks 0..7 one per byte of a long; mins likewise.
                 long scales = (u0 & 0x3f3f3f3fL) | (((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
                 long mns = (u1 & 0x3f3f3f3fL) | ((((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
-                int bs = blk * 16;
-                int summs = 0;
-                for (int j = 0; j < 8; j++) {
-                    summs += (int) ((mns >>> (8 * j)) & 0xFF) * (bsum[bs + 2 * j] + bsum[bs + 2 * j + 1]);
-                }
+                // Mins: eight 6-bit values (one per byte of mns) times the activations' sums per 32.
+                IntVector summs = IntVector.broadcast(I256, (int) mns).blend((int) (mns >>> 32), UPPER4)
+                        .lanewise(LSHR, byteShifts).and(0xFF).mul(IntVector.fromArray(I256, bsum32, blk * 8));
                 IntVector isum = IntVector.zero(I256);
                 for (int i = 0; i < 4; i++) {
                     long q = o + 16 + 32 * i;
@@ -224,19 +573,19 @@ final class VectorDots {
                     ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, q + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                     IntVector pl = q0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
                             .add(q1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
-                    IntVector ph = q0.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 32))
-                            .add(q1.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretAsInts();
-                    IntVector sl = pl.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pl.lanewise(ASHR, 16));
-                    IntVector sh = ph.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ph.lanewise(ASHR, 16));
+                    IntVector ph = q0.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 32))
+                            .add(q1.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretAsInts();
+                    IntVector sl = pl.add(pl.lanewise(LSHL, 16)).lanewise(ASHR, 16);
+                    IntVector sh = ph.add(ph.lanewise(LSHL, 16)).lanewise(ASHR, 16);
                     int scl = (int) (scales >>> (16 * i)) & 0xFF;
                     int sch = (int) (scales >>> (16 * i + 8)) & 0xFF;
                     isum = isum.add(sl.mul(scl)).add(sh.mul(sch));
                 }
                 float dx = xd[blk];
                 acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o))), acc);
-                mins += dx * Float.float16ToFloat(w.get(Le.I16, o + 2)) * summs;
+                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 2))), mins);
             }
-            y[yOff + r] = acc.reduceLanes(ADD) - mins;
+            y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
         }
     }
 
@@ -244,7 +593,8 @@ final class VectorDots {
      * Q6_K (210 bytes): ql[128], qh[64], int8 scales[16], d. In half h (elements 128h..), for
      * l < 32 and s < 4, element 32s + l has its low nibble in ql[64h + 32(s%2) + l] (low half of the
      * byte for s < 2, high half otherwise) and its two high bits at bits 2s of qh[32h + l]; value
-     * q - 32; each run of 16 elements has its own scale. One loop step takes one run.
+     * q - 32; each run of 16 elements has its own scale. One loop step takes the two runs s and s+2
+     * that share their ql and qh bytes.
      */
     static void q6_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int xb,
                      float[] y, int yOff) {
@@ -254,18 +604,21 @@ final class VectorDots {
             for (int b = 0; b < nb; b++) {
                 long o = off + 210L * b;
                 IntVector isum = IntVector.zero(I256);
-                for (int run = 0; run < 16; run++) {
-                    int h = run >> 3, s = (run >> 1) & 3, lh = 16 * (run & 1);
-                    ShortVector lo = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64 * h + 32 * (s & 1) + lh, LE)
+                for (int step = 0; step < 8; step++) {
+                    // step = 4h + 2·(l/16) + s, s in {0, 1}: runs s and s + 2 of half h at l/16.
+                    int h = step >> 2, lh = 16 * ((step >> 1) & 1), s = step & 1;
+                    ShortVector l = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64 * h + 32 * s + lh, LE)
                             .convertShape(ZERO_EXTEND_B2S, S256, 0);
-                    ShortVector hi = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128 + 32 * h + lh, LE)
-                            .convertShape(ZERO_EXTEND_B2S, S256, 0);
-                    ShortVector q = lo.lanewise(LSHR, 4 * (s >> 1)).and((short) 0xF)
-                            .or(hi.lanewise(LSHR, 2 * s).and((short) 3).lanewise(LSHL, 4)).sub((short) 32);
+                    ShortVector hb = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128 + 32 * h + lh, LE)
+                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 2 * s);
+                    ShortVector qa = l.and((short) 0xF).or(hb.and((short) 3).lanewise(LSHL, 4)).sub((short) 32);
+                    ShortVector qb = l.lanewise(ASHR, 4).or(hb.and((short) 0x30)).sub((short) 32);
                     int x = (xb + b) * 256 + 128 * h + 32 * s + lh;
-                    IntVector p = q.mul(ShortVector.fromArray(S256, xq, x)).reinterpretAsInts();
-                    IntVector ps = p.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p.lanewise(ASHR, 16));
-                    isum = isum.add(ps.mul(w.get(ValueLayout.JAVA_BYTE, o + 192 + 8 * h + 2 * s + (run & 1))));
+                    IntVector pa = qa.mul(ShortVector.fromArray(S256, xq, x)).reinterpretAsInts();
+                    IntVector pb = qb.mul(ShortVector.fromArray(S256, xq, x + 64)).reinterpretAsInts();
+                    long sc = o + 192 + 8 * h + 2 * s + (lh >> 4);
+                    isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(w.get(ValueLayout.JAVA_BYTE, sc)))
+                            .add(pb.add(pb.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(w.get(ValueLayout.JAVA_BYTE, sc + 4)));
                 }
                 float scale = xd[xb + b] * Float.float16ToFloat(w.get(Le.I16, o + 208));
                 acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, scale), acc);

@@ -21,6 +21,8 @@ public final class VectorMatmul implements Matmul {
     private final ThreadPool pool;
     private final Activations act = new Activations();
     private final RowsTask task = new RowsTask();
+    /** Per task index, a panel of float weight rows for {@link VectorGemm}. */
+    private float[][] panels = new float[0][];
 
     /** @param pool the threads the products run on (not closed by {@link #close}) */
     public VectorMatmul(ThreadPool pool) {
@@ -53,11 +55,20 @@ public final class VectorMatmul implements Matmul {
         // About four chunks per thread so that a slow thread does not hold up the call.
         int chunk = Math.max(MIN_ROWS_PER_TASK, ceilDiv(rows, 4 * pool.threads()));
         chunk = ceilDiv(chunk, TILE_ROWS) * TILE_ROWS;
+        int tasks = ceilDiv(rows, chunk);
+        if (n > 1 && VectorGemm.supports(w.type())) ensurePanels(tasks, VectorGemm.PANEL_ROWS * w.cols());
         task.set(w, y, yOff, n, chunk);
         try {
-            pool.run(ceilDiv(rows, chunk), task);
+            pool.run(tasks, task);
         } finally {
             task.clear();
+        }
+    }
+
+    private void ensurePanels(int tasks, int size) {
+        if (panels.length < tasks) panels = java.util.Arrays.copyOf(panels, tasks);
+        for (int i = 0; i < tasks; i++) {
+            if (panels[i] == null || panels[i].length < size) panels[i] = new float[size];
         }
     }
 
@@ -99,6 +110,10 @@ public final class VectorMatmul implements Matmul {
             int r1 = Math.min(rows, r0 + chunk);
             if (n == 1) {
                 VectorDots.rows(t, w.data(), w.rowBytes(), w.cols(), r0, r1, act, 0, y, yOff);
+                return;
+            }
+            if (VectorGemm.supports(t)) {
+                VectorGemm.rows(t, w.data(), w.rowBytes(), w.cols(), rows, r0, r1, act.f, act.fOff, n, y, yOff, panels[index]);
                 return;
             }
             for (int tr = r0; tr < r1; tr += TILE_ROWS) {

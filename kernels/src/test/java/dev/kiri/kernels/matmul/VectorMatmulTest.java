@@ -1,6 +1,5 @@
 package dev.kiri.kernels.matmul;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -126,23 +125,27 @@ class VectorMatmulTest {
         }
     }
 
-    /** Quantized types run the same block kernel in both: a batch row is bit for bit its matvec. */
+    /**
+     * A batch row is its matvec up to float summation order (the lanes of a vector accumulator are
+     * added in an order the Vector API leaves open: C2 and the interpreter differ).
+     */
     @ParameterizedTest
     @FieldSource("TYPES")
-    void matmulBatchRowsEqualMatvecForQuantizedTypes(GgmlType t) {
-        if (!t.isQuantized()) return;
+    void matmulBatchRowsAgreeWithMatvec(GgmlType t) {
         Random rnd = new Random(3 + t.id());
-        int cols = 4 * t.blockSize();
+        int cols = t.isQuantized() ? 4 * t.blockSize() : 200;
         int rows = 45, n = 5;
         try (Arena arena = Arena.ofShared(); VectorMatmul v = new VectorMatmul(pool3)) {
             Weights w = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
+            float[][] deq = MatmulTestData.dequantize(w);
             float[] x = MatmulTestData.randomActivations(n * cols, rnd);
             float[] y = new float[n * rows];
             v.matmul(w, x, y, n);
             for (int i = 0; i < n; i++) {
                 float[] yi = new float[rows];
                 v.matvec(w, x, i * cols, yi, 0);
-                assertArrayEquals(yi, Arrays.copyOfRange(y, i * rows, (i + 1) * rows), t + " batch row " + i);
+                float[] xi = Arrays.copyOfRange(x, i * cols, (i + 1) * cols);
+                assertClose(w, deq, xi, 1, yi, Arrays.copyOfRange(y, i * rows, (i + 1) * rows), t + " batch row " + i);
             }
         }
     }
@@ -161,22 +164,22 @@ class VectorMatmulTest {
             }
             float[] x = MatmulTestData.randomActivations(4 * 512, rnd);
             float[] y = new float[4 * 64];
-            for (int i = 0; i < 300; i++) {
-                for (Weights w : ws) {
-                    v.matvec(w, x, 0, y, 0);
-                    v.matmul(w, x, y, 4);
+            // Until C2 has compiled every kernel, vectors are heap objects; steady state must
+            // allocate nothing. Rounds of 100 calls per type, until one is clean (bounded).
+            long allocated = -1;
+            for (int round = 0; round < 40; round++) {
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 50; i++) {
+                    for (Weights w : ws) {
+                        v.matvec(w, x, 0, y, 0);
+                        v.matmul(w, x, y, 4);
+                    }
                 }
+                allocated = mx.getCurrentThreadAllocatedBytes() - before;
+                if (allocated < 1024) break;
             }
-            long before = mx.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < 100; i++) {
-                for (Weights w : ws) {
-                    v.matvec(w, x, 0, y, 0);
-                    v.matmul(w, x, y, 4);
-                }
-            }
-            long allocated = mx.getCurrentThreadAllocatedBytes() - before;
-            // One object per call would be at least 16 bytes x 3000 calls.
-            assertTrue(allocated < 4096, allocated + " bytes allocated by " + 200 * count + " warm calls");
+            // One object per call would be at least 16 bytes x 1500 calls.
+            assertTrue(allocated < 1024, allocated + " bytes allocated by " + 100 * count + " warm calls");
         }
     }
 
