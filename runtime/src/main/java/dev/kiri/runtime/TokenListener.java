@@ -1,0 +1,23 @@
+package dev.kiri.runtime;
+
+/**
+ * Receives a generation as it happens, one call per generated token, on the generating thread.
+ *
+ * <p>{@code text} is the text that became final with this token: always well-formed (a character
+ * split over several byte tokens arrives whole with its last byte) and never part of a stop
+ * string. It may be empty: while a character is incomplete, or while the text so far could be the
+ * start of a stop string (it is then delivered with a later token, or dropped if the stop string
+ * completes). The concatenation of every {@code text} is {@link GenerationResult#text()}.
+ *
+ * <p>To stop early, cancel the {@link Cancellation} passed in {@link GenerateOptions#cancellation}.
+ * An exception thrown here ends the generation and propagates to the caller.
+ */
+@FunctionalInterface
+public interface TokenListener {
+    void onToken(String text, int tokenId);
+
+    /** A listener that ignores everything. */
+    static TokenListener none() {
+        return (text, id) -> { };
+    }
+}

@@ -1,0 +1,119 @@
+package dev.kiri.runtime.synth;
+
+import dev.kiri.gguf.GgmlType;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Which ggml type each tensor of a file of a given llama-quantize "file type" gets, following
+ * llama-quantize's per-tensor rules without an importance matrix (llama.cpp, early 2025), for the
+ * dense architectures of {@link ModelShape}:
+ * <ul>
+ *   <li>1-D tensors (norms, biases, {@code rope_freqs}) stay F32;</li>
+ *   <li>F32, F16, BF16 files: every matrix in that type (no per-tensor rules);</li>
+ *   <li>quantized files: the output matrix (the token embedding when tied) in Q6_K, unless the file
+ *       type is Q8_0 (it stays Q8_0);</li>
+ *   <li>Q4_K_M additionally puts {@code attn_v} and {@code ffn_down} of the layers chosen by
+ *       {@link #useMoreBits} in Q6_K;</li>
+ *   <li>a K-quant for a matrix whose rows are not a multiple of 256 falls back as llama-quantize
+ *       does: Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0, Q2_K/Q3_K to IQ4_NL.</li>
+ * </ul>
+ * {@code pure} puts every matrix, including the embedding, in the named type.
+ */
+public final class QuantMix {
+    private final String name;
+    private final GgmlType base;
+    private final int fileType;
+    private final boolean pure;
+
+    private record FileType(String name, GgmlType base, int id) {
+    }
+
+    private static final List<FileType> TYPES = List.of(
+            new FileType("F32", GgmlType.F32, 0),
+            new FileType("F16", GgmlType.F16, 1),
+            new FileType("Q4_0", GgmlType.Q4_0, 2),
+            new FileType("Q4_1", GgmlType.Q4_1, 3),
+            new FileType("Q8_0", GgmlType.Q8_0, 7),
+            new FileType("Q5_0", GgmlType.Q5_0, 8),
+            new FileType("Q5_1", GgmlType.Q5_1, 9),
+            new FileType("Q4_K_M", GgmlType.Q4_K, 15),
+            new FileType("Q6_K", GgmlType.Q6_K, 18),
+            new FileType("BF16", GgmlType.BF16, 32));
+
+    private QuantMix(String name, GgmlType base, int fileType, boolean pure) {
+        this.name = name;
+        this.base = base;
+        this.fileType = fileType;
+        this.pure = pure;
+    }
+
+    /** The mix of a llama-quantize file type name (F16, Q8_0, Q4_0, Q4_K_M, ...). */
+    public static QuantMix of(String type, boolean pure) {
+        for (FileType t : TYPES) {
+            if (t.name.equalsIgnoreCase(type)) return new QuantMix(t.name, t.base, t.id, pure);
+        }
+        throw new IllegalArgumentException("unsupported type '" + type + "'; supported: " + names());
+    }
+
+    public static String names() {
+        return String.join(", ", TYPES.stream().map(FileType::name).toList());
+    }
+
+    public String name() {
+        return name + (pure ? " (pure)" : "");
+    }
+
+    /** {@code general.file_type}. */
+    public int fileType() {
+        return fileType;
+    }
+
+    /**
+     * The type of a matrix.
+     *
+     * @param tensor   e.g. {@code blk.3.attn_v.weight}
+     * @param rowLen   ne0
+     * @param layer    its layer, or -1
+     * @param layers   the model's layer count
+     * @param isOutput the output matrix, or the token embedding of a model with tied embeddings
+     */
+    public GgmlType typeOf(String tensor, long rowLen, int layer, int layers, boolean isOutput) {
+        GgmlType t = base;
+        boolean quantized = base != GgmlType.F32 && base != GgmlType.F16 && base != GgmlType.BF16;
+        if (!pure && quantized) {
+            if (isOutput) {
+                if (t != GgmlType.Q8_0) t = GgmlType.Q6_K;
+            } else if (name.equals("Q4_K_M") && (tensor.endsWith("attn_v.weight") || tensor.endsWith("ffn_down.weight"))
+                    && useMoreBits(layer, layers)) {
+                t = GgmlType.Q6_K;
+            }
+        }
+        return fallback(t, rowLen);
+    }
+
+    /** llama-quantize's choice of the layers that get more bits: the first and last eighth, and every third between. */
+    static boolean useMoreBits(int layer, int layers) {
+        return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+    }
+
+    private static GgmlType fallback(GgmlType t, long rowLen) {
+        if (rowLen % t.blockSize() == 0) return t;
+        GgmlType f = switch (t) {
+            case Q2_K, Q3_K, IQ4_XS -> GgmlType.IQ4_NL;
+            case Q4_K -> GgmlType.Q5_0;
+            case Q5_K -> GgmlType.Q5_1;
+            case Q6_K -> GgmlType.Q8_0;
+            default -> throw new IllegalArgumentException("rows of " + rowLen + " do not fit " + t.ggmlName() + " blocks");
+        };
+        if (rowLen % f.blockSize() != 0) {
+            throw new IllegalArgumentException("rows of " + rowLen + " fit neither " + t.ggmlName() + " nor " + f.ggmlName());
+        }
+        return f;
+    }
+
+    @Override
+    public String toString() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
