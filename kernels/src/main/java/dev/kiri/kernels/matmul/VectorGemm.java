@@ -1,36 +1,32 @@
 package dev.kiri.kernels.matmul;
 
-import static jdk.incubator.vector.VectorOperators.ADD;
-import static jdk.incubator.vector.VectorOperators.LSHL;
-import static jdk.incubator.vector.VectorOperators.S2I;
 
 import dev.kiri.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Batched products for float weights (F32, F16, BF16): a panel of {@link #PANEL_ROWS} weight rows
- * is converted once to F32, then a register-blocked micro-kernel forms 4 rows × 3 batch rows of
- * dot products at a time, twelve vector accumulators fed by seven loads per vector of columns (FMA
- * bound rather than load bound), in the machine's widest vectors. Batch rows are taken in tiles that stay in L2 while every panel
- * of the task's rows passes over them.
+ * Batched products for float weights (F32, F16, BF16), the prefill path.
+ *
+ * <p>The activations of the call are first transposed into blocks of {@link #batchBlock()} batch
+ * rows ({@link #transpose}): for each column k, the values of those rows side by side, so one
+ * vector load gives column k of {@code L} batch rows. A panel of {@link #PANEL_ROWS} weight rows is
+ * converted once to F32; the micro-kernel then walks the columns, loads two such activation
+ * vectors and broadcasts each panel row's value: twelve FMAs per two vector loads and six
+ * broadcasts, all from L1, and every accumulator is a finished output (no horizontal sums).
+ * Batch blocks are the outer loop, so a block (at most {@code cols · 2L} floats) stays in L2 while
+ * every panel of the task's rows passes over it.
  *
  * <p>Like {@link VectorDots}, written flat: no method takes or returns a vector.
  */
 final class VectorGemm {
-    static final int PANEL_ROWS = 4;
-    private static final int BATCH_BLOCK = 3;
-    /** Bytes of activations a batch tile may take (stays in L2 next to a panel). */
-    private static final int TILE_BYTES = 256 * 1024;
+    static final int PANEL_ROWS = 6;
+    /** Batch blocks one converted panel serves before the next panel (their activations stay in L2). */
+    private static final int CHUNK_BLOCKS = 4;
     /** The micro-kernel's vectors: the widest the machine has (512 bits on AVX-512, else 256). */
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final int L = F.length();
 
     private VectorGemm() {
     }
@@ -39,145 +35,150 @@ final class VectorGemm {
         return t == GgmlType.F32 || t == GgmlType.F16 || t == GgmlType.BF16;
     }
 
+    /** Batch rows per transposed block: two vectors. */
+    static int batchBlock() {
+        return 2 * L;
+    }
+
+    /** Floats {@link #transpose} writes for {@code n} rows of {@code cols}. */
+    static int transposedSize(int n, int cols) {
+        return ceilDiv(n, 2 * L) * 2 * L * cols;
+    }
+
     /**
-     * {@code y[yOff + i*rows + r] = W[r] · x[xOff + i*cols ..]} for rows {@code [r0, r1)} and batch
-     * rows {@code [0, n)}; {@code panel} holds at least {@code PANEL_ROWS * cols} floats.
+     * {@code xt[(i / 2L)·cols·2L + k·2L + i % 2L] = x[xOff + i·cols + k]}, rows beyond {@code n}
+     * of the last block zero.
      */
-    static void rows(GgmlType t, MemorySegment w, long rowBytes, int cols, int rows, int r0, int r1,
-                     float[] x, int xOff, int n, float[] y, int yOff, float[] panel) {
-        int tile = Math.max(BATCH_BLOCK, TILE_BYTES / (4 * cols) / BATCH_BLOCK * BATCH_BLOCK);
-        for (int i0 = 0; i0 < n; i0 += tile) {
-            int i1 = Math.min(n, i0 + tile);
-            for (int rb = r0; rb < r1; rb += PANEL_ROWS) {
-                int count = Math.min(PANEL_ROWS, r1 - rb);
-                switch (t) {
-                    case F32 -> panelF32(w, rb * rowBytes, count * cols, panel);
-                    case F16 -> panelF16(w, rb * rowBytes, count * cols, panel);
-                    case BF16 -> panelBf16(w, rb * rowBytes, count * cols, panel);
-                    default -> throw new IllegalArgumentException(t.ggmlName());
-                }
-                int i = i0;
-                if (count == PANEL_ROWS) {
-                    for (; i + BATCH_BLOCK <= i1; i += BATCH_BLOCK) {
-                        kernel4x3(panel, cols, x, xOff + i * cols, y, yOff + i * rows + rb, rows);
-                    }
-                }
-                for (; i < i1; i++) {
-                    for (int j = 0; j < count; j++) {
-                        y[yOff + i * rows + rb + j] = dot(panel, j * cols, x, xOff + i * cols, cols);
-                    }
+    static void transpose(float[] x, int xOff, int n, int cols, float[] xt) {
+        int bb = 2 * L;
+        int blocks = ceilDiv(n, bb);
+        for (int blk = 0; blk < blocks; blk++) {
+            int base = blk * cols * bb;
+            for (int j = 0; j < bb; j++) {
+                int i = blk * bb + j;
+                if (i < n) {
+                    int src = xOff + i * cols;
+                    for (int k = 0; k < cols; k++) xt[base + k * bb + j] = x[src + k];
+                } else {
+                    for (int k = 0; k < cols; k++) xt[base + k * bb + j] = 0;
                 }
             }
         }
     }
 
-    /** Four panel rows · three activation rows (at xo, xo+cols, xo+2·cols) into y[yo + b·yStride + j]. */
-    private static void kernel4x3(float[] p, int cols, float[] x, int xo, float[] y, int yo, int yStride) {
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
-        FloatVector a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
-        int c = 0;
-        int x1 = xo + cols, x2 = xo + 2 * cols;
-        int bound = F.loopBound(cols);
-        for (; c < bound; c += F.length()) {
-            FloatVector v0 = FloatVector.fromArray(F, x, xo + c);
-            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
-            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
-            FloatVector w0 = FloatVector.fromArray(F, p, c);
-            a00 = w0.fma(v0, a00);
-            a01 = w0.fma(v1, a01);
-            a02 = w0.fma(v2, a02);
-            FloatVector w1 = FloatVector.fromArray(F, p, cols + c);
-            a10 = w1.fma(v0, a10);
-            a11 = w1.fma(v1, a11);
-            a12 = w1.fma(v2, a12);
-            FloatVector w2 = FloatVector.fromArray(F, p, 2 * cols + c);
-            a20 = w2.fma(v0, a20);
-            a21 = w2.fma(v1, a21);
-            a22 = w2.fma(v2, a22);
-            FloatVector w3 = FloatVector.fromArray(F, p, 3 * cols + c);
-            a30 = w3.fma(v0, a30);
-            a31 = w3.fma(v1, a31);
-            a32 = w3.fma(v2, a32);
+    /**
+     * {@code y[yOff + i*rows + r] = W[r] · x_i} for rows {@code [r0, r1)} and batch rows
+     * {@code [0, n)}, the activations transposed by {@link #transpose}; {@code panel} holds at
+     * least {@code PANEL_ROWS * cols} floats, {@code out} at least {@code 2L}.
+     */
+    static void rows(GgmlType t, MemorySegment w, long rowBytes, int cols, int rows, int r0, int r1,
+                     float[] xt, int n, float[] y, int yOff, float[] panel, float[] out) {
+        int bb = 2 * L;
+        int blocks = ceilDiv(n, bb);
+        for (int b0 = 0; b0 < blocks; b0 += CHUNK_BLOCKS) {
+            int b1 = Math.min(blocks, b0 + CHUNK_BLOCKS);
+            for (int rb = r0; rb < r1; rb += PANEL_ROWS) {
+                int count = Math.min(PANEL_ROWS, r1 - rb);
+                panel(t, w, rb * rowBytes, rowBytes, count, cols, panel);
+                for (int blk = b0; blk < b1; blk++) {
+                    kernel(panel, cols, xt, blk * cols * bb, y, yOff, rows, rb, count, blk * bb, n, out);
+                }
+            }
         }
-        float s00 = a00.reduceLanes(ADD), s01 = a01.reduceLanes(ADD), s02 = a02.reduceLanes(ADD);
-        float s10 = a10.reduceLanes(ADD), s11 = a11.reduceLanes(ADD), s12 = a12.reduceLanes(ADD);
-        float s20 = a20.reduceLanes(ADD), s21 = a21.reduceLanes(ADD), s22 = a22.reduceLanes(ADD);
-        float s30 = a30.reduceLanes(ADD), s31 = a31.reduceLanes(ADD), s32 = a32.reduceLanes(ADD);
-        for (; c < cols; c++) {
-            float v0 = x[xo + c], v1 = x[x1 + c], v2 = x[x2 + c];
-            float w0 = p[c], w1 = p[cols + c], w2 = p[2 * cols + c], w3 = p[3 * cols + c];
-            s00 += w0 * v0;
-            s01 += w0 * v1;
-            s02 += w0 * v2;
-            s10 += w1 * v0;
-            s11 += w1 * v1;
-            s12 += w1 * v2;
-            s20 += w2 * v0;
-            s21 += w2 * v1;
-            s22 += w2 * v2;
-            s30 += w3 * v0;
-            s31 += w3 * v1;
-            s32 += w3 * v2;
-        }
-        y[yo] = s00;
-        y[yo + 1] = s10;
-        y[yo + 2] = s20;
-        y[yo + 3] = s30;
-        y[yo + yStride] = s01;
-        y[yo + yStride + 1] = s11;
-        y[yo + yStride + 2] = s21;
-        y[yo + yStride + 3] = s31;
-        y[yo + 2 * yStride] = s02;
-        y[yo + 2 * yStride + 1] = s12;
-        y[yo + 2 * yStride + 2] = s22;
-        y[yo + 2 * yStride + 3] = s32;
     }
 
-    /** One panel row · one activation row, for the edges. */
-    private static float dot(float[] p, int po, float[] x, int xo, int cols) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int c = 0;
-        int bound = cols - cols % (2 * F.length());
-        for (; c < bound; c += 2 * F.length()) {
-            a0 = FloatVector.fromArray(F, p, po + c).fma(FloatVector.fromArray(F, x, xo + c), a0);
-            a1 = FloatVector.fromArray(F, p, po + c + F.length()).fma(FloatVector.fromArray(F, x, xo + c + F.length()), a1);
+    /**
+     * Six panel rows × 2L batch rows: {@code y[yOff + (i0 + b)·rows + rb + j]} for j < count and
+     * i0 + b < n.
+     */
+    private static void kernel(float[] p, int cols, float[] xt, int xo, float[] y, int yOff, int rows, int rb,
+                               int count, int i0, int n, float[] out) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+        FloatVector a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+        for (int k = 0; k < cols; k++) {
+            int xk = xo + k * 2 * L;
+            FloatVector x0 = FloatVector.fromArray(F, xt, xk);
+            FloatVector x1 = FloatVector.fromArray(F, xt, xk + L);
+            FloatVector w0 = FloatVector.broadcast(F, p[k]);
+            a00 = x0.fma(w0, a00);
+            a01 = x1.fma(w0, a01);
+            FloatVector w1 = FloatVector.broadcast(F, p[cols + k]);
+            a10 = x0.fma(w1, a10);
+            a11 = x1.fma(w1, a11);
+            FloatVector w2 = FloatVector.broadcast(F, p[2 * cols + k]);
+            a20 = x0.fma(w2, a20);
+            a21 = x1.fma(w2, a21);
+            FloatVector w3 = FloatVector.broadcast(F, p[3 * cols + k]);
+            a30 = x0.fma(w3, a30);
+            a31 = x1.fma(w3, a31);
+            FloatVector w4 = FloatVector.broadcast(F, p[4 * cols + k]);
+            a40 = x0.fma(w4, a40);
+            a41 = x1.fma(w4, a41);
+            FloatVector w5 = FloatVector.broadcast(F, p[5 * cols + k]);
+            a50 = x0.fma(w5, a50);
+            a51 = x1.fma(w5, a51);
         }
-        float s = a0.add(a1).reduceLanes(ADD);
-        for (; c < cols; c++) s += p[po + c] * x[xo + c];
-        return s;
+        int valid = Math.min(2 * L, n - i0);
+        a00.intoArray(out, 0);
+        a01.intoArray(out, L);
+        store(out, valid, y, yOff + i0 * rows + rb, rows);
+        if (count > 1) {
+            a10.intoArray(out, 0);
+            a11.intoArray(out, L);
+            store(out, valid, y, yOff + i0 * rows + rb + 1, rows);
+        }
+        if (count > 2) {
+            a20.intoArray(out, 0);
+            a21.intoArray(out, L);
+            store(out, valid, y, yOff + i0 * rows + rb + 2, rows);
+        }
+        if (count > 3) {
+            a30.intoArray(out, 0);
+            a31.intoArray(out, L);
+            store(out, valid, y, yOff + i0 * rows + rb + 3, rows);
+        }
+        if (count > 4) {
+            a40.intoArray(out, 0);
+            a41.intoArray(out, L);
+            store(out, valid, y, yOff + i0 * rows + rb + 4, rows);
+        }
+        if (count > 5) {
+            a50.intoArray(out, 0);
+            a51.intoArray(out, L);
+            store(out, valid, y, yOff + i0 * rows + rb + 5, rows);
+        }
     }
 
-    /** {@code count} F16 values at {@code off} into {@code out[0..count)} (the conversion of {@link VectorDots#f16}). */
-    private static void panelF16(MemorySegment w, long off, int count, float[] out) {
-        int c = 0;
-        int bound = count & ~15;
-        for (; c < bound; c += 16) {
-            ShortVector h = ShortVector.fromMemorySegment(S256, w, off + 2L * c, LE);
-            IntVector h0 = (IntVector) h.convert(S2I, 0);
-            IntVector h1 = (IntVector) h.convert(S2I, 1);
-            FloatVector m0 = h0.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-            FloatVector m1 = h1.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-            m0.reinterpretAsInts().or(h0.and(0x80000000)).reinterpretAsFloats().intoArray(out, c);
-            m1.reinterpretAsInts().or(h1.and(0x80000000)).reinterpretAsFloats().intoArray(out, c + 8);
-        }
-        for (; c < count; c++) out[c] = Le.f16(w, off + 2L * c);
+    /** One output row's values for {@code valid} batch rows, {@code stride} apart in y. */
+    private static void store(float[] out, int valid, float[] y, int yo, int stride) {
+        for (int b = 0; b < valid; b++) y[yo + b * stride] = out[b];
     }
 
-    private static void panelF32(MemorySegment w, long off, int count, float[] out) {
-        int c = 0;
-        int bound = count & ~7;
-        for (; c < bound; c += 8) FloatVector.fromMemorySegment(F256, w, off + 4L * c, LE).intoArray(out, c);
-        for (; c < count; c++) out[c] = Le.f32(w, off + 4L * c);
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
     }
 
-    private static void panelBf16(MemorySegment w, long off, int count, float[] out) {
-        int c = 0;
-        int bound = count & ~15;
-        for (; c < bound; c += 16) {
-            ShortVector h = ShortVector.fromMemorySegment(S256, w, off + 2L * c, LE);
-            ((IntVector) h.convert(S2I, 0)).lanewise(LSHL, 16).reinterpretAsFloats().intoArray(out, c);
-            ((IntVector) h.convert(S2I, 1)).lanewise(LSHL, 16).reinterpretAsFloats().intoArray(out, c + 8);
+    /**
+     * Rows {@code [0, count)} of type t from {@code off} (each {@code rowBytes} long) as floats,
+     * row after row, zeros for rows {@code count..PANEL_ROWS} (they multiply zeros; their results
+     * are not stored). Plain loops, which C2 vectorizes by itself (F16 through {@code vcvtph2ps}):
+     * scalar code cannot lose its vectors to the heap the way Vector API code does when C2 runs
+     * out of inlining budget.
+     */
+    private static void panel(GgmlType t, MemorySegment w, long off, long rowBytes, int count, int cols, float[] out) {
+        int n = count * cols;
+        switch (t) {
+            case F32 -> {
+                for (int c = 0; c < n; c++) out[c] = w.get(Le.F32, off + 4L * c);
+            }
+            case F16 -> {
+                for (int c = 0; c < n; c++) out[c] = Float.float16ToFloat(w.get(Le.I16, off + 2L * c));
+            }
+            case BF16 -> {
+                for (int c = 0; c < n; c++) out[c] = Float.intBitsToFloat(w.get(Le.I16, off + 2L * c) << 16);
+            }
+            default -> throw new IllegalArgumentException("no float panel for " + t.ggmlName());
         }
-        for (; c < count; c++) out[c] = Le.bf16(w, off + 2L * c);
+        for (int c = n; c < PANEL_ROWS * cols; c++) out[c] = 0;
     }
 }

@@ -21,8 +21,11 @@ public final class VectorMatmul implements Matmul {
     private final ThreadPool pool;
     private final Activations act = new Activations();
     private final RowsTask task = new RowsTask();
-    /** Per task index, a panel of float weight rows for {@link VectorGemm}. */
+    /** Per task index, a panel of float weight rows and an output row for {@link VectorGemm}. */
     private float[][] panels = new float[0][];
+    private float[][] outs = new float[0][];
+    /** The activations of a float-weight batch, transposed for {@link VectorGemm}. */
+    private float[] transposed = new float[0];
 
     /** @param pool the threads the products run on (not closed by {@link #close}) */
     public VectorMatmul(ThreadPool pool) {
@@ -56,7 +59,12 @@ public final class VectorMatmul implements Matmul {
         int chunk = Math.max(MIN_ROWS_PER_TASK, ceilDiv(rows, 4 * pool.threads()));
         chunk = ceilDiv(chunk, TILE_ROWS) * TILE_ROWS;
         int tasks = ceilDiv(rows, chunk);
-        if (n > 1 && VectorGemm.supports(w.type())) ensurePanels(tasks, VectorGemm.PANEL_ROWS * w.cols());
+        if (n > 1 && VectorGemm.supports(w.type())) {
+            ensurePanels(tasks, VectorGemm.PANEL_ROWS * w.cols());
+            int size = VectorGemm.transposedSize(n, w.cols());
+            if (transposed.length < size) transposed = new float[size];
+            VectorGemm.transpose(act.f, act.fOff, n, w.cols(), transposed);
+        }
         task.set(w, y, yOff, n, chunk);
         try {
             pool.run(tasks, task);
@@ -66,9 +74,13 @@ public final class VectorMatmul implements Matmul {
     }
 
     private void ensurePanels(int tasks, int size) {
-        if (panels.length < tasks) panels = java.util.Arrays.copyOf(panels, tasks);
+        if (panels.length < tasks) {
+            panels = java.util.Arrays.copyOf(panels, tasks);
+            outs = java.util.Arrays.copyOf(outs, tasks);
+        }
         for (int i = 0; i < tasks; i++) {
             if (panels[i] == null || panels[i].length < size) panels[i] = new float[size];
+            if (outs[i] == null) outs[i] = new float[VectorGemm.batchBlock()];
         }
     }
 
@@ -113,7 +125,8 @@ public final class VectorMatmul implements Matmul {
                 return;
             }
             if (VectorGemm.supports(t)) {
-                VectorGemm.rows(t, w.data(), w.rowBytes(), w.cols(), rows, r0, r1, act.f, act.fOff, n, y, yOff, panels[index]);
+                VectorGemm.rows(t, w.data(), w.rowBytes(), w.cols(), rows, r0, r1, transposed, n, y, yOff,
+                        panels[index], outs[index]);
                 return;
             }
             for (int tr = r0; tr < r1; tr += TILE_ROWS) {

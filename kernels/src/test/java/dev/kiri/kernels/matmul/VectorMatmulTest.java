@@ -178,8 +178,20 @@ class VectorMatmulTest {
                 allocated = mx.getCurrentThreadAllocatedBytes() - before;
                 if (allocated < 1024) break;
             }
+            StringBuilder perType = new StringBuilder();
+            if (allocated >= 1024) {
+                for (Weights w : ws) {
+                    long b0 = mx.getCurrentThreadAllocatedBytes();
+                    for (int i = 0; i < 50; i++) v.matvec(w, x, 0, y, 0);
+                    long b1 = mx.getCurrentThreadAllocatedBytes();
+                    for (int i = 0; i < 50; i++) v.matmul(w, x, y, 4);
+                    long b2 = mx.getCurrentThreadAllocatedBytes();
+                    perType.append(' ').append(w.type()).append(' ').append(b1 - b0).append('/').append(b2 - b1);
+                }
+            }
             // One object per call would be at least 16 bytes x 1500 calls.
-            assertTrue(allocated < 1024, allocated + " bytes allocated by " + 100 * count + " warm calls");
+            assertTrue(allocated < 1024, allocated + " bytes allocated by " + 100 * count
+                    + " warm calls; per type, 50 matvec/50 matmul:" + perType);
         }
     }
 
