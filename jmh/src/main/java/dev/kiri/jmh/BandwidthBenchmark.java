@@ -65,6 +65,14 @@ public class BandwidthBenchmark {
     public static class Memory {
         @Param({"1024"})
         public int mib;
+        /**
+         * MiB one call reads, the next chunk of the segment each call (0: the whole segment). Short
+         * calls let sample mode ({@code -bm sample}) find the calls no other process interrupted,
+         * while the segment as a whole still does not fit in the caches.
+         */
+        @Param({"0"})
+        public int chunkMiB;
+        long next;
         Arena arena;
         MemorySegment data;
         final long[] sums = new long[64];
@@ -122,11 +130,16 @@ public class BandwidthBenchmark {
 
     @Benchmark
     public long read(Pool p, Memory m, Bytes counter) {
+        long size = m.data.byteSize();
+        long chunk = m.chunkMiB <= 0 ? size : Math.min(size, (long) m.chunkMiB << 20);
         m.task.slices = p.threads;
+        m.task.from = m.next;
+        m.task.length = chunk;
+        m.next = m.next + 2 * chunk > size ? 0 : m.next + chunk;
         p.pool.run(p.threads, m.task);
         long s = 0;
         for (int i = 0; i < p.threads; i++) s += m.sums[i];
-        counter.gigabytes += m.data.byteSize() / 1e9;
+        counter.gigabytes += chunk / 1e9;
         return s;
     }
 
@@ -149,6 +162,8 @@ public class BandwidthBenchmark {
     private static final class SumTask implements ThreadPool.Task {
         private final Memory m;
         int slices;
+        long from;
+        long length;
 
         SumTask(Memory m) {
             this.m = m;
@@ -157,9 +172,9 @@ public class BandwidthBenchmark {
         @Override
         public void run(int index) {
             VectorSpecies<Long> species = LongVector.SPECIES_PREFERRED;
-            long size = m.data.byteSize() / slices;
-            long from = index * size, to = from + size;
             long step = species.vectorByteSize();
+            long size = length / slices / (4 * step) * (4 * step);
+            long from = this.from + index * size, to = from + size;
             LongVector a0 = LongVector.zero(species), a1 = a0, a2 = a0, a3 = a0;
             for (long o = from; o < to; o += 4 * step) {
                 a0 = a0.add(LongVector.fromMemorySegment(species, m.data, o, ByteOrder.LITTLE_ENDIAN));
