@@ -5,7 +5,8 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * The GPU of the GPU-tagged tests: one context and one set of kernels for the whole test run,
  * opened on first use. Where CUDA is not available the calling test is skipped with the probe's
- * reason, printed so that the skip is visible in the build log.
+ * reason, printed so that the skip is visible in the build log; with {@code -Dkiri.cuda.require=true}
+ * (as {@code scripts/gpu-check.sh} runs them) it fails instead.
  */
 public final class Gpu {
     private static CudaKernels kernels;
@@ -17,6 +18,9 @@ public final class Gpu {
     public static synchronized CudaKernels kernels() {
         CudaProbe.Availability a = CudaProbe.availability();
         if (!a.available()) {
+            if (Boolean.getBoolean("kiri.cuda.require")) {
+                throw new AssertionError("kiri.cuda.require is set but " + a);
+            }
             String why = "GPU test skipped: " + a.reason();
             System.out.println("[cuda] " + why);
             Assumptions.abort(why);
