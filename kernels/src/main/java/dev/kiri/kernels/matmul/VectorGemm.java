@@ -1,13 +1,15 @@
 package dev.kiri.kernels.matmul;
 
 
+import dev.kiri.gguf.Dequant;
 import dev.kiri.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Batched products for float weights (F32, F16, BF16), the prefill path.
+ * Batched products for float weights (F32, F16, BF16) and, from {@link VectorMatmul}'s batch
+ * threshold on, for quantized weights dequantized a panel at a time: the prefill path.
  *
  * <p>The activations of the call are first transposed into blocks of {@link #batchBlock()} batch
  * rows ({@link #transpose}): for each column k, the values of those rows side by side, so one
@@ -33,6 +35,26 @@ final class VectorGemm {
 
     static boolean supports(GgmlType t) {
         return t == GgmlType.F32 || t == GgmlType.F16 || t == GgmlType.BF16;
+    }
+
+    /**
+     * Whether {@link #rows} takes quantized weights of type {@code t}: their panels are dequantized
+     * ({@link Dequant#row}) and multiplied with the dequantized 8-bit activations
+     * ({@link #dequantizeActivations}), so the result is the integer-sum reference's up to float
+     * rounding. Not Q4_1 and Q5_1: their reference (llama.cpp's) multiplies the minimum with the
+     * activations' block sum rounded to F16, which a float product of dequantized values does not
+     * reproduce.
+     */
+    static boolean dequantizes(GgmlType t) {
+        return t.isQuantized() && t != GgmlType.Q4_1 && t != GgmlType.Q5_1 && Dequant.supports(t);
+    }
+
+    /** Activations' 8-bit blocks back to floats: {@code out[i] = d[i / blockSize] · q[i]}. */
+    static void dequantizeActivations(short[] q, float[] d, int blockSize, int count, float[] out) {
+        for (int i = 0; i < count; i += blockSize) {
+            float scale = d[i / blockSize];
+            for (int j = 0; j < blockSize; j++) out[i + j] = scale * q[i + j];
+        }
     }
 
     /** Batch rows per transposed block: two vectors. */
@@ -177,7 +199,9 @@ final class VectorGemm {
             case BF16 -> {
                 for (int c = 0; c < n; c++) out[c] = Float.intBitsToFloat(w.get(Le.I16, off + 2L * c) << 16);
             }
-            default -> throw new IllegalArgumentException("no float panel for " + t.ggmlName());
+            default -> {
+                for (int i = 0; i < count; i++) Dequant.row(t, w, off + i * rowBytes, out, i * cols, cols);
+            }
         }
         for (int c = n; c < PANEL_ROWS * cols; c++) out[c] = 0;
     }

@@ -17,6 +17,11 @@ public final class VectorMatmul implements Matmul {
     private static final int MIN_ROWS_PER_TASK = 16;
     /** Rows of a prefill tile: their weights stay in cache while every batch row passes over them. */
     private static final int TILE_ROWS = 16;
+    /**
+     * Batch rows from which quantized weights go through {@link VectorGemm} (a dequantized panel
+     * serves the whole batch) rather than one integer dot product per row and batch row.
+     */
+    static final int QUANTIZED_GEMM_MIN_BATCH = 32;
 
     private final ThreadPool pool;
     private final Activations act = new Activations();
@@ -26,6 +31,8 @@ public final class VectorMatmul implements Matmul {
     private float[][] outs = new float[0][];
     /** The activations of a float-weight batch, transposed for {@link VectorGemm}. */
     private float[] transposed = new float[0];
+    /** A quantized batch's 8-bit activations back in floats, before transposing. */
+    private float[] dequantized = new float[0];
 
     /** @param pool the threads the products run on (not closed by {@link #close}) */
     public VectorMatmul(ThreadPool pool) {
@@ -59,18 +66,31 @@ public final class VectorMatmul implements Matmul {
         int chunk = Math.max(MIN_ROWS_PER_TASK, ceilDiv(rows, 4 * pool.threads()));
         chunk = ceilDiv(chunk, TILE_ROWS) * TILE_ROWS;
         int tasks = ceilDiv(rows, chunk);
-        if (n > 1 && VectorGemm.supports(w.type())) {
+        boolean gemm = gemm(w.type(), n);
+        if (gemm) {
             ensurePanels(tasks, VectorGemm.PANEL_ROWS * w.cols());
             int size = VectorGemm.transposedSize(n, w.cols());
             if (transposed.length < size) transposed = new float[size];
-            VectorGemm.transpose(act.f, act.fOff, n, w.cols(), transposed);
+            if (VectorGemm.supports(w.type())) {
+                VectorGemm.transpose(act.f, act.fOff, n, w.cols(), transposed);
+            } else {
+                int count = n * w.cols();
+                if (dequantized.length < count) dequantized = new float[count];
+                int bs = act.type == VecDotType.Q8_K ? 256 : 32;
+                VectorGemm.dequantizeActivations(act.q16, act.d, bs, count, dequantized);
+                VectorGemm.transpose(dequantized, 0, n, w.cols(), transposed);
+            }
         }
-        task.set(w, y, yOff, n, chunk);
+        task.set(w, y, yOff, n, chunk, gemm);
         try {
             pool.run(tasks, task);
         } finally {
             task.clear();
         }
+    }
+
+    private static boolean gemm(GgmlType t, int n) {
+        return n > 1 && VectorGemm.supports(t) || n >= QUANTIZED_GEMM_MIN_BATCH && VectorGemm.dequantizes(t) && VectorDots.supports(t);
     }
 
     private void ensurePanels(int tasks, int size) {
@@ -99,13 +119,15 @@ public final class VectorMatmul implements Matmul {
         private int yOff;
         private int n;
         private int chunk;
+        private boolean gemm;
 
-        void set(Weights w, float[] y, int yOff, int n, int chunk) {
+        void set(Weights w, float[] y, int yOff, int n, int chunk, boolean gemm) {
             this.w = w;
             this.y = y;
             this.yOff = yOff;
             this.n = n;
             this.chunk = chunk;
+            this.gemm = gemm;
         }
 
         void clear() {
@@ -124,7 +146,7 @@ public final class VectorMatmul implements Matmul {
                 VectorDots.rows(t, w.data(), w.rowBytes(), w.cols(), r0, r1, act, 0, y, yOff);
                 return;
             }
-            if (VectorGemm.supports(t)) {
+            if (gemm) {
                 VectorGemm.rows(t, w.data(), w.rowBytes(), w.cols(), rows, r0, r1, transposed, n, y, yOff,
                         panels[index], outs[index]);
                 return;

@@ -75,6 +75,37 @@ class VectorMatmulTest {
         }
     }
 
+    /**
+     * Batches from {@link VectorMatmul#QUANTIZED_GEMM_MIN_BATCH} rows on, where quantized weights
+     * are dequantized into panels for the float micro-kernel: still the scalar reference's integer
+     * block sums up to float rounding (row counts around the panel height, batches around the
+     * micro-kernel's batch block).
+     */
+    @ParameterizedTest
+    @FieldSource("TYPES")
+    void batchesAtAndAboveTheGemmThresholdAgreeWithScalarReference(GgmlType t) {
+        Random rnd = new Random(17L * t.id() + 5);
+        int bs = t.blockSize();
+        int[] colsList = t.isQuantized() ? new int[] {bs, 3 * bs} : new int[] {9, 264};
+        int min = VectorMatmul.QUANTIZED_GEMM_MIN_BATCH;
+        try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul(); VectorMatmul v = new VectorMatmul(pool3)) {
+            for (int cols : colsList) {
+                for (int rows : new int[] {5, 13}) {
+                    Weights w = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
+                    float[][] deq = MatmulTestData.dequantize(w);
+                    for (int n : new int[] {min, 37}) {
+                        float[] x = MatmulTestData.randomActivations(n * cols, rnd);
+                        float[] expected = new float[n * rows];
+                        ref.matmul(w, x, expected, n);
+                        float[] got = new float[n * rows];
+                        v.matmul(w, x, got, n);
+                        assertClose(w, deq, x, n, expected, got, t + " " + rows + "x" + cols + " n=" + n);
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @FieldSource("TYPES")
     void matvecHonoursOffsetsAndLeavesTheRestOfTheOutputAlone(GgmlType t) {
