@@ -94,23 +94,23 @@ final class VectorDots {
 
     static void f32(MemorySegment w, long rowBytes, int cols, int r0, int r1, float[] x, int xo, float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector a0 = FloatVector.zero(F256), a1 = a0, a2 = a0, a3 = a0;
             int c = 0;
             int bound32 = cols & ~31;
             for (; c < bound32; c += 32) {
                 long o = 4L * c;
-                a0 = FloatVector.fromMemorySegment(F256, wr, o, LE).fma(FloatVector.fromArray(F256, x, xo + c), a0);
-                a1 = FloatVector.fromMemorySegment(F256, wr, o + 32, LE).fma(FloatVector.fromArray(F256, x, xo + c + 8), a1);
-                a2 = FloatVector.fromMemorySegment(F256, wr, o + 64, LE).fma(FloatVector.fromArray(F256, x, xo + c + 16), a2);
-                a3 = FloatVector.fromMemorySegment(F256, wr, o + 96, LE).fma(FloatVector.fromArray(F256, x, xo + c + 24), a3);
+                a0 = FloatVector.fromMemorySegment(F256, w, off + o, LE).fma(FloatVector.fromArray(F256, x, xo + c), a0);
+                a1 = FloatVector.fromMemorySegment(F256, w, off + o + 32, LE).fma(FloatVector.fromArray(F256, x, xo + c + 8), a1);
+                a2 = FloatVector.fromMemorySegment(F256, w, off + o + 64, LE).fma(FloatVector.fromArray(F256, x, xo + c + 16), a2);
+                a3 = FloatVector.fromMemorySegment(F256, w, off + o + 96, LE).fma(FloatVector.fromArray(F256, x, xo + c + 24), a3);
             }
             int bound8 = cols & ~7;
             for (; c < bound8; c += 8) {
-                a0 = FloatVector.fromMemorySegment(F256, wr, 4L * c, LE).fma(FloatVector.fromArray(F256, x, xo + c), a0);
+                a0 = FloatVector.fromMemorySegment(F256, w, off + 4L * c, LE).fma(FloatVector.fromArray(F256, x, xo + c), a0);
             }
             float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD);
-            for (; c < cols; c++) sum += wr.get(Le.F32, 4L * c) * x[xo + c];
+            for (; c < cols; c++) sum += w.get(Le.F32, off + 4L * c) * x[xo + c];
             y[yOff + r] = sum;
         }
     }
@@ -123,12 +123,12 @@ final class VectorDots {
      */
     static void f16(MemorySegment w, long rowBytes, int cols, int r0, int r1, float[] x, int xo, float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector a0 = FloatVector.zero(F256), a1 = a0;
             int c = 0;
             int bound = cols & ~15;
             for (; c < bound; c += 16) {
-                ShortVector h = ShortVector.fromMemorySegment(S256, wr, 2L * c, LE);
+                ShortVector h = ShortVector.fromMemorySegment(S256, w, off + 2L * c, LE);
                 IntVector h0 = (IntVector) h.convert(S2I, 0);
                 IntVector h1 = (IntVector) h.convert(S2I, 1);
                 FloatVector m0 = h0.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
@@ -139,7 +139,7 @@ final class VectorDots {
                 a1 = f1.fma(FloatVector.fromArray(F256, x, xo + c + 8), a1);
             }
             float sum = a0.add(a1).reduceLanes(ADD);
-            for (; c < cols; c++) sum += Le.f16(wr, 2L * c) * x[xo + c];
+            for (; c < cols; c++) sum += Le.f16(w, off + 2L * c) * x[xo + c];
             y[yOff + r] = sum;
         }
     }
@@ -147,19 +147,19 @@ final class VectorDots {
     /** BF16 weights: a bfloat16 is the upper half of a float, so widening is a 16-bit shift. */
     static void bf16(MemorySegment w, long rowBytes, int cols, int r0, int r1, float[] x, int xo, float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector a0 = FloatVector.zero(F256), a1 = a0;
             int c = 0;
             int bound = cols & ~15;
             for (; c < bound; c += 16) {
-                ShortVector h = ShortVector.fromMemorySegment(S256, wr, 2L * c, LE);
+                ShortVector h = ShortVector.fromMemorySegment(S256, w, off + 2L * c, LE);
                 FloatVector f0 = ((IntVector) h.convert(S2I, 0)).lanewise(LSHL, 16).reinterpretAsFloats();
                 FloatVector f1 = ((IntVector) h.convert(S2I, 1)).lanewise(LSHL, 16).reinterpretAsFloats();
                 a0 = f0.fma(FloatVector.fromArray(F256, x, xo + c), a0);
                 a1 = f1.fma(FloatVector.fromArray(F256, x, xo + c + 8), a1);
             }
             float sum = a0.add(a1).reduceLanes(ADD);
-            for (; c < cols; c++) sum += Le.bf16(wr, 2L * c) * x[xo + c];
+            for (; c < cols; c++) sum += Le.bf16(w, off + 2L * c) * x[xo + c];
             y[yOff + r] = sum;
         }
     }
@@ -174,37 +174,37 @@ final class VectorDots {
     static void q8_0(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int xb,
                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
             int b = 0;
             for (; b + 2 <= nb; b += 2) {
                 long o = 34L * b;
                 int x = (xb + b) * 32;
-                IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 2, LE).convertShape(B2S, S256, 0))
+                IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 2, LE).convertShape(B2S, S256, 0))
                         .mul(ShortVector.fromArray(S256, xq, x))
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 18, LE).convertShape(B2S, S256, 0))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 18, LE).convertShape(B2S, S256, 0))
                                 .mul(ShortVector.fromArray(S256, xq, x + 16)))
                         .reinterpretAsInts();
                 IntVector s0 = p0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p0.lanewise(ASHR, 16));
-                acc0 = ((FloatVector) s0.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(wr.get(Le.I16, o)) * xd[xb + b]), acc0);
-                IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 36, LE).convertShape(B2S, S256, 0))
+                acc0 = ((FloatVector) s0.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc0);
+                IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 36, LE).convertShape(B2S, S256, 0))
                         .mul(ShortVector.fromArray(S256, xq, x + 32))
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 52, LE).convertShape(B2S, S256, 0))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 52, LE).convertShape(B2S, S256, 0))
                                 .mul(ShortVector.fromArray(S256, xq, x + 48)))
                         .reinterpretAsInts();
                 IntVector s1 = p1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p1.lanewise(ASHR, 16));
-                acc1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(wr.get(Le.I16, o + 34)) * xd[xb + b + 1]), acc1);
+                acc1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o + 34)) * xd[xb + b + 1]), acc1);
             }
             if (b < nb) {
                 long o = 34L * b;
                 int x = (xb + b) * 32;
-                IntVector p = ((ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 2, LE).convertShape(B2S, S256, 0))
+                IntVector p = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 2, LE).convertShape(B2S, S256, 0))
                         .mul(ShortVector.fromArray(S256, xq, x))
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 18, LE).convertShape(B2S, S256, 0))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 18, LE).convertShape(B2S, S256, 0))
                                 .mul(ShortVector.fromArray(S256, xq, x + 16)))
                         .reinterpretAsInts();
                 IntVector s = p.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p.lanewise(ASHR, 16));
-                acc0 = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(wr.get(Le.I16, o)) * xd[xb + b]), acc0);
+                acc0 = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc0);
             }
             y[yOff + r] = acc0.add(acc1).reduceLanes(ADD);
         }
@@ -220,24 +220,24 @@ final class VectorDots {
     static void q4_0(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, float[] xs, int xb,
                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
             float c0 = 0, c1 = 0;
             int b = 0;
             for (; b + 2 <= nb; b += 2) {
                 long o = 18L * b;
                 int x = (xb + b) * 32;
-                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 IntVector p0 = q0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
                         .add(q0.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
-                float d0 = Float.float16ToFloat(wr.get(Le.I16, o));
+                float d0 = Float.float16ToFloat(w.get(Le.I16, off + o));
                 acc0 = ((FloatVector) p0.add(p0.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0))
                         .fma(FloatVector.broadcast(F256, d0 * xd[xb + b]), acc0);
                 c0 += d0 * xs[xb + b];
-                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 20, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 20, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 IntVector p1 = q1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 32))
                         .add(q1.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretAsInts();
-                float d1 = Float.float16ToFloat(wr.get(Le.I16, o + 18));
+                float d1 = Float.float16ToFloat(w.get(Le.I16, off + o + 18));
                 acc1 = ((FloatVector) p1.add(p1.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0))
                         .fma(FloatVector.broadcast(F256, d1 * xd[xb + b + 1]), acc1);
                 c1 += d1 * xs[xb + b + 1];
@@ -245,10 +245,10 @@ final class VectorDots {
             if (b < nb) {
                 long o = 18L * b;
                 int x = (xb + b) * 32;
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 IntVector p = q.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
                         .add(q.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
-                float d = Float.float16ToFloat(wr.get(Le.I16, o));
+                float d = Float.float16ToFloat(w.get(Le.I16, off + o));
                 acc0 = ((FloatVector) p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0))
                         .fma(FloatVector.broadcast(F256, d * xd[xb + b]), acc0);
                 c0 += d * xs[xb + b];
@@ -261,18 +261,18 @@ final class VectorDots {
     static void q4_1(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, float[] xs, int xb,
                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256);
             float mins = 0;
             for (int b = 0; b < nb; b++) {
                 long o = 20L * b;
                 int x = (xb + b) * 32;
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 4, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 4, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 IntVector p = q.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
                         .add(q.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
                 IntVector s = p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
-                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(wr.get(Le.I16, o)) * xd[xb + b]), acc);
-                mins += Float.float16ToFloat(wr.get(Le.I16, o + 2)) * xs[xb + b];
+                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc);
+                mins += Float.float16ToFloat(w.get(Le.I16, off + o + 2)) * xs[xb + b];
             }
             y[yOff + r] = acc.reduceLanes(ADD) + mins;
         }
@@ -287,20 +287,20 @@ final class VectorDots {
                      float[] y, int yOff) {
         ShortVector bit = ShortVector.fromArray(S256, BIT, 0);
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256);
             float corr = 0;
             for (int b = 0; b < nb; b++) {
                 long o = 22L * b;
                 int x = (xb + b) * 32;
-                int qh = wr.get(Le.I32, o + 2);
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 6, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                int qh = w.get(Le.I32, off + o + 2);
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 6, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 ShortVector h0 = ShortVector.broadcast(S256, (short) qh).and(bit).compare(NE, 0).toVector().reinterpretAsShorts().and((short) 16);
                 ShortVector h1 = ShortVector.broadcast(S256, (short) (qh >>> 16)).and(bit).compare(NE, 0).toVector().reinterpretAsShorts().and((short) 16);
                 IntVector p = q.and((short) 0xF).or(h0).mul(ShortVector.fromArray(S256, xq, x))
                         .add(q.lanewise(ASHR, 4).or(h1).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
                 IntVector s = p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
-                float d = Float.float16ToFloat(wr.get(Le.I16, o));
+                float d = Float.float16ToFloat(w.get(Le.I16, off + o));
                 acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, d * xd[xb + b]), acc);
                 corr += d * xs[xb + b];
             }
@@ -313,21 +313,21 @@ final class VectorDots {
                      float[] y, int yOff) {
         ShortVector bit = ShortVector.fromArray(S256, BIT, 0);
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256);
             float mins = 0;
             for (int b = 0; b < nb; b++) {
                 long o = 24L * b;
                 int x = (xb + b) * 32;
-                int qh = wr.get(Le.I32, o + 4);
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 8, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                int qh = w.get(Le.I32, off + o + 4);
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 8, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 ShortVector h0 = ShortVector.broadcast(S256, (short) qh).and(bit).compare(NE, 0).toVector().reinterpretAsShorts().and((short) 16);
                 ShortVector h1 = ShortVector.broadcast(S256, (short) (qh >>> 16)).and(bit).compare(NE, 0).toVector().reinterpretAsShorts().and((short) 16);
                 IntVector p = q.and((short) 0xF).or(h0).mul(ShortVector.fromArray(S256, xq, x))
                         .add(q.lanewise(ASHR, 4).or(h1).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
                 IntVector s = p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
-                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(wr.get(Le.I16, o)) * xd[xb + b]), acc);
-                mins += Float.float16ToFloat(wr.get(Le.I16, o + 2)) * xs[xb + b];
+                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc);
+                mins += Float.float16ToFloat(w.get(Le.I16, off + o + 2)) * xs[xb + b];
             }
             y[yOff + r] = acc.reduceLanes(ADD) + mins;
         }
@@ -341,17 +341,17 @@ final class VectorDots {
                        float[] y, int yOff) {
         ByteVector table = ByteVector.fromArray(B128, KVALUES, 0);
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256);
             for (int b = 0; b < nb; b++) {
                 long o = 18L * b;
                 int x = (xb + b) * 32;
-                ByteVector q = ByteVector.fromMemorySegment(B128, wr, o + 2, LE);
+                ByteVector q = ByteVector.fromMemorySegment(B128, w, off + o + 2, LE);
                 ShortVector lo = (ShortVector) q.and((byte) 0xF).selectFrom(table).convertShape(B2S, S256, 0);
                 ShortVector hi = (ShortVector) q.lanewise(LSHR, 4).and((byte) 0xF).selectFrom(table).convertShape(B2S, S256, 0);
                 IntVector p = lo.mul(ShortVector.fromArray(S256, xq, x)).add(hi.mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
                 IntVector s = p.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p.lanewise(ASHR, 16));
-                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(wr.get(Le.I16, o)) * xd[xb + b]), acc);
+                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc);
             }
             y[yOff + r] = acc.reduceLanes(ADD);
         }
@@ -380,13 +380,13 @@ final class VectorDots {
     static void q2_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, short[] bsum16, int xb,
                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256), mins = acc;
             for (int b = 0; b < nb; b++) {
                 long o = 84L * b;
                 int blk = xb + b;
                 // Mins: the high nibbles of scales[16] times the activations' sums per 16.
-                IntVector pm = ((ShortVector) ByteVector.fromMemorySegment(B128, wr, o, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
+                IntVector pm = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
                         .lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, bsum16, blk * 16)).reinterpretAsInts();
                 IntVector summs = pm.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pm.lanewise(ASHR, 16));
                 IntVector isum = IntVector.zero(I256);
@@ -394,16 +394,16 @@ final class VectorDots {
                     // Runs k and k + 4 (shifts 2s and 2s + 4) read the same 16 bytes of qs.
                     int h = step >> 2, lh = 16 * ((step >> 1) & 1), s = step & 1;
                     int k = 8 * h + 2 * s + (lh >> 4);
-                    ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 16 + 32 * h + lh, LE)
+                    ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 16 + 32 * h + lh, LE)
                             .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 2 * s);
                     IntVector pa = q.and((short) 3).mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k)).reinterpretAsInts();
                     IntVector pb = q.lanewise(ASHR, 4).and((short) 3).mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k + 64)).reinterpretAsInts();
-                    isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(Le.u8(wr, o + k) & 0xF))
-                            .add(pb.add(pb.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(Le.u8(wr, o + k + 4) & 0xF));
+                    isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(Le.u8(w, off + o + k) & 0xF))
+                            .add(pb.add(pb.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(Le.u8(w, off + o + k + 4) & 0xF));
                 }
                 float dx = xd[blk];
-                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(wr.get(Le.I16, o + 80))), acc);
-                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(wr.get(Le.I16, o + 82))), mins);
+                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, off + o + 80))), acc);
+                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, off + o + 82))), mins);
             }
             y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
         }
@@ -417,12 +417,12 @@ final class VectorDots {
     static void q3_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int xb,
                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256);
             for (int b = 0; b < nb; b++) {
                 long o = 110L * b;
                 int blk = xb + b;
-                int a0 = wr.get(Le.I32, o + 96), a1 = wr.get(Le.I32, o + 100), a2 = wr.get(Le.I32, o + 104);
+                int a0 = w.get(Le.I32, off + o + 96), a1 = w.get(Le.I32, off + o + 100), a2 = w.get(Le.I32, off + o + 104);
                 long sc07 = ((a0 & 0x0f0f0f0f) | (((a2 & 0x03030303)) << 4)) & 0xFFFFFFFFL
                         | (((a1 & 0x0f0f0f0fL) | (((a2 >>> 2) & 0x03030303L) << 4)) << 32);
                 long sc815 = (((a0 >>> 4) & 0x0f0f0f0f) | (((a2 >>> 4) & 0x03030303) << 4)) & 0xFFFFFFFFL
@@ -432,9 +432,9 @@ final class VectorDots {
                     // Runs k and k + 4 (s and s + 2) read the same bytes of qs and hmask.
                     int h = step >> 2, lh = 16 * ((step >> 1) & 1), s = step & 1;
                     int k = 8 * h + 2 * s + (lh >> 4);
-                    ShortVector lo = ((ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 32 + 32 * h + lh, LE)
+                    ShortVector lo = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 32 + 32 * h + lh, LE)
                             .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 2 * s);
-                    ShortVector hb = ((ShortVector) ByteVector.fromMemorySegment(B128, wr, o + lh, LE)
+                    ShortVector hb = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + lh, LE)
                             .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 4 * h + s);
                     ShortVector qa = lo.and((short) 3).or(hb.and((short) 1).lanewise(LSHL, 2)).sub((short) 4);
                     ShortVector qb = lo.lanewise(ASHR, 4).and((short) 3).or(hb.and((short) 4)).sub((short) 4);
@@ -445,7 +445,7 @@ final class VectorDots {
                     isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sca))
                             .add(pb.add(pb.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(scb));
                 }
-                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, xd[blk] * Float.float16ToFloat(wr.get(Le.I16, o + 108))), acc);
+                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, xd[blk] * Float.float16ToFloat(w.get(Le.I16, off + o + 108))), acc);
             }
             y[yOff + r] = acc.reduceLanes(ADD);
         }
@@ -460,13 +460,13 @@ final class VectorDots {
                      float[] y, int yOff) {
         IntVector byteShifts = IntVector.fromArray(I256, BYTE_SHIFTS, 0);
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256), mins = acc;
             
             for (int b = 0; b < nb; b++) {
                 long o = 176L * b;
                 int blk = xb + b;
-                int u0 = wr.get(Le.I32, o + 4), u1 = wr.get(Le.I32, o + 8), u2 = wr.get(Le.I32, o + 12);
+                int u0 = w.get(Le.I32, off + o + 4), u1 = w.get(Le.I32, off + o + 8), u2 = w.get(Le.I32, off + o + 12);
                 long scales = (u0 & 0x3f3f3f3fL) | (((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
                 long mns = (u1 & 0x3f3f3f3fL) | ((((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
                 // Mins: eight 6-bit values (one per byte of mns) times the activations' sums per 32.
@@ -477,21 +477,21 @@ final class VectorDots {
                     long q = o + 48 + 32 * (j >> 1);
                     int shift = 4 * (j & 1);
                     int x = blk * 256 + 32 * j;
-                    ShortVector q0 = ((ShortVector) ByteVector.fromMemorySegment(B128, wr, q, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
+                    ShortVector q0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + q, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
                             .lanewise(ASHR, shift).and((short) 0xF);
-                    ShortVector q1 = ((ShortVector) ByteVector.fromMemorySegment(B128, wr, q + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
+                    ShortVector q1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + q + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
                             .lanewise(ASHR, shift).and((short) 0xF);
-                    ShortVector h0 = ((ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
+                    ShortVector h0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
                             .lanewise(ASHR, j).and((short) 1).lanewise(LSHL, 4);
-                    ShortVector h1 = ((ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 32, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
+                    ShortVector h1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 32, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
                             .lanewise(ASHR, j).and((short) 1).lanewise(LSHL, 4);
                     IntVector p = q0.or(h0).mul(ShortVector.fromArray(S256, xq, x))
                             .add(q1.or(h1).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
                     isum = isum.add(p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> (8 * j)) & 0xFF));
                 }
                 float dx = xd[blk];
-                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(wr.get(Le.I16, o))), acc);
-                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(wr.get(Le.I16, o + 2))), mins);
+                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, off + o))), acc);
+                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, off + o + 2))), mins);
             }
             y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
         }
@@ -506,24 +506,24 @@ final class VectorDots {
                        float[] y, int yOff) {
         ByteVector table = ByteVector.fromArray(B128, KVALUES, 0);
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256);
             for (int b = 0; b < nb; b++) {
                 long o = 136L * b;
                 int blk = xb + b;
-                int scalesH = Le.u16(wr, o + 2);
-                int scalesL = wr.get(Le.I32, o + 4);
+                int scalesH = Le.u16(w, off + o + 2);
+                int scalesL = w.get(Le.I32, off + o + 4);
                 IntVector isum = IntVector.zero(I256);
                 for (int ib = 0; ib < 8; ib++) {
                     int ls = ((scalesL >>> (4 * ib)) & 0xF) | (((scalesH >>> (2 * ib)) & 3) << 4);
                     int x = blk * 256 + 32 * ib;
-                    ByteVector q = ByteVector.fromMemorySegment(B128, wr, o + 8 + 16 * ib, LE);
+                    ByteVector q = ByteVector.fromMemorySegment(B128, w, off + o + 8 + 16 * ib, LE);
                     ShortVector lo = (ShortVector) q.and((byte) 0xF).selectFrom(table).convertShape(B2S, S256, 0);
                     ShortVector hi = (ShortVector) q.lanewise(LSHR, 4).and((byte) 0xF).selectFrom(table).convertShape(B2S, S256, 0);
                     IntVector p = lo.mul(ShortVector.fromArray(S256, xq, x)).add(hi.mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
                     isum = isum.add(p.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p.lanewise(ASHR, 16)).mul(ls - 32));
                 }
-                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, xd[blk] * Float.float16ToFloat(wr.get(Le.I16, o))), acc);
+                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, xd[blk] * Float.float16ToFloat(w.get(Le.I16, off + o))), acc);
             }
             y[yOff + r] = acc.reduceLanes(ADD);
         }
@@ -539,13 +539,13 @@ final class VectorDots {
                      float[] y, int yOff) {
         IntVector byteShifts = IntVector.fromArray(I256, BYTE_SHIFTS, 0);
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256), mins = acc;
             
             for (int b = 0; b < nb; b++) {
                 long o = 144L * b;
                 int blk = xb + b;
-                int u0 = wr.get(Le.I32, o + 4), u1 = wr.get(Le.I32, o + 8), u2 = wr.get(Le.I32, o + 12);
+                int u0 = w.get(Le.I32, off + o + 4), u1 = w.get(Le.I32, off + o + 8), u2 = w.get(Le.I32, off + o + 12);
                 // Scales of sub-blocks 0..7 one per byte of a long; mins likewise.
                 long scales = (u0 & 0x3f3f3f3fL) | (((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
                 long mns = (u1 & 0x3f3f3f3fL) | ((((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
@@ -555,32 +555,32 @@ final class VectorDots {
                 // Sub-block pairs 0..3 written out: a loop here costs its range-check set-up once per block.
                 int x = blk * 256;
                 IntVector isum = IntVector.zero(I256);
-                ShortVector q0a = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector q0b = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 32, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q0a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q0b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 32, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 IntVector pl0 = q0a.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 0))
                         .add(q0b.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
                 IntVector ph0 = q0a.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 32))
                         .add(q0b.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretAsInts();
                 isum = isum.add(pl0.add(pl0.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 0) & 0xFF))
                         .add(ph0.add(ph0.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 8) & 0xFF));
-                ShortVector q1a = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 48, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector q1b = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 64, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q1a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 48, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q1b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 64, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 IntVector pl1 = q1a.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 64))
                         .add(q1b.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 80))).reinterpretAsInts();
                 IntVector ph1 = q1a.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 96))
                         .add(q1b.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 112))).reinterpretAsInts();
                 isum = isum.add(pl1.add(pl1.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 16) & 0xFF))
                         .add(ph1.add(ph1.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 24) & 0xFF));
-                ShortVector q2a = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 80, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector q2b = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 96, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q2a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 80, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q2b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 96, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 IntVector pl2 = q2a.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 128))
                         .add(q2b.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 144))).reinterpretAsInts();
                 IntVector ph2 = q2a.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 160))
                         .add(q2b.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 176))).reinterpretAsInts();
                 isum = isum.add(pl2.add(pl2.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 32) & 0xFF))
                         .add(ph2.add(ph2.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 40) & 0xFF));
-                ShortVector q3a = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 112, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector q3b = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 128, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q3a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 112, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q3b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 128, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 IntVector pl3 = q3a.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 192))
                         .add(q3b.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 208))).reinterpretAsInts();
                 IntVector ph3 = q3a.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 224))
@@ -588,8 +588,8 @@ final class VectorDots {
                 isum = isum.add(pl3.add(pl3.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 48) & 0xFF))
                         .add(ph3.add(ph3.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 56) & 0xFF));
                 float dx = xd[blk];
-                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(wr.get(Le.I16, o))), acc);
-                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(wr.get(Le.I16, o + 2))), mins);
+                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, off + o))), acc);
+                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, off + o + 2))), mins);
             }
             y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
         }
@@ -605,7 +605,7 @@ final class VectorDots {
     static void q6_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int xb,
                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
-            MemorySegment wr = w.asSlice(r * rowBytes, rowBytes);
+            long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256);
             for (int b = 0; b < nb; b++) {
                 long o = 210L * b;
@@ -613,9 +613,9 @@ final class VectorDots {
                 for (int step = 0; step < 8; step++) {
                     // step = 4h + 2·(l/16) + s, s in {0, 1}: runs s and s + 2 of half h at l/16.
                     int h = step >> 2, lh = 16 * ((step >> 1) & 1), s = step & 1;
-                    ShortVector l = (ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 64 * h + 32 * s + lh, LE)
+                    ShortVector l = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 64 * h + 32 * s + lh, LE)
                             .convertShape(ZERO_EXTEND_B2S, S256, 0);
-                    ShortVector hb = ((ShortVector) ByteVector.fromMemorySegment(B128, wr, o + 128 + 32 * h + lh, LE)
+                    ShortVector hb = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 128 + 32 * h + lh, LE)
                             .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 2 * s);
                     ShortVector qa = l.and((short) 0xF).or(hb.and((short) 3).lanewise(LSHL, 4)).sub((short) 32);
                     ShortVector qb = l.lanewise(ASHR, 4).or(hb.and((short) 0x30)).sub((short) 32);
@@ -623,10 +623,10 @@ final class VectorDots {
                     IntVector pa = qa.mul(ShortVector.fromArray(S256, xq, x)).reinterpretAsInts();
                     IntVector pb = qb.mul(ShortVector.fromArray(S256, xq, x + 64)).reinterpretAsInts();
                     long sc = o + 192 + 8 * h + 2 * s + (lh >> 4);
-                    isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(wr.get(ValueLayout.JAVA_BYTE, sc)))
-                            .add(pb.add(pb.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(wr.get(ValueLayout.JAVA_BYTE, sc + 4)));
+                    isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(w.get(ValueLayout.JAVA_BYTE, off + sc)))
+                            .add(pb.add(pb.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(w.get(ValueLayout.JAVA_BYTE, off + sc + 4)));
                 }
-                float scale = xd[xb + b] * Float.float16ToFloat(wr.get(Le.I16, o + 208));
+                float scale = xd[xb + b] * Float.float16ToFloat(w.get(Le.I16, off + o + 208));
                 acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, scale), acc);
             }
             y[yOff + r] = acc.reduceLanes(ADD);
