@@ -223,35 +223,36 @@ final class VectorDots {
             long off = r * rowBytes;
             FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
             float c0 = 0, c1 = 0;
-            int b = 0;
-            for (; b + 2 <= nb; b += 2) {
-                long o = 18L * b;
-                int x = (xb + b) * 32;
-                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+            int b = xb;
+            long o = off;
+            // The loop variable is the byte offset itself: indexed as off + 18L·b, C2 kept a chain of
+            // range-check arithmetic in the loop; stepping a long offset leaves one compare per read.
+            for (long end = off + 18L * (nb & ~1); o < end; o += 36, b += 2) {
+                int x = b * 32;
+                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 IntVector p0 = q0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
                         .add(q0.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
-                float d0 = Float.float16ToFloat(w.get(Le.I16, off + o));
+                float d0 = Float.float16ToFloat(w.get(Le.I16, o));
                 acc0 = ((FloatVector) p0.add(p0.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0))
-                        .fma(FloatVector.broadcast(F256, d0 * xd[xb + b]), acc0);
-                c0 += d0 * xs[xb + b];
-                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 20, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                        .fma(FloatVector.broadcast(F256, d0 * xd[b]), acc0);
+                c0 += d0 * xs[b];
+                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 20, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 IntVector p1 = q1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 32))
                         .add(q1.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretAsInts();
-                float d1 = Float.float16ToFloat(w.get(Le.I16, off + o + 18));
+                float d1 = Float.float16ToFloat(w.get(Le.I16, o + 18));
                 acc1 = ((FloatVector) p1.add(p1.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0))
-                        .fma(FloatVector.broadcast(F256, d1 * xd[xb + b + 1]), acc1);
-                c1 += d1 * xs[xb + b + 1];
+                        .fma(FloatVector.broadcast(F256, d1 * xd[b + 1]), acc1);
+                c1 += d1 * xs[b + 1];
             }
-            if (b < nb) {
-                long o = 18L * b;
-                int x = (xb + b) * 32;
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+            if ((nb & 1) != 0) {
+                int x = b * 32;
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 IntVector p = q.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
                         .add(q.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
-                float d = Float.float16ToFloat(w.get(Le.I16, off + o));
+                float d = Float.float16ToFloat(w.get(Le.I16, o));
                 acc0 = ((FloatVector) p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0))
-                        .fma(FloatVector.broadcast(F256, d * xd[xb + b]), acc0);
-                c0 += d * xs[xb + b];
+                        .fma(FloatVector.broadcast(F256, d * xd[b]), acc0);
+                c0 += d * xs[b];
             }
             y[yOff + r] = acc0.add(acc1).reduceLanes(ADD) - (c0 + c1);
         }
@@ -543,53 +544,34 @@ final class VectorDots {
             FloatVector acc = FloatVector.zero(F256), mins = acc;
             
             for (int b = 0; b < nb; b++) {
-                long o = 144L * b;
+                long o = off + 144L * b;
                 int blk = xb + b;
-                int u0 = w.get(Le.I32, off + o + 4), u1 = w.get(Le.I32, off + o + 8), u2 = w.get(Le.I32, off + o + 12);
+                int u0 = w.get(Le.I32, o + 4), u1 = w.get(Le.I32, o + 8), u2 = w.get(Le.I32, o + 12);
                 // Scales of sub-blocks 0..7 one per byte of a long; mins likewise.
                 long scales = (u0 & 0x3f3f3f3fL) | (((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
                 long mns = (u1 & 0x3f3f3f3fL) | ((((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
                 // Mins: eight 6-bit values (one per byte of mns) times the activations' sums per 32.
                 IntVector summs = IntVector.broadcast(I256, (int) mns).blend((int) (mns >>> 32), UPPER4)
                         .lanewise(LSHR, byteShifts).and(0xFF).mul(IntVector.fromArray(I256, bsum32, blk * 8));
-                // Sub-block pairs 0..3 written out: a loop here costs its range-check set-up once per block.
-                int x = blk * 256;
                 IntVector isum = IntVector.zero(I256);
-                ShortVector q0a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector q0b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 32, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector pl0 = q0a.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 0))
-                        .add(q0b.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
-                IntVector ph0 = q0a.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 32))
-                        .add(q0b.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretAsInts();
-                isum = isum.add(pl0.add(pl0.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 0) & 0xFF))
-                        .add(ph0.add(ph0.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 8) & 0xFF));
-                ShortVector q1a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 48, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector q1b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 64, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector pl1 = q1a.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 64))
-                        .add(q1b.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 80))).reinterpretAsInts();
-                IntVector ph1 = q1a.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 96))
-                        .add(q1b.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 112))).reinterpretAsInts();
-                isum = isum.add(pl1.add(pl1.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 16) & 0xFF))
-                        .add(ph1.add(ph1.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 24) & 0xFF));
-                ShortVector q2a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 80, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector q2b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 96, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector pl2 = q2a.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 128))
-                        .add(q2b.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 144))).reinterpretAsInts();
-                IntVector ph2 = q2a.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 160))
-                        .add(q2b.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 176))).reinterpretAsInts();
-                isum = isum.add(pl2.add(pl2.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 32) & 0xFF))
-                        .add(ph2.add(ph2.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 40) & 0xFF));
-                ShortVector q3a = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 112, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector q3b = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 128, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector pl3 = q3a.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 192))
-                        .add(q3b.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 208))).reinterpretAsInts();
-                IntVector ph3 = q3a.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 224))
-                        .add(q3b.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 240))).reinterpretAsInts();
-                isum = isum.add(pl3.add(pl3.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 48) & 0xFF))
-                        .add(ph3.add(ph3.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> 56) & 0xFF));
+                for (int i = 0; i < 4; i++) {
+                    long q = o + 16 + 32 * i;
+                    int x = blk * 256 + 64 * i;
+                    ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, q, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                    ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, q + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                    IntVector pl = q0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
+                            .add(q1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                    IntVector ph = q0.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 32))
+                            .add(q1.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretAsInts();
+                    IntVector sl = pl.add(pl.lanewise(LSHL, 16)).lanewise(ASHR, 16);
+                    IntVector sh = ph.add(ph.lanewise(LSHL, 16)).lanewise(ASHR, 16);
+                    int scl = (int) (scales >>> (16 * i)) & 0xFF;
+                    int sch = (int) (scales >>> (16 * i + 8)) & 0xFF;
+                    isum = isum.add(sl.mul(scl)).add(sh.mul(sch));
+                }
                 float dx = xd[blk];
-                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, off + o))), acc);
-                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, off + o + 2))), mins);
+                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o))), acc);
+                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 2))), mins);
             }
             y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
         }
