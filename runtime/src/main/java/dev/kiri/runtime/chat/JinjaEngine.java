@@ -1,0 +1,397 @@
+package dev.kiri.runtime.chat;
+
+import java.lang.reflect.Array;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
+import com.hubspot.jinjava.el.TruthyTypeConverter;
+import com.hubspot.jinjava.interpret.Context;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.filter.AdvancedFilter;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.hubspot.jinjava.lib.tag.IfTag;
+import com.hubspot.jinjava.objects.SafeString;
+import com.hubspot.jinjava.tree.Node;
+import com.hubspot.jinjava.tree.TagNode;
+import com.hubspot.jinjava.util.ForLoop;
+import com.hubspot.jinjava.util.ObjectIterator;
+import jinjava.de.odysseus.el.ExpressionFactoryImpl;
+import jinjava.de.odysseus.el.tree.TreeBuilder;
+import jinjava.javax.el.CompositeELResolver;
+import jinjava.javax.el.ExpressionFactory;
+
+/**
+ * The one Jinjava instance behind every {@link ChatTemplate}, configured to render the way Hugging
+ * Face {@code transformers} renders chat templates with Jinja2 (see docs/TEMPLATES.md for each
+ * difference and its bridge). Thread-safe: a render gets its own interpreter and context.
+ */
+final class JinjaEngine {
+    /** Context variable holding the per-render {@link RenderState}. */
+    static final String STATE = "__kiri_render_state";
+    /** The function a {@code {% for ... if cond %}} loop is rewritten to call (see {@link TemplateSource}). */
+    static final String LOOP_FILTER_FUNCTION = "__kiri_loop_filter";
+    /** The function {@code x[a:b:c]} is parsed into (see {@link PythonSyntax}). */
+    static final String SLICE_FUNCTION = "__kiri_slice";
+
+    private static final int MAX_OUTPUT_CHARS = 64 << 20;
+
+    static final JinjavaConfig CONFIG = JinjavaConfig.newBuilder()
+            .withTrimBlocks(true)
+            .withLstripBlocks(true)
+            // Jinja2 drops a single trailing newline of the template source; TemplateSource does that,
+            // so the engine must not also cut one from the output
+            .withKeepTrailingNewline(true)
+            .withMaxOutputSize(MAX_OUTPUT_CHARS)
+            .withEnableRecursiveMacroCalls(true)
+            .withMaxMacroRecursionDepth(64)
+            .withElResolver(new CompositeELResolver() {
+                {
+                    add(new PythonMethods());
+                    add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
+                }
+            })
+            .withLegacyOverrides(LegacyOverrides.newBuilder()
+                    .withUseTrimmingForNotesAndExpressions(true)   // {{- ... -}} and {#- ... -#} trim like {%- -%}
+                    .withParseWhitespaceControlStrictly(true)
+                    .withUseNaturalOperatorPrecedence(true)        // filters bind tighter than arithmetic
+                    .withEvaluateMapKeys(true)                      // {key: v} evaluates key as an expression
+                    .withIterateOverMapKeys(true)                   // for k in dict iterates keys
+                    .withKeepNullableLoopValues(true)
+                    .withHandleBackslashInQuotesOnly(true)
+                    .withUsePyishObjectMapper(true)
+                    .withAllowAdjacentTextNodes(true)
+                    .build())
+            .build();
+
+    static final Jinjava JINJAVA = create();
+
+    private JinjaEngine() {
+    }
+
+    /** Jinjava with {@link PythonSyntax} and Python truthiness in its expression factory. */
+    private static final class PythonJinjava extends Jinjava {
+        private final ExpressionFactory factory;
+
+        PythonJinjava(JinjavaConfig config) {
+            super(config);
+            Properties p = new Properties();
+            p.setProperty(TreeBuilder.class.getName(), PythonSyntax.class.getName());
+            this.factory = new ExpressionFactoryImpl(p, new PythonTruth());
+        }
+
+        @Override
+        public ExpressionFactory getExpressionFactory() {
+            return factory;
+        }
+    }
+
+    private static Jinjava create() {
+        Jinjava j = new PythonJinjava(CONFIG);
+        Context g = j.getGlobalContext();
+        g.registerFunction(function("raise_exception", "raiseException", Object.class));
+        g.registerFunction(function("strftime_now", "strftimeNow", String.class));
+        g.registerFunction(function(LOOP_FILTER_FUNCTION, "loopFilter", Object.class, long.class));
+        g.registerFunction(function(SLICE_FUNCTION, "slice", Object.class, Object.class, Object.class, Object.class));
+        g.registerFilter(new ToJson());
+        g.registerFilter(new Trim());
+        g.registerFilter(new Items());
+        g.registerTag(new PythonIfTag());
+        return j;
+    }
+
+    private static ELFunctionDefinition function(String name, String method, Class<?>... params) {
+        return new ELFunctionDefinition("", name, JinjaEngine.class, method, params);
+    }
+
+    /** Everything one render needs besides the template's variables. */
+    static final class RenderState {
+        final LocalDateTime now;
+        final List<TemplateSource.LoopFilter> loopFilters;
+        String raised;
+
+        RenderState(LocalDateTime now, List<TemplateSource.LoopFilter> loopFilters) {
+            this.now = now;
+            this.loopFilters = loopFilters;
+        }
+    }
+
+    /**
+     * Renders a parsed template. Template errors (a raise_exception call first, then any fatal
+     * engine error) become a {@link ChatTemplateException} naming the template.
+     */
+    static String render(String templateName, Node root, Map<String, Object> bindings, RenderState state) {
+        Context context = new StrictContext(JINJAVA.getGlobalContextCopy(), bindings);
+        context.put(STATE, state);
+        JinjavaInterpreter interpreter = new JinjavaInterpreter(JINJAVA, context, CONFIG);
+        JinjavaInterpreter.pushCurrent(interpreter);
+        String out;
+        try {
+            out = interpreter.render(root, false);
+        } catch (RuntimeException e) {
+            if (state.raised != null) throw ChatTemplateException.raised(state.raised);
+            throw new ChatTemplateException("chat template " + templateName + ": " + e.getMessage(), e);
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+        if (state.raised != null) throw ChatTemplateException.raised(state.raised);
+        failOnErrors(templateName, interpreter.getErrors());
+        return out;
+    }
+
+    /** Parses a template source; syntax errors become a {@link ChatTemplateException}. */
+    static Node parse(String templateName, String source) {
+        JinjavaInterpreter interpreter = new JinjavaInterpreter(JINJAVA, JINJAVA.getGlobalContextCopy(), CONFIG);
+        JinjavaInterpreter.pushCurrent(interpreter);
+        try {
+            Node root = interpreter.parse(source);
+            failOnErrors(templateName, interpreter.getErrors());
+            return root;
+        } catch (ChatTemplateException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ChatTemplateException("chat template " + templateName + ": syntax error: " + e.getMessage(), e);
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+    }
+
+    private static void failOnErrors(String templateName, List<TemplateError> errors) {
+        List<String> fatal = new ArrayList<>();
+        for (TemplateError e : errors) {
+            if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
+                fatal.add((e.getLineno() > 0 ? "line " + e.getLineno() + ": " : "") + e.getMessage());
+            }
+        }
+        if (!fatal.isEmpty()) {
+            throw new ChatTemplateException("chat template " + templateName + ": " + String.join("; ", fatal));
+        }
+    }
+
+    private static RenderState state() {
+        JinjavaInterpreter interpreter = JinjavaInterpreter.getCurrent();
+        Object s = interpreter == null ? null : interpreter.getContext().get(STATE);
+        if (!(s instanceof RenderState rs)) throw new IllegalStateException("chat template function called outside a render");
+        return rs;
+    }
+
+    // ---- functions (public static: Jinjava calls them reflectively) ----
+
+    /** {@code raise_exception(message)}: the render fails with exactly this message. */
+    public static Object raiseException(Object message) {
+        RenderState s = state();
+        if (s.raised == null) s.raised = message == null ? "None" : message.toString();
+        throw new IllegalStateException(s.raised);
+    }
+
+    /** {@code strftime_now(format)}: the render's clock formatted like Python's strftime. */
+    public static String strftimeNow(String format) {
+        return Strftime.format(format == null ? "" : format, state().now);
+    }
+
+    /**
+     * The items of {@code iterable} for which a {@code {% for vars in iterable if condition %}} loop's
+     * condition holds, evaluated with the loop variables bound, so that {@code loop.index} and
+     * {@code loop.last} count only those items as in Jinja2.
+     */
+    public static Object loopFilter(Object iterable, long index) {
+        JinjavaInterpreter interpreter = JinjavaInterpreter.getCurrent();
+        TemplateSource.LoopFilter f = state().loopFilters.get((int) index);
+        List<Object> kept = new ArrayList<>();
+        ForLoop loop = ObjectIterator.getLoop(iterable);
+        while (loop.hasNext()) {
+            Object item = loop.next();
+            try (JinjavaInterpreter.InterpreterScopeClosable scope = interpreter.enterScope()) {
+                bind(interpreter.getContext(), f.vars(), item);
+                Object v = interpreter.resolveELExpression(f.condition(), interpreter.getLineNumber());
+                if (PythonTruth.isTrue(v)) kept.add(item);
+            }
+        }
+        return kept;
+    }
+
+    /**
+     * Python's {@code seq[start:stop:step]} on a list (a new list), a string (by code point) or any
+     * other sequence; null bounds are left out, negative ones count from the end.
+     */
+    public static Object slice(Object seq, Object start, Object stop, Object step) {
+        if (seq == null) return null;
+        long st = step == null ? 1 : toLong(step, "slice step");
+        if (st == 0) throw new IllegalArgumentException("slice step cannot be zero");
+        if (seq instanceof CharSequence cs) {
+            int[] cps = cs.toString().codePoints().toArray();
+            StringBuilder sb = new StringBuilder();
+            for (int i : sliceIndices(cps.length, start, stop, st)) sb.appendCodePoint(cps[i]);
+            return sb.toString();
+        }
+        List<?> list = seq instanceof Map<?, ?> m ? new ArrayList<>(m.keySet()) : PyJson.asList(seq);
+        if (list == null) throw new IllegalArgumentException("'" + seq.getClass().getSimpleName() + "' object is not subscriptable");
+        List<Object> out = new com.hubspot.jinjava.objects.collections.PyList(new ArrayList<>());
+        for (int i : sliceIndices(list.size(), start, stop, st)) out.add(list.get(i));
+        return out;
+    }
+
+    private static int[] sliceIndices(int len, Object startArg, Object stopArg, long step) {
+        long start;
+        long stop;
+        if (step > 0) {
+            start = startArg == null ? 0 : clamp(toLong(startArg, "slice start"), len, 0, len);
+            stop = stopArg == null ? len : clamp(toLong(stopArg, "slice stop"), len, 0, len);
+        } else {
+            start = startArg == null ? len - 1 : clamp(toLong(startArg, "slice start"), len, -1, len - 1);
+            stop = stopArg == null ? -1 : clamp(toLong(stopArg, "slice stop"), len, -1, len - 1);
+        }
+        int n = 0;
+        int[] idx = new int[len];
+        for (long i = start; step > 0 ? i < stop : i > stop; i += step) idx[n++] = (int) i;
+        return java.util.Arrays.copyOf(idx, n);
+    }
+
+    private static long clamp(long i, int len, long lo, long hi) {
+        if (i < 0) i += len;
+        return Math.max(lo, Math.min(hi, i));
+    }
+
+    private static long toLong(Object o, String what) {
+        if (o instanceof Number n) return n.longValue();
+        throw new IllegalArgumentException(what + " must be an integer or None, not " + o.getClass().getSimpleName());
+    }
+
+    private static void bind(Context context, List<String> vars, Object item) {
+        if (vars.size() == 1) {
+            context.put(vars.get(0), item);
+            return;
+        }
+        List<?> parts = item instanceof Map.Entry<?, ?> e ? java.util.Arrays.asList(e.getKey(), e.getValue()) : PyJson.asList(item);
+        if (parts == null || parts.size() != vars.size()) {
+            throw new IllegalArgumentException("cannot unpack " + (parts == null ? "a non-sequence" : parts.size() + " values") + " into " + vars);
+        }
+        for (int i = 0; i < vars.size(); i++) context.put(vars.get(i), parts.get(i));
+    }
+
+    // ---- filters, tags, truthiness ----
+
+    /**
+     * Hugging Face's {@code tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False)}:
+     * {@code json.dumps} with those arguments.
+     */
+    static final class ToJson implements AdvancedFilter {
+        @Override
+        public String getName() {
+            return "tojson";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            Object ensureAscii = arg(args, kwargs, 0, "ensure_ascii");
+            Object indent = arg(args, kwargs, 1, "indent");
+            Object separators = arg(args, kwargs, 2, "separators");
+            Object sortKeys = arg(args, kwargs, 3, "sort_keys");
+            String json = new PyJson(indent, separators, PythonTruth.isTrue(sortKeys)).write(var);
+            return PythonTruth.isTrue(ensureAscii) ? asciiOnly(json) : json;
+        }
+
+        private static Object arg(Object[] args, Map<String, Object> kwargs, int i, String name) {
+            if (kwargs != null && kwargs.containsKey(name)) return kwargs.get(name);
+            return args != null && args.length > i ? args[i] : null;
+        }
+
+        private static String asciiOnly(String json) {
+            StringBuilder sb = new StringBuilder(json.length());
+            for (int i = 0; i < json.length(); i++) {
+                char c = json.charAt(i);
+                if (c < 0x80) sb.append(c);
+                else sb.append(String.format("\\u%04x", (int) c));
+            }
+            return sb.toString();
+        }
+    }
+
+    /** Jinja2's {@code trim(value, chars=None)} is Python's {@code str.strip}: all Unicode whitespace. */
+    static final class Trim implements AdvancedFilter {
+        @Override
+        public String getName() {
+            return "trim";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            Object chars = kwargs != null && kwargs.containsKey("chars") ? kwargs.get("chars") : (args != null && args.length > 0 ? args[0] : null);
+            String s = var == null ? "None" : interpreter.getAsString(var);
+            return PythonMethods.strip(s, chars == null ? null : chars.toString(), true, true);
+        }
+    }
+
+    /** Jinja2's {@code items} filter: a mapping's (key, value) pairs; nothing for an undefined value. */
+    static final class Items implements AdvancedFilter {
+        @Override
+        public String getName() {
+            return "items";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            if (var == null) return new ArrayList<>();
+            if (!(var instanceof Map<?, ?> m)) throw new IllegalArgumentException("Can only get item pairs from a mapping.");
+            List<Object> out = new ArrayList<>(m.size());
+            for (Map.Entry<?, ?> e : m.entrySet()) out.add(new java.util.AbstractMap.SimpleImmutableEntry<>(e.getKey(), e.getValue()));
+            return out;
+        }
+    }
+
+    /** A render's root context: an unknown filter is an error, as in Jinja2, not a silent null. */
+    static final class StrictContext extends Context {
+        StrictContext(Context parent, Map<String, ?> bindings) {
+            super(parent, bindings, CONFIG.getDisabled());
+        }
+
+        @Override
+        public com.hubspot.jinjava.lib.filter.Filter getFilter(String name) {
+            com.hubspot.jinjava.lib.filter.Filter f = super.getFilter(name);
+            if (f == null) throw new IllegalArgumentException("No filter named '" + name + "'.");
+            return f;
+        }
+    }
+
+    /** {@code if}/{@code elif} with Python truthiness (Jinjava treats the string "false" as false). */
+    static final class PythonIfTag extends IfTag {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public boolean isPositiveIfElseNode(TagNode tagNode, JinjavaInterpreter interpreter) {
+            return PythonTruth.isTrue(interpreter.resolveELExpression(tagNode.getHelpers(), tagNode.getLineNumber(), tagNode.getStartPosition()));
+        }
+    }
+
+    /** Python's truth values for {@code not}, {@code and}, {@code or} and conditional expressions. */
+    static final class PythonTruth extends TruthyTypeConverter {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected Boolean coerceToBoolean(Object value) {
+            return isTrue(value);
+        }
+
+        static boolean isTrue(Object o) {
+            if (o == null) return false;
+            if (o instanceof Boolean b) return b;
+            if (o instanceof Number n) return n.doubleValue() != 0;
+            if (o instanceof CharSequence s) return !s.isEmpty();
+            if (o instanceof SafeString s) return !s.toString().isEmpty();
+            if (o instanceof Collection<?> c) return !c.isEmpty();
+            if (o instanceof Map<?, ?> m) return !m.isEmpty();
+            if (o instanceof Iterator<?> it) return it.hasNext();
+            if (o.getClass().isArray()) return Array.getLength(o) != 0;
+            return true;
+        }
+    }
+}
