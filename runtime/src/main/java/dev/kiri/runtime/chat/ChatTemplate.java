@@ -172,12 +172,13 @@ public final class ChatTemplate {
                          LocalDateTime now, Map<String, Object> extraVariables) {
         Objects.requireNonNull(messages, "messages");
         Objects.requireNonNull(now, "now");
-        Map<String, Object> vars = new HashMap<>(extraVariables == null ? Map.of() : extraVariables);
-        vars.put("messages", messages);
+        Map<String, Object> vars = new HashMap<>();
+        if (extraVariables != null) extraVariables.forEach((k, v) -> vars.put(k, PyNone.fromJava(v)));
+        vars.put("messages", PyNone.fromJava(messages));
         vars.put("add_generation_prompt", addGenerationPrompt);
         vars.put("bos_token", bosToken);
         vars.put("eos_token", eosToken);
-        if (tools != null) vars.put("tools", tools);
+        if (tools != null) vars.put("tools", PyNone.fromJava(tools));
         else vars.remove("tools");
         // functions are also variables in Jinja2: `strftime_now is defined` must hold
         vars.put("raise_exception", FunctionMarker.RAISE_EXCEPTION);

@@ -40,6 +40,8 @@ final class JinjaEngine {
     static final String STATE = "__kiri_render_state";
     /** The function a {@code {% for ... if cond %}} loop is rewritten to call (see {@link TemplateSource}). */
     static final String LOOP_FILTER_FUNCTION = "__kiri_loop_filter";
+    /** The function every {@code for} loop's iterable is passed through (see {@link TemplateSource}). */
+    static final String ITER_FUNCTION = "__kiri_iter";
     /** The function {@code x[a:b:c]} is parsed into (see {@link PythonSyntax}). */
     static final String SLICE_FUNCTION = "__kiri_slice";
 
@@ -105,12 +107,29 @@ final class JinjaEngine {
         g.registerFilter(new ToJson());
         g.registerFilter(new Trim());
         g.registerFilter(new Items());
+        g.registerFilter(new StringFilter());
+        g.registerFilter(new Length());
+        g.registerExpTest(new Iterable());
+        g.registerExpTest(new IsNone());
+        g.registerFunction(function(ITER_FUNCTION, "iter", Object.class));
         g.registerTag(new PythonIfTag());
         return j;
     }
 
     private static ELFunctionDefinition function(String name, String method, Class<?>... params) {
         return new ELFunctionDefinition("", name, JinjaEngine.class, method, params);
+    }
+
+    /** An interpreter that prints values the way Python's {@code str()} does ({@link PyStr}). */
+    static final class PythonInterpreter extends JinjavaInterpreter {
+        PythonInterpreter(Context context) {
+            super(JINJAVA, context, CONFIG);
+        }
+
+        @Override
+        public String getAsString(Object object) {
+            return PyStr.str(object);
+        }
     }
 
     /** Everything one render needs besides the template's variables. */
@@ -132,7 +151,7 @@ final class JinjaEngine {
     static String render(String templateName, Node root, Map<String, Object> bindings, RenderState state) {
         Context context = new StrictContext(JINJAVA.getGlobalContextCopy(), bindings);
         context.put(STATE, state);
-        JinjavaInterpreter interpreter = new JinjavaInterpreter(JINJAVA, context, CONFIG);
+        JinjavaInterpreter interpreter = new PythonInterpreter(context);
         JinjavaInterpreter.pushCurrent(interpreter);
         String out;
         try {
@@ -150,7 +169,7 @@ final class JinjaEngine {
 
     /** Parses a template source; syntax errors become a {@link ChatTemplateException}. */
     static Node parse(String templateName, String source) {
-        JinjavaInterpreter interpreter = new JinjavaInterpreter(JINJAVA, JINJAVA.getGlobalContextCopy(), CONFIG);
+        JinjavaInterpreter interpreter = new PythonInterpreter(JINJAVA.getGlobalContextCopy());
         JinjavaInterpreter.pushCurrent(interpreter);
         try {
             Node root = interpreter.parse(source);
@@ -207,7 +226,7 @@ final class JinjaEngine {
         JinjavaInterpreter interpreter = JinjavaInterpreter.getCurrent();
         TemplateSource.LoopFilter f = state().loopFilters.get((int) index);
         List<Object> kept = new ArrayList<>();
-        ForLoop loop = ObjectIterator.getLoop(iterable);
+        ForLoop loop = ObjectIterator.getLoop(iter(iterable));
         while (loop.hasNext()) {
             Object item = loop.next();
             try (JinjavaInterpreter.InterpreterScopeClosable scope = interpreter.enterScope()) {
@@ -220,11 +239,31 @@ final class JinjaEngine {
     }
 
     /**
+     * What a {@code for} loop iterates, as Python iterates it: a string's characters (code points),
+     * a mapping's keys, nothing for null (undefined).
+     */
+    public static Object iter(Object iterable) {
+        if (iterable == null) return new ArrayList<>();
+        if (iterable == PyNone.NONE) throw new IllegalArgumentException("'NoneType' object is not iterable");
+        if (iterable instanceof CharSequence || iterable instanceof SafeString) {
+            String s = iterable.toString();
+            List<Object> chars = new ArrayList<>(s.length());
+            s.codePoints().forEach(c -> chars.add(Character.toString(c)));
+            return chars;
+        }
+        if (iterable instanceof Map<?, ?> m) return new ArrayList<>(m.keySet());
+        return iterable;
+    }
+
+    /**
      * Python's {@code seq[start:stop:step]} on a list (a new list), a string (by code point) or any
      * other sequence; null bounds are left out, negative ones count from the end.
      */
     public static Object slice(Object seq, Object start, Object stop, Object step) {
         if (seq == null) return null;
+        if (start == PyNone.NONE) start = null;
+        if (stop == PyNone.NONE) stop = null;
+        if (step == PyNone.NONE) step = null;
         long st = step == null ? 1 : toLong(step, "slice step");
         if (st == 0) throw new IllegalArgumentException("slice step cannot be zero");
         if (seq instanceof CharSequence cs) {
@@ -331,6 +370,63 @@ final class JinjaEngine {
         }
     }
 
+    /** {@code |string}: Python's {@code str()}. */
+    static final class StringFilter implements AdvancedFilter {
+        @Override
+        public String getName() {
+            return "string";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            return var instanceof SafeString ? var : PyStr.str(var);
+        }
+    }
+
+    /** {@code |length} (and {@code |count}): strings count code points, as Python's {@code len}. */
+    static final class Length implements AdvancedFilter {
+        private final com.hubspot.jinjava.lib.filter.LengthFilter jinjava = new com.hubspot.jinjava.lib.filter.LengthFilter();
+
+        @Override
+        public String getName() {
+            return "length";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            if (var instanceof String s) return (long) s.codePointCount(0, s.length());
+            if (var instanceof SafeString s) return (long) s.getValue().codePointCount(0, s.getValue().length());
+            return jinjava.filter(var, interpreter);
+        }
+    }
+
+    /** {@code is none}: only Python's None ({@link PyNone}); an undefined value is not none. */
+    static final class IsNone implements com.hubspot.jinjava.lib.exptest.ExpTest {
+        @Override
+        public String getName() {
+            return "none";
+        }
+
+        @Override
+        public boolean evaluate(Object var, JinjavaInterpreter interpreter, Object... args) {
+            return var == PyNone.NONE;
+        }
+    }
+
+    /** {@code is iterable}: strings, mappings and sequences are, as in Python. */
+    static final class Iterable implements com.hubspot.jinjava.lib.exptest.ExpTest {
+        @Override
+        public String getName() {
+            return "iterable";
+        }
+
+        @Override
+        public boolean evaluate(Object var, JinjavaInterpreter interpreter, Object... args) {
+            return var instanceof CharSequence || var instanceof SafeString || var instanceof java.lang.Iterable<?>
+                    || var instanceof Map<?, ?> || var instanceof Iterator<?> || (var != null && var.getClass().isArray());
+        }
+    }
+
     /** Jinja2's {@code items} filter: a mapping's (key, value) pairs; nothing for an undefined value. */
     static final class Items implements AdvancedFilter {
         @Override
@@ -381,8 +477,13 @@ final class JinjaEngine {
             return isTrue(value);
         }
 
+        @Override
+        protected String coerceToString(Object value) {
+            return PyStr.str(value);
+        }
+
         static boolean isTrue(Object o) {
-            if (o == null) return false;
+            if (o == null || o == PyNone.NONE) return false;
             if (o instanceof Boolean b) return b;
             if (o instanceof Number n) return n.doubleValue() != 0;
             if (o instanceof CharSequence s) return !s.isEmpty();

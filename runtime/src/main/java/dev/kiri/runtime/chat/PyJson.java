@@ -146,6 +146,7 @@ final class PyJson {
 
     private static Object unwrap(Object v) {
         if (v instanceof Optional<?> o) return o.orElse(null);
+        if (v == PyNone.NONE) return null;
         return v;
     }
 

@@ -91,7 +91,7 @@ final class PythonMethods extends ELResolver {
             case "values" -> new PyList(new ArrayList<>(m.values()));
             case "get" -> {
                 if (a.length == 0 || a.length > 2) throw new IllegalArgumentException("get expected 1 or 2 arguments, got " + a.length);
-                yield m.containsKey(a[0]) ? m.get(a[0]) : (a.length > 1 ? a[1] : null);
+                yield m.containsKey(a[0]) ? m.get(a[0]) : (a.length > 1 ? a[1] : PyNone.NONE);
             }
             default -> NOT_FOUND;
         };
@@ -321,10 +321,23 @@ final class PythonMethods extends ELResolver {
         throw new IllegalArgumentException(name + "(): an integer is required, got " + (o == null ? "None" : o.getClass().getSimpleName()));
     }
 
-    // The resolver answers method calls only; property reads go to the engine's own resolvers.
+    // Besides method calls the resolver answers only s[i] on strings (a code point, negative i from the end,
+    // undefined when out of range); every other property read goes to the engine's own resolvers.
 
     @Override
     public Object getValue(ELContext context, Object base, Object property) {
+        // Jinjava hands the index over as text
+        Long index = property instanceof Long || property instanceof Integer ? Long.valueOf(((Number) property).longValue())
+                : property instanceof String p && p.matches("-?\\d{1,9}") ? Long.valueOf(p) : null;
+        if (base instanceof String s && index != null) {
+            context.setPropertyResolved(true);
+            long i = index;
+            int n = s.codePointCount(0, s.length());
+            if (i < 0) i += n;
+            if (i < 0 || i >= n) return null;
+            int at = s.offsetByCodePoints(0, (int) i);
+            return s.substring(at, s.offsetByCodePoints(at, 1));
+        }
         return null;
     }
 

@@ -33,6 +33,9 @@ import jinjava.de.odysseus.el.tree.impl.ast.AstUnary;
  *   <li>{@code +} with a {@code |safe} string on one side escapes the other side's HTML characters, as
  *       Python's {@code Markup.__add__} does (functionary's template relies on it); see
  *       {@link MarkupAddition}.</li>
+ *   <li>{@code none} and {@code None} are Python's None ({@link PyNone}), not an undefined name.</li>
+ *   <li>{@code and} returns an operand, {@code *} repeats strings and lists, {@code %} formats
+ *       strings ({@link PythonOperators}).</li>
  * </ul>
  */
 public final class PythonSyntax extends ExtendedSyntaxBuilder {
@@ -81,6 +84,17 @@ public final class PythonSyntax extends ExtendedSyntaxBuilder {
                 return new AstNamedParameter(identifier(name), expr(true));
             }
             return expr(true);
+        }
+
+        @Override
+        protected AstNode nonliteral() throws Scanner.ScanException, ParseException {
+            Scanner.Token t = getToken();
+            if (t.getSymbol() == Scanner.Symbol.IDENTIFIER && ("none".equals(t.getImage()) || "None".equals(t.getImage()))
+                    && lookahead(0).getSymbol() != Scanner.Symbol.LPAREN) {
+                consumeToken();
+                return new PyNone.Literal();
+            }
+            return super.nonliteral();
         }
 
         @Override
@@ -141,7 +155,12 @@ public final class PythonSyntax extends ExtendedSyntaxBuilder {
 
         @Override
         protected AstBinary createAstBinary(AstNode left, AstNode right, AstBinary.Operator operator) {
-            return super.createAstBinary(left, right, operator == AdditionOperator.OP ? MarkupAddition.OP : operator);
+            AstBinary.Operator op = operator;
+            if (operator == AdditionOperator.OP) op = MarkupAddition.OP;
+            else if (operator == AstBinary.AND) op = PythonOperators.AND;
+            else if (operator == AstBinary.MUL) op = PythonOperators.MUL;
+            else if (operator == AstBinary.MOD) op = PythonOperators.MOD;
+            return super.createAstBinary(left, right, op);
         }
 
         @Override

@@ -11,10 +11,16 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>line endings: {@code \r\n} and {@code \r} become {@code \n}, and one trailing newline is
  *       dropped, as Jinja2's lexer does ({@code keep_trailing_newline=False});</li>
+ *   <li>loops iterate the Python way: {@code {% for x in items %}} becomes
+ *       {@code {% for x in __kiri_iter(items) %}}, which turns a string into its characters (Jinjava
+ *       would loop once over the whole string) and a mapping into its keys;</li>
  *   <li>loop filters: {@code {% for x in items if cond %}} (which Jinjava does not know) becomes
  *       {@code {% for x in __kiri_loop_filter(items, N) %}}, where filter N evaluates {@code cond}
  *       per item with the loop variables bound, so {@code loop.last} and {@code loop.index} count
- *       the kept items only, as in Jinja2.</li>
+ *       the kept items only, as in Jinja2;</li>
+ *   <li>string literals inside tags and expressions are decoded with Python's escapes
+ *       (backslash-u with four hex digits, backslash-x with two, octal, bell, vertical tab; unknown escapes kept with
+ *       their backslash) and re-encoded in the few escapes Jinjava's scanner knows.</li>
  * </ul>
  * Text, comments, expressions and {@code raw} blocks are left alone; string literals inside tags are
  * skipped when looking for keywords.
@@ -68,7 +74,7 @@ final class TemplateSource {
                 out.append(s, open, n);
                 break;
             }
-            String body = s.substring(open + 2, end);
+            String body = rewriteLiterals(s.substring(open + 2, end));
             int stop = end + 2;
             if (kind == '%') {
                 String inner = stripMarkers(body);
@@ -87,7 +93,7 @@ final class TemplateSource {
                     continue;
                 }
             }
-            out.append(s, open, stop);
+            out.append(kind == '%' ? "{%" : "{{").append(body).append(close);
             i = stop;
         }
         return new TemplateSource(out.toString(), filters);
@@ -126,15 +132,18 @@ final class TemplateSource {
         if (!m.matches()) return null;
         String vars = m.group(2);
         String rest = m.group(3);
-        int ifAt = topLevelKeyword(rest, "if");
-        if (ifAt < 0) return null;
-        String iterable = rest.substring(0, ifAt).strip();
-        String condition = rest.substring(ifAt + 2).strip();
         String recursive = "";
-        if (condition.endsWith(" recursive")) {
-            condition = condition.substring(0, condition.length() - " recursive".length()).strip();
+        if (rest.endsWith(" recursive")) {
+            rest = rest.substring(0, rest.length() - " recursive".length()).strip();
             recursive = " recursive";
         }
+        int ifAt = topLevelKeyword(rest, "if");
+        if (ifAt < 0) {
+            return lead + m.group(1) + "for " + vars + " in " + JinjaEngine.ITER_FUNCTION + "(" + rest + ")"
+                    + recursive + m.group(4) + " " + trail;
+        }
+        String iterable = rest.substring(0, ifAt).strip();
+        String condition = rest.substring(ifAt + 2).strip();
         List<String> names = new ArrayList<>();
         for (String v : vars.replace("(", "").replace(")", "").split(",")) {
             if (!v.isBlank()) names.add(v.strip());
@@ -143,6 +152,108 @@ final class TemplateSource {
         filters.add(new LoopFilter(List.copyOf(names), condition));
         return lead + m.group(1) + "for " + vars + " in " + JinjaEngine.LOOP_FILTER_FUNCTION + "(" + iterable + ", " + index + ")"
                 + recursive + m.group(4) + " " + trail;
+    }
+
+    /** A tag or expression body with every string literal's Python escapes resolved (see the class comment). */
+    static String rewriteLiterals(String body) {
+        if (body.indexOf('\\') < 0) return body;
+        StringBuilder out = new StringBuilder(body.length());
+        int i = 0;
+        int n = body.length();
+        while (i < n) {
+            char c = body.charAt(i);
+            if (c != '\'' && c != '"') {
+                out.append(c);
+                i++;
+                continue;
+            }
+            int j = i + 1;
+            while (j < n && body.charAt(j) != c) j += body.charAt(j) == '\\' ? 2 : 1;
+            if (j >= n) { // unterminated: leave it for the parser to report
+                out.append(body, i, n);
+                break;
+            }
+            String decoded = decodePython(body.substring(i + 1, j));
+            out.append(c);
+            for (int k = 0; k < decoded.length(); k++) {
+                char d = decoded.charAt(k);
+                switch (d) {
+                    case '\\' -> out.append("\\\\");
+                    case '\n' -> out.append("\\n");
+                    case '\t' -> out.append("\\t");
+                    case '\r' -> out.append("\\r");
+                    case '\b' -> out.append("\\b");
+                    case '\f' -> out.append("\\f");
+                    default -> {
+                        if (d == c) out.append('\\');
+                        out.append(d);
+                    }
+                }
+            }
+            out.append(c);
+            i = j + 1;
+        }
+        return out.toString();
+    }
+
+    /** Python's backslash escapes in a string literal's text. */
+    static String decodePython(String t) {
+        if (t.indexOf('\\') < 0) return t;
+        StringBuilder sb = new StringBuilder(t.length());
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (c != '\\' || i + 1 >= t.length()) {
+                sb.append(c);
+                continue;
+            }
+            char e = t.charAt(++i);
+            switch (e) {
+                case '\n' -> { } // backslash-newline: a line continuation
+                case '\\', '\'', '"' -> sb.append(e);
+                case 'n' -> sb.append('\n');
+                case 't' -> sb.append('\t');
+                case 'r' -> sb.append('\r');
+                case 'a' -> sb.append('\u0007');
+                case 'b' -> sb.append('\b');
+                case 'f' -> sb.append('\f');
+                case 'v' -> sb.append('\u000b');
+                case 'x', 'u', 'U' -> {
+                    int len = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+                    int cp = hex(t, i + 1, len);
+                    if (cp < 0 || cp > Character.MAX_CODE_POINT) {
+                        sb.append('\\').append(e); // Python rejects it; keep the text for the reader
+                    } else {
+                        sb.appendCodePoint(cp);
+                        i += len;
+                    }
+                }
+                default -> {
+                    if (e >= '0' && e <= '7') {
+                        int v = e - '0';
+                        int k = 1;
+                        while (k < 3 && i + 1 < t.length() && t.charAt(i + 1) >= '0' && t.charAt(i + 1) <= '7') {
+                            v = v * 8 + (t.charAt(++i) - '0');
+                            k++;
+                        }
+                        sb.append((char) v);
+                    } else {
+                        sb.append('\\').append(e); // unknown escapes stay as written
+                    }
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    private static int hex(String t, int from, int len) {
+        if (from + len > t.length()) return -1;
+        int v = 0;
+        for (int k = from; k < from + len; k++) {
+            int d = Character.digit(t.charAt(k), 16);
+            if (d < 0) return -1;
+            v = v * 16 + d;
+        }
+        return v;
     }
 
     /** Position of a keyword standing alone at bracket depth 0 outside string literals, or -1. */
