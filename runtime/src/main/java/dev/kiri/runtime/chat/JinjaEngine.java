@@ -49,11 +49,14 @@ final class JinjaEngine {
 
     static final JinjavaConfig CONFIG = JinjavaConfig.newBuilder()
             .withTrimBlocks(true)
-            .withLstripBlocks(true)
+            .withLstripBlocks(false)        // done by TemplateSource, only at the start of a line as in Jinja2
             // Jinja2 drops a single trailing newline of the template source; TemplateSource does that,
             // so the engine must not also cut one from the output
             .withKeepTrailingNewline(true)
             .withMaxOutputSize(MAX_OUTPUT_CHARS)
+            .withRangeLimit(100_000)        // Jinja2's sandbox allows range() up to 100,000 items
+            .withMaxListSize(1_000_000)
+            .withMaxMapSize(1_000_000)
             .withEnableRecursiveMacroCalls(true)
             .withMaxMacroRecursionDepth(64)
             .withElResolver(new CompositeELResolver() {
@@ -187,7 +190,10 @@ final class JinjaEngine {
     private static void failOnErrors(String templateName, List<TemplateError> errors) {
         List<String> fatal = new ArrayList<>();
         for (TemplateError e : errors) {
-            if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
+            // reading a missing attribute gives undefined in Jinja2 too; everything else is an error there
+            boolean undefinedAttribute = e.getSeverity() == TemplateError.ErrorType.WARNING
+                    && e.getReason() == TemplateError.ErrorReason.UNKNOWN && e.getItem() == TemplateError.ErrorItem.PROPERTY;
+            if (!undefinedAttribute) {
                 fatal.add((e.getLineno() > 0 ? "line " + e.getLineno() + ": " : "") + e.getMessage());
             }
         }
@@ -444,10 +450,17 @@ final class JinjaEngine {
         }
     }
 
-    /** A render's root context: an unknown filter is an error, as in Jinja2, not a silent null. */
+    /** A render's root context: an unknown filter or test is an error, as in Jinja2, not a silent null. */
     static final class StrictContext extends Context {
         StrictContext(Context parent, Map<String, ?> bindings) {
             super(parent, bindings, CONFIG.getDisabled());
+        }
+
+        @Override
+        public com.hubspot.jinjava.lib.exptest.ExpTest getExpTest(String name) {
+            com.hubspot.jinjava.lib.exptest.ExpTest t = super.getExpTest(name);
+            if (t == null) throw new IllegalArgumentException("No test named '" + name + "'.");
+            return t;
         }
 
         @Override

@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
  * The rewrites a template's source gets before Jinjava parses it, each one closing a gap between
  * Jinjava and Jinja2:
  * <ul>
+ *   <li>lstrip_blocks is applied here, the way Jinja2 does it (see {@link #lstrip});</li>
  *   <li>line endings: {@code \r\n} and {@code \r} become {@code \n}, and one trailing newline is
  *       dropped, as Jinja2's lexer does ({@code keep_trailing_newline=False});</li>
  *   <li>loops iterate the Python way: {@code {% for x in items %}} becomes
@@ -61,6 +62,16 @@ final class TemplateSource {
                 continue;
             }
             out.append(s, i, open);
+            if (kind != '{') {
+                char marker = open + 2 < n ? s.charAt(open + 2) : 0;
+                if (marker == '+') {
+                    // {%+ and {#+ switch lstrip_blocks off for this tag; Jinjava does not know the marker
+                    s = s.substring(0, open + 2) + s.substring(open + 3);
+                    n = s.length();
+                } else if (marker != '-') {
+                    lstrip(out);
+                }
+            }
             if (kind == '#') {
                 int end = s.indexOf("#}", open + 2);
                 int stop = end < 0 ? n : end + 2;
@@ -97,6 +108,17 @@ final class TemplateSource {
             i = stop;
         }
         return new TemplateSource(out.toString(), filters);
+    }
+
+    /**
+     * Jinja2's lstrip_blocks: spaces and tabs between the start of a line and a block or comment tag
+     * are dropped. (Jinjava's own option strips them before any tag, even in the middle of a line,
+     * so it is off and this does the job.)
+     */
+    private static void lstrip(StringBuilder out) {
+        int k = out.length();
+        while (k > 0 && (out.charAt(k - 1) == ' ' || out.charAt(k - 1) == '\t')) k--;
+        if (k == 0 || out.charAt(k - 1) == '\n') out.setLength(k);
     }
 
     /** The index of {@code close} after {@code from}, skipping string literals; -1 if none. */

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
                 SynthCommand.class,
+                TemplateCommand.class,
         })
 public final class Main implements Runnable {
 
