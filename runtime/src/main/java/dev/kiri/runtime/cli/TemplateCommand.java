@@ -84,9 +84,9 @@ final class TemplateCommand implements Callable<Integer> {
         } catch (DateTimeParseException e) {
             throw new IllegalArgumentException("--now " + now + ": expected a local date and time like 2026-11-22T09:30:00");
         }
+        ChatTemplate t = load();
         List<Map<String, Object>> msgs = readObjects(messages, "--messages", true);
         List<Map<String, Object>> toolList = tools == null ? null : readObjects(tools, "--tools", false);
-        ChatTemplate t = load();
         String prompt;
         try {
             prompt = t.render(msgs, toolList, !noGenerationPrompt, clock);

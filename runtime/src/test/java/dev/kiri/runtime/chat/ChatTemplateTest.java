@@ -15,6 +15,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import dev.kiri.gguf.Fixtures;
+import dev.kiri.gguf.GgufArray;
+import dev.kiri.gguf.GgufFile;
+import dev.kiri.gguf.GgufMetadata;
+import dev.kiri.gguf.GgufValue;
+import dev.kiri.gguf.GgufValueType;
 import dev.kiri.runtime.Message;
 import org.junit.jupiter.api.Test;
 
@@ -239,6 +245,55 @@ class ChatTemplateTest {
         ChatTemplate t = ChatTemplate.of("{% if tools is defined %}{{ tools|length }} tools{% else %}none{% endif %}", "", "");
         assertEquals("none", t.render(List.of(), null, false, CLOCK));
         assertEquals("1 tools", t.render(List.of(), List.of(Map.of("type", "function")), false, CLOCK));
+    }
+
+    private static GgufMetadata metadata(Map<String, GgufValue> extra) {
+        Map<String, GgufValue> values = new LinkedHashMap<>();
+        values.put("tokenizer.ggml.tokens", GgufValue.ofArray(new GgufArray(GgufValueType.STRING, new String[] {"<unk>", "<s>", "</s>"})));
+        values.put("tokenizer.ggml.bos_token_id", GgufValue.ofUInt32(1));
+        values.put("tokenizer.ggml.eos_token_id", GgufValue.ofUInt32(2));
+        values.putAll(extra);
+        return new GgufMetadata("test.gguf", values);
+    }
+
+    @Test
+    void fromGgufTakesTheTemplateAndTheVocabularysBosAndEos() {
+        GgufMetadata md = metadata(Map.of(
+                "tokenizer.chat_template", GgufValue.ofString("{{ bos_token }}{{ messages[0].content }}{{ eos_token }}"),
+                "tokenizer.chat_template.tool_use", GgufValue.ofString("tools!")));
+        ChatTemplate t = ChatTemplate.fromGguf(md, null);
+        assertEquals("<s>hi</s>", t.render(List.of(Message.user("hi")), true));
+        assertEquals("<s>", t.bosToken());
+        assertFalse(t.isFallback());
+        assertEquals("tools!", ChatTemplate.fromGguf(md, "tool_use").render(List.of(), false));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ChatTemplate.fromGguf(md, "rag"));
+        assertTrue(e.getMessage().contains("tokenizer.chat_template.rag") && e.getMessage().contains("tool_use"), e.getMessage());
+    }
+
+    @Test
+    void aTokenIdOutsideTheVocabularyIsNamed() {
+        GgufMetadata md = metadata(Map.of("tokenizer.ggml.eos_token_id", GgufValue.ofUInt32(99)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ChatTemplate.fromGguf(md, null));
+        assertTrue(e.getMessage().contains("tokenizer.ggml.eos_token_id = 99"), e.getMessage());
+    }
+
+    @Test
+    void aModelWithoutATemplateGetsThePlainFallback() {
+        ChatTemplate t = ChatTemplate.fromGguf(metadata(Map.of()), null);
+        assertTrue(t.isFallback());
+        assertEquals("<s>System: 簡潔に。\n\nUser: こんにちは\n\nAssistant: やあ\n\nUser: 元気？\n\nAssistant:",
+                t.render(List.of(Message.system("簡潔に。"), Message.user("  こんにちは\n"), Message.assistant("やあ"), Message.user("元気？")), true));
+        assertEquals("<s>User: x\n\n", t.render(List.of(Message.user("x")), false));
+    }
+
+    @Test
+    void fixtureVocabularyTemplatesRender() throws Exception {
+        try (GgufFile f = GgufFile.open(Fixtures.file("vocab/ggml-vocab-qwen2.gguf"))) {
+            ChatTemplate t = ChatTemplate.fromGguf(f.metadata(), null);
+            assertFalse(t.isFallback());
+            String out = t.render(List.of(Message.user("東京は？")), true);
+            assertTrue(out.contains("<|im_start|>user\n東京は？<|im_end|>\n<|im_start|>assistant\n"), out);
+        }
     }
 
     @Test
