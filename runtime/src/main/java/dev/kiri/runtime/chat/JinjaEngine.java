@@ -78,7 +78,13 @@ final class JinjaEngine {
                     .build())
             .build();
 
-    static final Jinjava JINJAVA = create();
+    static final Jinjava JINJAVA = new PythonJinjava(CONFIG);
+    /**
+     * The context every render's context descends from: Jinjava's built-in library plus ours,
+     * registered once. (Jinjava's own {@code getGlobalContextCopy()} rebuilds the whole library by
+     * reflection for every render, which cost more than the render itself.)
+     */
+    static final Context BASE = createBase();
 
     private JinjaEngine() {
     }
@@ -100,13 +106,16 @@ final class JinjaEngine {
         }
     }
 
-    private static Jinjava create() {
-        Jinjava j = new PythonJinjava(CONFIG);
-        Context g = j.getGlobalContext();
-        g.registerFunction(function("raise_exception", "raiseException", Object.class));
-        g.registerFunction(function("strftime_now", "strftimeNow", String.class));
-        g.registerFunction(function(LOOP_FILTER_FUNCTION, "loopFilter", Object.class, long.class));
-        g.registerFunction(function(SLICE_FUNCTION, "slice", Object.class, Object.class, Object.class, Object.class));
+    private static Context createBase() {
+        Context g = new SharedBase();
+        // expressions bind functions from the engine's global context, tags and filters come from ours
+        for (Context c : List.of(g, JINJAVA.getGlobalContext())) {
+            c.registerFunction(function("raise_exception", "raiseException", Object.class));
+            c.registerFunction(function("strftime_now", "strftimeNow", String.class));
+            c.registerFunction(function(LOOP_FILTER_FUNCTION, "loopFilter", Object.class, long.class));
+            c.registerFunction(function(SLICE_FUNCTION, "slice", Object.class, Object.class, Object.class, Object.class));
+            c.registerFunction(function(ITER_FUNCTION, "iter", Object.class));
+        }
         g.registerFilter(new ToJson());
         g.registerFilter(new Trim());
         g.registerFilter(new Items());
@@ -114,9 +123,39 @@ final class JinjaEngine {
         g.registerFilter(new Length());
         g.registerExpTest(new Iterable());
         g.registerExpTest(new IsNone());
-        g.registerFunction(function(ITER_FUNCTION, "iter", Object.class));
         g.registerTag(new PythonIfTag());
-        return j;
+        return g;
+    }
+
+    /**
+     * A library-holding root shared by concurrent renders: the bookkeeping Jinjava pushes up to
+     * parent contexts (resolved expressions, dependencies) stops here instead of piling up in
+     * shared, unsynchronised sets.
+     */
+    private static final class SharedBase extends Context {
+        SharedBase() {
+            super(null, null, CONFIG.getDisabled());
+        }
+
+        @Override
+        public void addResolvedExpression(String expression) {
+        }
+
+        @Override
+        public void addResolvedValue(String value) {
+        }
+
+        @Override
+        public void addResolvedFunction(String function) {
+        }
+
+        @Override
+        public void addDependency(String type, String identification) {
+        }
+
+        @Override
+        public void addDependencies(com.google.common.collect.SetMultimap<String, String> dependencies) {
+        }
     }
 
     private static ELFunctionDefinition function(String name, String method, Class<?>... params) {
@@ -152,7 +191,7 @@ final class JinjaEngine {
      * engine error) become a {@link ChatTemplateException} naming the template.
      */
     static String render(String templateName, Node root, Map<String, Object> bindings, RenderState state) {
-        Context context = new StrictContext(JINJAVA.getGlobalContextCopy(), bindings);
+        Context context = new StrictContext(BASE, bindings);
         context.put(STATE, state);
         JinjavaInterpreter interpreter = new PythonInterpreter(context);
         JinjavaInterpreter.pushCurrent(interpreter);
@@ -172,7 +211,7 @@ final class JinjaEngine {
 
     /** Parses a template source; syntax errors become a {@link ChatTemplateException}. */
     static Node parse(String templateName, String source) {
-        JinjavaInterpreter interpreter = new PythonInterpreter(JINJAVA.getGlobalContextCopy());
+        JinjavaInterpreter interpreter = new PythonInterpreter(new Context(BASE, null, CONFIG.getDisabled()));
         JinjavaInterpreter.pushCurrent(interpreter);
         try {
             Node root = interpreter.parse(source);
