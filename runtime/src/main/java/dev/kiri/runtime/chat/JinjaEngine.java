@@ -57,6 +57,7 @@ final class JinjaEngine {
             .withRangeLimit(100_000)        // Jinja2's sandbox allows range() up to 100,000 items
             .withMaxListSize(1_000_000)
             .withMaxMapSize(1_000_000)
+            .withEnableFilterChainOptimization(true)   // filters called directly, not by reflection per call
             .withEnableRecursiveMacroCalls(true)
             .withMaxMacroRecursionDepth(64)
             .withElResolver(new CompositeELResolver() {

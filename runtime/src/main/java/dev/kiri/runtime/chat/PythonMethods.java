@@ -328,7 +328,7 @@ final class PythonMethods extends ELResolver {
     public Object getValue(ELContext context, Object base, Object property) {
         // Jinjava hands the index over as text
         Long index = property instanceof Long || property instanceof Integer ? Long.valueOf(((Number) property).longValue())
-                : property instanceof String p && p.matches("-?\\d{1,9}") ? Long.valueOf(p) : null;
+                : property instanceof String p && isSmallInteger(p) ? Long.valueOf(p) : null;
         if (base instanceof String s && index != null) {
             context.setPropertyResolved(true);
             long i = index;
@@ -339,6 +339,13 @@ final class PythonMethods extends ELResolver {
             return s.substring(at, s.offsetByCodePoints(at, 1));
         }
         return null;
+    }
+
+    private static boolean isSmallInteger(String p) {
+        int start = p.startsWith("-") ? 1 : 0;
+        if (p.length() <= start || p.length() - start > 9) return false;
+        for (int i = start; i < p.length(); i++) if (p.charAt(i) < '0' || p.charAt(i) > '9') return false;
+        return true;
     }
 
     @Override
