@@ -15,6 +15,10 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
                 SynthCommand.class,
+                RunCommand.class,
+                ChatCommand.class,
+                EvalCommand.class,
+                BenchCommand.class,
                 TemplateCommand.class,
         })
 public final class Main implements Runnable {

@@ -48,4 +48,20 @@ public interface Tokenizer {
 
     /** True for every id that ends a generation: EOS, EOT and the vocabulary's other end tokens. */
     boolean isEndOfGeneration(int id);
+
+    /**
+     * True when {@link #decode} drops one leading space of the first piece (the SentencePiece
+     * space prefix, {@code add_space_prefix}); {@link StreamingDecoder#forText} does the same.
+     */
+    default boolean stripsLeadingSpace() {
+        return false;
+    }
+
+    /**
+     * True when {@link #decode} removes spaces before {@code ? ! . ,} and in some apostrophe
+     * forms, as llama.cpp's {@code clean_spaces} does for most byte-level BPE vocabularies.
+     */
+    default boolean cleansSpaces() {
+        return false;
+    }
 }
