@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
                 ChatCommand.class,
                 EvalCommand.class,
                 BenchCommand.class,
+                TokenizeCommand.class,
+                DetokenizeCommand.class,
                 TemplateCommand.class,
         })
 public final class Main implements Runnable {
