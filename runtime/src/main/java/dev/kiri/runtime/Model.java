@@ -7,6 +7,7 @@ import dev.kiri.runtime.hub.HfDownloader;
 import dev.kiri.runtime.model.ModelConfig;
 import dev.kiri.runtime.model.ModelWeights;
 import dev.kiri.runtime.tokenizer.Tokenizer;
+import dev.kiri.runtime.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -136,7 +137,7 @@ public final class Model implements AutoCloseable {
             int ctx = options.contextLength() == 0 ? config.contextLength() : Math.min(options.contextLength(), config.contextLength());
             ModelWeights weights = ModelWeights.bind(file, config, ctx);
             Tokenizer tok = tokenizers.apply(file.metadata(), name);
-            if (tok != null && tok.vocabularySize() > weights.config().vocab()) {
+            if (tok != null && !(tok instanceof Unavailable) && tok.vocabularySize() > weights.config().vocab()) {
                 throw new UnsupportedModelException(name + ": the tokenizer has " + tok.vocabularySize()
                         + " tokens but token_embd.weight only " + weights.config().vocab() + " rows");
             }
@@ -148,11 +149,17 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * The model file's tokenizer, or null when its metadata has none.
-     * TODO(tokenizer): build it with the tokenizer implementation once it is in the repository.
+     * The model file's tokenizer, or null when its metadata has none. A tokenizer type this runtime
+     * cannot build does not stop the load (token ids still work); text generation then fails with
+     * the reason.
      */
     private static Tokenizer tokenizerOf(GgufMetadata md, String source) {
-        return null;
+        if (!md.contains("tokenizer.ggml.model")) return null;
+        try {
+            return Tokenizers.load(md, source);
+        } catch (IllegalArgumentException e) {
+            return new Unavailable(e.getMessage());
+        }
     }
 
     /**
@@ -165,7 +172,7 @@ public final class Model implements AutoCloseable {
 
     private static boolean[] endOfGeneration(GgufMetadata md, Tokenizer tok, int vocab) {
         boolean[] eog = new boolean[vocab];
-        if (tok != null) {
+        if (tok != null && !(tok instanceof Unavailable)) {
             for (int id = 0; id < Math.min(vocab, tok.vocabularySize()); id++) eog[id] = tok.isEndOfGeneration(id);
         } else {
             for (String key : new String[] {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"}) {
@@ -314,9 +321,9 @@ public final class Model implements AutoCloseable {
         return weights.config();
     }
 
-    /** The tokenizer, or null when the model file has none. */
+    /** The tokenizer, or null when the model file has none or one this runtime cannot build. */
     public Tokenizer tokenizer() {
-        return tokenizer;
+        return tokenizer instanceof Unavailable ? null : tokenizer;
     }
 
     /** Positions one sequence holds: {@link LoadOptions#contextLength} capped by the model's own. */
@@ -382,6 +389,45 @@ public final class Model implements AutoCloseable {
             throw new UnsupportedModelException(source + " has no tokenizer (metadata key tokenizer.ggml.model); "
                     + "generate from token ids instead");
         }
+        if (tokenizer instanceof Unavailable u) throw new UnsupportedModelException(u.reason);
         return tokenizer;
+    }
+
+    /** Stands for a tokenizer that could not be built; every use but the end-of-generation set fails with why. */
+    private record Unavailable(String reason) implements Tokenizer {
+        @Override
+        public int vocabularySize() {
+            return 0;
+        }
+
+        @Override
+        public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
+            throw new UnsupportedModelException(reason);
+        }
+
+        @Override
+        public byte[] tokenBytes(int id, boolean special) {
+            throw new UnsupportedModelException(reason);
+        }
+
+        @Override
+        public String decode(int[] ids, boolean special) {
+            throw new UnsupportedModelException(reason);
+        }
+
+        @Override
+        public String piece(int id) {
+            throw new UnsupportedModelException(reason);
+        }
+
+        @Override
+        public int bos() {
+            return -1;
+        }
+
+        @Override
+        public boolean isEndOfGeneration(int id) {
+            return false;
+        }
     }
 }

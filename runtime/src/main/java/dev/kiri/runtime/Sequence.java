@@ -8,6 +8,7 @@ import dev.kiri.runtime.model.ModelConfig;
 import dev.kiri.runtime.model.State;
 import dev.kiri.runtime.sampling.Sampler;
 import dev.kiri.runtime.sampling.SamplingParams;
+import dev.kiri.runtime.tokenizer.StreamingDecoder;
 import dev.kiri.runtime.tokenizer.Tokenizer;
 import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
@@ -32,7 +33,6 @@ final class Sequence implements AutoCloseable {
     private final Sampler sampler;
     private final int vocab;
     private final int[] tokens;   // tokens[0 .. state.position()) are in the KV cache
-    private final Utf8Stream utf8 = new Utf8Stream();
     private float[] batchLogits;  // [batch][vocab] for logits(), made on first use
 
     Sequence(Model model) {
@@ -75,7 +75,7 @@ final class Sequence implements AutoCloseable {
         SamplingParams params = new SamplingParams(o.temperature(), o.topK(), o.topP(), o.minP(), o.repeatPenalty(),
                 o.repeatLastN(), o.frequencyPenalty(), o.presencePenalty());
         StopStrings stops = new StopStrings(o.stop());
-        utf8.reset();
+        StreamingDecoder text8 = tok != null ? StreamingDecoder.continuing(tok, false) : null;
         StringBuilder text = new StringBuilder(256);
         int[] generated = new int[o.maxTokens() > 0 ? Math.min(o.maxTokens(), 4096) : 256];
         int count = 0;
@@ -117,7 +117,7 @@ final class Sequence implements AutoCloseable {
             }
             if (count == generated.length) generated = Arrays.copyOf(generated, 2 * count);
             generated[count++] = id;
-            String piece = tok != null ? utf8.accept(tok.tokenBytes(id, false)) : "";
+            String piece = text8 != null ? text8.accept(id) : "";
             String out = stops.append(piece);
             if (!out.isEmpty()) text.append(out);
             listener.onToken(out, id);
@@ -145,7 +145,7 @@ final class Sequence implements AutoCloseable {
         long t2 = System.nanoTime();
 
         if (reason != FinishReason.STOP_STRING) {
-            String rest = stops.append(utf8.finish()) + stops.finish();
+            String rest = stops.append(text8 != null ? text8.flush() : "") + stops.finish();
             if (!rest.isEmpty()) {
                 text.append(rest);
                 listener.onToken(rest, -1);

@@ -138,7 +138,7 @@ class ModelContextTest {
     void theDecodeLoopAllocatesNothingPerToken() throws Exception {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (Model withText = tiny(256);
-             Model noText = Model.load(TinyFixtures.model("tiny-llama-F32.gguf"),
+             Model noText = TinyFixtures.idsOnly(TinyFixtures.model("tiny-llama-F32.gguf"),
                      LoadOptions.defaults().threads(1).contextLength(256).kvCache(LoadOptions.KvCacheType.F32))) {
             assertEquals(null, noText.tokenizer());
             double perTokenNoText = perExtraToken(noText, mx, 8);
@@ -180,7 +180,7 @@ class ModelContextTest {
         var e = assertThrows(UnsupportedModelException.class, () -> Model.load(mamba));
         assertTrue(e.getMessage().contains("mamba") && e.getMessage().contains("llama") && e.getMessage().contains("qwen2"), e.getMessage());
 
-        try (Model m = Model.load(TinyFixtures.model("tiny-llama-Q4_0.gguf"), LoadOptions.defaults().threads(1).contextLength(32))) {
+        try (Model m = TinyFixtures.idsOnly(TinyFixtures.model("tiny-llama-Q4_0.gguf"), LoadOptions.defaults().threads(1).contextLength(32))) {
             var noTok = assertThrows(UnsupportedModelException.class, () -> m.generate("hello", GenerateOptions.greedy(), null));
             assertTrue(noTok.getMessage().contains("tokenizer"), noTok.getMessage());
             var noTemplate = assertThrows(UnsupportedModelException.class, () -> m.chat(List.of(Message.user("hi")), GenerateOptions.greedy(), null));

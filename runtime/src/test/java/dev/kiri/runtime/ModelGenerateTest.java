@@ -71,6 +71,20 @@ class ModelGenerateTest {
         }
     }
 
+    /** The public loader builds the model's own tokenizer: the text prompt gives llama.cpp's ids and continuation. */
+    @Test
+    void textPromptGivesLlamaCppsTokensAndText() throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(TinyFixtures.sidecar("tiny-llama-F32")).get("greedy_continuation");
+        int[] expected = TinyFixtures.intArray(TinyFixtures.sidecar("tiny-llama-F32"), "generated_tokens");
+        try (Model m = Model.load(TinyFixtures.model("tiny-llama-F32.gguf"),
+                LoadOptions.defaults().threads(2).kvCache(LoadOptions.KvCacheType.F32))) {
+            GenerationResult r = m.generate(json.get("prompt").asText(), GenerateOptions.greedy().maxTokens(expected.length), null);
+            assertEquals(json.get("prompt_tokens_with_bos").size(), r.promptTokens());
+            assertArrayEquals(expected, r.tokens());
+            assertEquals(json.get("generated_text").asText(), r.text());
+        }
+    }
+
     @Test
     void textStreamedToTheListenerIsTheResultText() {
         StringBuilder streamed = new StringBuilder();

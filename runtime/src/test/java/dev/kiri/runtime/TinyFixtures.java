@@ -7,6 +7,7 @@ import dev.kiri.gguf.GgufFile;
 import dev.kiri.gguf.GgufTensor;
 import dev.kiri.gguf.GgufValue;
 import dev.kiri.gguf.GgufWriter;
+import dev.kiri.runtime.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,9 +35,14 @@ final class TinyFixtures {
         return Arrays.stream(m.group(1).split(",")).map(String::trim).filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();
     }
 
-    /** A model with the small test tokenizer and a plain "role: content" chat template. */
+    /** A model with its tokenizer and a plain "role: content" chat template (the fixtures have none). */
     static Model load(Path model, LoadOptions options) throws IOException {
-        return Model.load(model, options, (md, name) -> new TestTokenizer(md), (md, name) -> TinyFixtures::render);
+        return Model.load(model, options, Tokenizers::load, (md, name) -> TinyFixtures::render);
+    }
+
+    /** A model without tokenizer or chat template: token ids only. */
+    static Model idsOnly(Path model, LoadOptions options) throws IOException {
+        return Model.load(model, options, (md, name) -> null, (md, name) -> null);
     }
 
     static String render(List<Message> messages, boolean addGenerationPrompt) {

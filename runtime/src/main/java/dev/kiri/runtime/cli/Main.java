@@ -15,7 +15,12 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
                 SynthCommand.class,
+                RunCommand.class,
+                ChatCommand.class,
+                EvalCommand.class,
                 BenchCommand.class,
+                TokenizeCommand.class,
+                DetokenizeCommand.class,
         })
 public final class Main implements Runnable {
 

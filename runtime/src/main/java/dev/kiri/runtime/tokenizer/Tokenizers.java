@@ -1,6 +1,7 @@
 package dev.kiri.runtime.tokenizer;
 
 import dev.kiri.gguf.GgufMetadata;
+import dev.kiri.runtime.tokenizer.bpe.BpeSpec;
 
 /** Builds the tokenizer a GGUF file describes. */
 public final class Tokenizers {
@@ -28,8 +29,23 @@ public final class Tokenizers {
         String model = md.getString(Vocabulary.KEY_MODEL);
         return switch (model) {
             case "llama" -> new SpmTokenizer(Vocabulary.load(md, source, Vocabulary.Defaults.SPM));
+            case "gpt2" -> bpe(md, source);
             default -> throw new IllegalArgumentException(source + ": metadata " + Vocabulary.KEY_MODEL + " = '" + model
                     + "' is not a supported tokenizer type (supported: " + SUPPORTED + ")");
         };
+    }
+
+    private static Tokenizer bpe(GgufMetadata md, String source) {
+        // llama.cpp uses the GPT-2 pre-tokenizer when the key is absent (and warns)
+        String pre = md.optString(Vocabulary.KEY_PRE).filter(p -> !p.isEmpty()).orElse("default");
+        BpeSpec spec;
+        try {
+            spec = BpeSpec.forPre(pre);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": metadata " + Vocabulary.KEY_PRE + ": " + e.getMessage(), e);
+        }
+        Vocabulary v = Vocabulary.load(md, source,
+                Vocabulary.Defaults.bpe(spec.addBosDefault(), spec.cleanSpaces(), spec.ignoreMerges()));
+        return new BpeTokenizer(v, spec);
     }
 }

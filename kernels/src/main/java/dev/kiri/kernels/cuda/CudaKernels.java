@@ -1,0 +1,283 @@
+package dev.kiri.kernels.cuda;
+
+import dev.kiri.gguf.GgmlType;
+import dev.kiri.kernels.RopeTable;
+import dev.kiri.kernels.Weights;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The CUDA kernels (PTX from {@code kernels/src/main/cuda}, loaded with {@code cuModuleLoadDataEx})
+ * behind typed launch methods over device buffers. Every method only queues work on the
+ * context's stream, so a sequence of them can be captured into a {@link CudaGraph}
+ * ({@link CudaContext#capture}); values that change per step (position, token id) are read by
+ * the kernels from device memory.
+ *
+ * <p>Activations are F32. Weights are read as stored: {@link #SUPPORTED} types. One instance per
+ * thread (the argument block is reused by every launch, which allocates nothing).
+ */
+public final class CudaKernels implements AutoCloseable {
+    /** The PTX modules, one per {@code .cu} file. */
+    public static final List<String> MODULES = List.of("matvec", "ops", "attention");
+    /** Every kernel entry this class launches, by module. */
+    public static final List<List<String>> ENTRIES = List.of(
+            List.of("kiri_matvec_f32", "kiri_matvec_f16", "kiri_matvec_bf16", "kiri_matvec_q8_0", "kiri_matvec_q4_0",
+                    "kiri_matvec_q4_k", "kiri_matvec_q6_k", "kiri_get_rows"),
+            List.of("kiri_rmsnorm", "kiri_rope", "kiri_silu_inplace", "kiri_gelu_inplace", "kiri_swiglu", "kiri_geglu",
+                    "kiri_add", "kiri_mul", "kiri_scale", "kiri_softcap", "kiri_kv_store"),
+            List.of("kiri_attn_split", "kiri_attn_merge"));
+    /** Weight types the matrix products and the row lookup read. */
+    public static final Set<GgmlType> SUPPORTED = Set.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
+            GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K);
+    /** Largest head dimension the attention kernel takes (32 lanes x 8 registers). */
+    public static final int MAX_HEAD_DIM = 256;
+
+    static final int MV_WARPS = 4;          // KIRI_MV_WARPS in matvec.cu
+    static final int ATTN_THREADS = 128;    // 32 * KIRI_ATTN_WARPS in attention.cu
+    static final int ELEM_THREADS = 256;
+
+    private final CudaContext ctx;
+    private final KernelArgs args = new KernelArgs(16);
+    private final CudaFunction mvF32, mvF16, mvBf16, mvQ80, mvQ40, mvQ4K, mvQ6K, getRows;
+    private final CudaFunction rmsnorm, rope, silu, gelu, swiglu, geglu, add, mul, scale, softcap, kvStore;
+    private final CudaFunction attnSplit, attnMerge;
+
+    /** Loads the modules into {@code ctx} and looks up every kernel. */
+    public CudaKernels(CudaContext ctx) {
+        this.ctx = ctx;
+        CudaModule mv = ctx.loadModule("matvec");
+        CudaModule ops = ctx.loadModule("ops");
+        CudaModule at = ctx.loadModule("attention");
+        mvF32 = mv.function("kiri_matvec_f32");
+        mvF16 = mv.function("kiri_matvec_f16");
+        mvBf16 = mv.function("kiri_matvec_bf16");
+        mvQ80 = mv.function("kiri_matvec_q8_0");
+        mvQ40 = mv.function("kiri_matvec_q4_0");
+        mvQ4K = mv.function("kiri_matvec_q4_k");
+        mvQ6K = mv.function("kiri_matvec_q6_k");
+        getRows = mv.function("kiri_get_rows");
+        rmsnorm = ops.function("kiri_rmsnorm");
+        rope = ops.function("kiri_rope");
+        silu = ops.function("kiri_silu_inplace");
+        gelu = ops.function("kiri_gelu_inplace");
+        swiglu = ops.function("kiri_swiglu");
+        geglu = ops.function("kiri_geglu");
+        add = ops.function("kiri_add");
+        mul = ops.function("kiri_mul");
+        scale = ops.function("kiri_scale");
+        softcap = ops.function("kiri_softcap");
+        kvStore = ops.function("kiri_kv_store");
+        attnSplit = at.function("kiri_attn_split");
+        attnMerge = at.function("kiri_attn_merge");
+    }
+
+    /** The context the kernels run in. */
+    public CudaContext context() {
+        return ctx;
+    }
+
+    /** Uploads a weight matrix as stored. */
+    public DeviceWeights upload(Weights w) {
+        if (!SUPPORTED.contains(w.type())) {
+            throw new IllegalArgumentException(w.name() + ": the CUDA kernels do not read weight type " + w.type().ggmlName());
+        }
+        long bytes = w.byteSize();
+        DeviceBuffer b = ctx.allocate(bytes, w.name());
+        try {
+            ctx.upload(w.data().asSlice(0, bytes), b, 0);
+        } catch (RuntimeException e) {
+            b.close();
+            throw e;
+        }
+        return new DeviceWeights(w.name(), w.type(), b, w.rows(), w.cols(), w.rowBytes());
+    }
+
+    /** Uploads a float array into a new buffer. */
+    public DeviceBuffer upload(float[] values, String what) {
+        DeviceBuffer b = ctx.allocate((long) values.length * Float.BYTES, what);
+        ctx.upload(values, 0, values.length, b, 0);
+        return b;
+    }
+
+    /** Uploads the cos and sin tables of {@code t}: {@code [0]} cos, {@code [1]} sin. */
+    public DeviceBuffer[] upload(RopeTable t) {
+        return new DeviceBuffer[] {upload(t.cosTable(), "rope cos"), upload(t.sinTable(), "rope sin")};
+    }
+
+    private static int blocks(long n, int per) {
+        return (int) ((n + per - 1) / per);
+    }
+
+    // ---- matrix products ------------------------------------------------------------------
+
+    /**
+     * {@code y[i*rows + r] = Σ_c W[r][c] · x[i*cols + c]} for {@code i < n}: the matrix-vector
+     * product for {@code n = 1}, the column-batched one for prefill.
+     */
+    public void matvec(DeviceWeights w, DeviceBuffer x, DeviceBuffer y, int n) {
+        if (n <= 0) throw new IllegalArgumentException(w.name() + ": product over " + n + " columns");
+        x.require((long) n * w.cols() * Float.BYTES, "matvec input of " + w.name());
+        y.require((long) n * w.rows() * Float.BYTES, "matvec output of " + w.name());
+        CudaFunction f = switch (w.type()) {
+            case F32 -> mvF32;
+            case F16 -> mvF16;
+            case BF16 -> mvBf16;
+            case Q8_0 -> mvQ80;
+            case Q4_0 -> mvQ40;
+            case Q4_K -> mvQ4K;
+            case Q6_K -> mvQ6K;
+            default -> throw new IllegalArgumentException(w.name() + ": no CUDA product for " + w.type().ggmlName());
+        };
+        args.clear().ptr(w.buffer()).i64(w.rowBytes()).ptr(x).ptr(y).i32(w.rows()).i32(w.cols());
+        f.launch(blocks(w.rows(), MV_WARPS), n, 32 * MV_WARPS, 0, args);
+    }
+
+    /** {@code out[i*cols + c] = W[ids[i]][c]} dequantized, for {@code i < n}; ids are ints in device memory. */
+    public void getRows(DeviceWeights w, DeviceBuffer ids, DeviceBuffer out, int n) {
+        ids.require(4L * n, "token ids");
+        out.require((long) n * w.cols() * Float.BYTES, "rows of " + w.name());
+        args.clear().ptr(w.buffer()).i64(w.rowBytes()).i32(w.type().id()).ptr(ids).ptr(out).i32(w.rows()).i32(w.cols());
+        getRows.launch(blocks(w.cols(), ELEM_THREADS), n, ELEM_THREADS, 0, args);
+    }
+
+    // ---- normalisation and positions -------------------------------------------------------
+
+    /** RMSNorm of {@code rows} rows of {@code size}; {@code weight} may be null. */
+    public void rmsnorm(DeviceBuffer out, DeviceBuffer x, DeviceBuffer weight, int size, int rows, float eps) {
+        x.require((long) rows * size * Float.BYTES, "rmsnorm input");
+        out.require((long) rows * size * Float.BYTES, "rmsnorm output");
+        if (weight != null) weight.require((long) size * Float.BYTES, "rmsnorm weight");
+        args.clear().ptr(out).ptr(x).ptr(weight).i32(size).f32(eps);
+        rmsnorm.launch(rows, 1, ELEM_THREADS, 0, args);
+    }
+
+    /**
+     * Rotary embedding in place of {@code n} tokens of {@code nHeads} heads at positions
+     * {@code pos[0] + i} ({@code pos}: an int in device memory), with the tables of
+     * {@link #upload(RopeTable)}.
+     */
+    public void rope(DeviceBuffer x, DeviceBuffer pos, int n, int nHeads, int headDim, int ropeDim,
+                     DeviceBuffer[] table, boolean neox) {
+        if (ropeDim > headDim || ropeDim % 2 != 0) {
+            throw new IllegalArgumentException("rope dimension " + ropeDim + " with head dimension " + headDim);
+        }
+        x.require((long) n * nHeads * headDim * Float.BYTES, "rope input");
+        args.clear().ptr(x).ptr(pos).i32(nHeads).i32(headDim).i32(ropeDim).ptr(table[0]).ptr(table[1]).i32(neox ? 1 : 0);
+        rope.launch(blocks((long) nHeads * (ropeDim / 2), 128), n, 128, 0, args);
+    }
+
+    // ---- elementwise ------------------------------------------------------------------------
+
+    /** {@code x = silu(x)} over {@code n} floats. */
+    public void silu(DeviceBuffer x, int n) {
+        unary(silu, x, n);
+    }
+
+    /** {@code x = gelu(x)} over {@code n} floats, evaluated as the CPU path does (F16-rounded tanh form). */
+    public void gelu(DeviceBuffer x, int n) {
+        unary(gelu, x, n);
+    }
+
+    private void unary(CudaFunction f, DeviceBuffer x, int n) {
+        x.require((long) n * Float.BYTES, f.name());
+        args.clear().ptr(x).i32(n);
+        f.launch(blocks(n, ELEM_THREADS), 1, ELEM_THREADS, 0, args);
+    }
+
+    /** {@code out = silu(gate) * up}. */
+    public void swiglu(DeviceBuffer out, DeviceBuffer gate, DeviceBuffer up, int n) {
+        binary(swiglu, out, gate, up, n);
+    }
+
+    /** {@code out = gelu(gate) * up}. */
+    public void geglu(DeviceBuffer out, DeviceBuffer gate, DeviceBuffer up, int n) {
+        binary(geglu, out, gate, up, n);
+    }
+
+    /** {@code out = a + b}. */
+    public void add(DeviceBuffer out, DeviceBuffer a, DeviceBuffer b, int n) {
+        binary(add, out, a, b, n);
+    }
+
+    /** {@code out = a * b}. */
+    public void mul(DeviceBuffer out, DeviceBuffer a, DeviceBuffer b, int n) {
+        binary(mul, out, a, b, n);
+    }
+
+    private void binary(CudaFunction f, DeviceBuffer out, DeviceBuffer a, DeviceBuffer b, int n) {
+        long bytes = (long) n * Float.BYTES;
+        out.require(bytes, f.name());
+        a.require(bytes, f.name());
+        b.require(bytes, f.name());
+        args.clear().ptr(out).ptr(a).ptr(b).i32(n);
+        f.launch(blocks(n, ELEM_THREADS), 1, ELEM_THREADS, 0, args);
+    }
+
+    /** {@code x *= s}. */
+    public void scale(DeviceBuffer x, float s, int n) {
+        x.require((long) n * Float.BYTES, "scale");
+        args.clear().ptr(x).f32(s).i32(n);
+        scale.launch(blocks(n, ELEM_THREADS), 1, ELEM_THREADS, 0, args);
+    }
+
+    /** {@code x = cap * tanh(x / cap)}. */
+    public void softcap(DeviceBuffer x, float cap, int n) {
+        x.require((long) n * Float.BYTES, "softcap");
+        args.clear().ptr(x).f32(cap).i32(n);
+        softcap.launch(blocks(n, ELEM_THREADS), 1, ELEM_THREADS, 0, args);
+    }
+
+    // ---- attention --------------------------------------------------------------------------
+
+    /**
+     * Stores the keys and values of {@code n} tokens (each {@code kvHeads*headDim} floats) at
+     * positions {@code pos[0] + i} of {@code layer}. Positions outside the cache are skipped by the
+     * kernel: the caller checks them before it sets {@code pos}.
+     */
+    public void kvStore(DeviceKvCache cache, int layer, DeviceBuffer k, DeviceBuffer v, DeviceBuffer pos, int n) {
+        long bytes = (long) n * cache.kvHeads() * cache.headDim() * Float.BYTES;
+        k.require(bytes, "keys to store");
+        v.require(bytes, "values to store");
+        args.clear().ptr(cache.keys(layer)).ptr(cache.values(layer)).ptr(k).ptr(v).ptr(pos)
+                .i32(cache.kvHeads()).i32(cache.headDim()).i32(cache.capacity());
+        kvStore.launch(blocks((long) cache.kvHeads() * cache.headDim(), 128), n, 128, 0, args);
+    }
+
+    /** Splits of the context a decode step uses for a cache of {@code capacity} positions: one per 256, 1 to 32. */
+    public static int attentionSplits(int capacity) {
+        return Math.max(1, Math.min(32, (capacity + 255) / 256));
+    }
+
+    /** Floats of scratch {@link #attention} needs. */
+    public static long attentionScratchFloats(int nHeads, int headDim, int splits) {
+        return (long) nHeads * splits * (headDim + 2);
+    }
+
+    /**
+     * Decode attention of one token at position {@code pos[0]} (device int) over {@code layer} of
+     * the cache, the semantics of {@code Kernels.attention} for {@code n = 1}: grouped-query, an
+     * optional sliding {@code window} ({@code <= 0}: none), scores {@code q·k * scale}, soft-capped
+     * when {@code softcap > 0}. The context is split {@code splits} ways and merged (flash decoding).
+     */
+    public void attention(DeviceBuffer q, DeviceBuffer out, int nHeads, DeviceKvCache cache, int layer,
+                          DeviceBuffer pos, int window, float scale, float softcap, DeviceBuffer scratch, int splits) {
+        int headDim = cache.headDim();
+        if (nHeads % cache.kvHeads() != 0) {
+            throw new IllegalArgumentException(nHeads + " query heads are not a multiple of " + cache.kvHeads() + " KV heads");
+        }
+        if (splits <= 0 || splits > 65535) throw new IllegalArgumentException("attention splits " + splits);
+        q.require((long) nHeads * headDim * Float.BYTES, "attention queries");
+        out.require((long) nHeads * headDim * Float.BYTES, "attention output");
+        scratch.require(attentionScratchFloats(nHeads, headDim, splits) * Float.BYTES, "attention scratch");
+        args.clear().ptr(q).ptr(cache.keys(layer)).ptr(cache.values(layer)).ptr(scratch).ptr(pos)
+                .i32(nHeads).i32(cache.kvHeads()).i32(headDim).i32(cache.capacity()).i32(window).f32(scale).f32(softcap);
+        attnSplit.launch(nHeads, splits, ATTN_THREADS, 0, args);
+        args.clear().ptr(scratch).ptr(out).i32(headDim).i32(splits);
+        attnMerge.launch(nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), 0, args);
+    }
+
+    /** Nothing of its own to free: buffers belong to their owners, modules to the context. */
+    @Override
+    public void close() {
+    }
+}

@@ -1,0 +1,206 @@
+package dev.kiri.kernels.cuda;
+
+import dev.kiri.gguf.GgmlType;
+import dev.kiri.kernels.RopeTable;
+import dev.kiri.kernels.Weights;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Decode micro-benchmark of the CUDA kernels for a transformer of the Llama-3.2-1B shape with
+ * random weights of one type (all matrices, embedding and output included): one decode step is
+ * embedding lookup, per layer RMSNorm, Q/K/V products, RoPE, KV store, split-K attention, output
+ * product, residual, RMSNorm, gate/up products, SwiGLU, down product, residual, then the final
+ * norm and the output product. Timed as direct launches and as one replayed CUDA graph per token,
+ * at positions 0..127 (as {@code llama-bench -n 128}); also the column-batched product over 512
+ * columns for every layer matrix (the current prefill path, attention left out).
+ *
+ * <p>Run by {@code scripts/gpu-check.sh}: {@code java ... dev.kiri.kernels.cuda.CudaBench Q4_0 Q8_0}.
+ */
+public final class CudaBench {
+    private static final int HIDDEN = 2048, FFN = 8192, LAYERS = 16, HEADS = 32, KV_HEADS = 8, HEAD_DIM = 64, VOCAB = 128256;
+    private static final int CAPACITY = 256, TOKENS = 128, PROMPT = 512;
+
+    private CudaBench() {
+    }
+
+    public static void main(String[] args) {
+        CudaProbe.availability().require();
+        try (CudaContext ctx = CudaContext.open(0)) {
+            System.out.println("device: " + ctx.device());
+            CudaKernels k = new CudaKernels(ctx);
+            for (String a : args.length == 0 ? new String[] {"Q4_0", "Q8_0"} : args) run(k, GgmlType.valueOf(a));
+        }
+    }
+
+    /** Random blocks of {@code t} with every scale a small finite half. */
+    private static Weights random(Arena arena, GgmlType t, int rows, int cols, long seed) {
+        long bytes = t.byteSize((long) rows * cols);
+        MemorySegment seg = arena.allocate(bytes, 64);
+        long s = seed * 0x9E3779B97F4A7C15L + 1;
+        long words = bytes / 8;
+        for (long i = 0; i < words; i++) {
+            s ^= s << 13;
+            s ^= s >>> 7;
+            s ^= s << 17;
+            seg.setAtIndex(ValueLayout.JAVA_LONG, i, s);
+        }
+        ValueLayout.OfShort half = ValueLayout.JAVA_SHORT_UNALIGNED;
+        long blocks = (long) rows * cols / t.blockSize();
+        short small = Float.floatToFloat16(0.01f);
+        switch (t) {
+            case Q8_0, Q4_0 -> {
+                for (long b = 0; b < blocks; b++) seg.set(half, b * t.bytesPerBlock(), small);
+            }
+            case Q4_K -> {
+                for (long b = 0; b < blocks; b++) {
+                    seg.set(half, b * t.bytesPerBlock(), small);
+                    seg.set(half, b * t.bytesPerBlock() + 2, small);
+                }
+            }
+            case Q6_K -> {
+                for (long b = 0; b < blocks; b++) seg.set(half, b * t.bytesPerBlock() + 208, small);
+            }
+            case F16, BF16 -> {
+                for (long i = 0; i < (long) rows * cols; i++) seg.setAtIndex(half, i, (short) (small & 0x7fff));
+            }
+            case F32 -> {
+                for (long i = 0; i < (long) rows * cols; i++) seg.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, 0.01f);
+            }
+            default -> throw new IllegalArgumentException("no random weights of type " + t);
+        }
+        return new Weights("random " + t.ggmlName() + " " + rows + "x" + cols, t, seg, rows, cols);
+    }
+
+    private static void run(CudaKernels k, GgmlType t) {
+        CudaContext ctx = k.context();
+        List<AutoCloseable> owned = new ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
+            Weights hq = random(arena, t, HIDDEN, HIDDEN, 1), hk = random(arena, t, KV_HEADS * HEAD_DIM, HIDDEN, 2);
+            Weights hgate = random(arena, t, FFN, HIDDEN, 3), hdown = random(arena, t, HIDDEN, FFN, 4);
+            Weights hvocab = random(arena, t, VOCAB, HIDDEN, 5);
+            long layerBytes = 2 * hq.byteSize() + 2 * hk.byteSize() + 2 * hgate.byteSize() + hdown.byteSize();
+            long weightBytes = LAYERS * layerBytes + 2 * hvocab.byteSize();
+            ctx.requireFits(weightBytes, "Llama-3.2-1B-shaped " + t.ggmlName() + " weights");
+            DeviceWeights[][] w = new DeviceWeights[LAYERS][7];
+            for (int l = 0; l < LAYERS; l++) {
+                Weights[] src = {hq, hk, hk, hq, hgate, hgate, hdown};
+                for (int i = 0; i < 7; i++) {
+                    w[l][i] = k.upload(src[i]);
+                    owned.add(w[l][i]);
+                }
+            }
+            DeviceWeights embd = k.upload(hvocab), output = k.upload(hvocab);
+            owned.add(embd);
+            owned.add(output);
+            float[] ones = new float[HIDDEN];
+            Arrays.fill(ones, 1f);
+            DeviceBuffer norm = k.upload(ones, "norm");
+            DeviceBuffer[] rope = k.upload(RopeTable.create(HEAD_DIM, CAPACITY, 500000f, null, 1f));
+            DeviceKvCache cache = new DeviceKvCache(ctx, LAYERS, KV_HEADS, HEAD_DIM, CAPACITY);
+            int splits = CudaKernels.attentionSplits(CAPACITY);
+            DeviceBuffer x = ctx.allocateFloats(HIDDEN, "x"), xn = ctx.allocateFloats(HIDDEN, "xn"),
+                    tmp = ctx.allocateFloats(HIDDEN, "tmp"), q = ctx.allocateFloats(HIDDEN, "q"),
+                    kk = ctx.allocateFloats(KV_HEADS * HEAD_DIM, "k"), vv = ctx.allocateFloats(KV_HEADS * HEAD_DIM, "v"),
+                    att = ctx.allocateFloats(HIDDEN, "att"), gate = ctx.allocateFloats(FFN, "gate"),
+                    up = ctx.allocateFloats(FFN, "up"), logits = ctx.allocateFloats(VOCAB, "logits"),
+                    scratch = ctx.allocateFloats(CudaKernels.attentionScratchFloats(HEADS, HEAD_DIM, splits), "scratch"),
+                    pos = ctx.allocate(4, "pos"), tok = ctx.allocate(4, "token");
+            owned.addAll(List.of(norm, rope[0], rope[1], cache, x, xn, tmp, q, kk, vv, att, gate, up, logits, scratch, pos, tok));
+            float scale = (float) (1 / Math.sqrt(HEAD_DIM));
+            Runnable step = () -> {
+                k.getRows(embd, tok, x, 1);
+                for (int l = 0; l < LAYERS; l++) {
+                    DeviceWeights[] lw = w[l];
+                    k.rmsnorm(xn, x, norm, HIDDEN, 1, 1e-5f);
+                    k.matvec(lw[0], xn, q, 1);
+                    k.matvec(lw[1], xn, kk, 1);
+                    k.matvec(lw[2], xn, vv, 1);
+                    k.rope(q, pos, 1, HEADS, HEAD_DIM, HEAD_DIM, rope, false);
+                    k.rope(kk, pos, 1, KV_HEADS, HEAD_DIM, HEAD_DIM, rope, false);
+                    k.kvStore(cache, l, kk, vv, pos, 1);
+                    k.attention(q, att, HEADS, cache, l, pos, 0, scale, 0f, scratch, splits);
+                    k.matvec(lw[3], att, tmp, 1);
+                    k.add(x, x, tmp, HIDDEN);
+                    k.rmsnorm(xn, x, norm, HIDDEN, 1, 1e-5f);
+                    k.matvec(lw[4], xn, gate, 1);
+                    k.matvec(lw[5], xn, up, 1);
+                    k.swiglu(gate, gate, up, FFN);
+                    k.matvec(lw[6], gate, tmp, 1);
+                    k.add(x, x, tmp, HIDDEN);
+                }
+                k.rmsnorm(xn, x, norm, HIDDEN, 1, 1e-5f);
+                k.matvec(output, xn, logits, 1);
+            };
+            long bytesPerToken = LAYERS * layerBytes + hvocab.byteSize() + embd.rowBytes();
+            System.out.printf("%n%s: weights %.0f MiB, %d kernel launches per token, %.1f MiB read per token%n",
+                    t.ggmlName(), weightBytes / 1048576.0, 3 + LAYERS * 17, bytesPerToken / 1048576.0);
+
+            // direct launches
+            for (int p = 0; p < 8; p++) stepAt(ctx, step, null, pos, tok, p);
+            ctx.synchronize();
+            long t0 = System.nanoTime();
+            for (int p = 0; p < TOKENS; p++) stepAt(ctx, step, null, pos, tok, p);
+            ctx.synchronize();
+            double direct = (System.nanoTime() - t0) / 1e9 / TOKENS;
+            float[] directLogits = new float[VOCAB];
+            ctx.download(logits, 0, directLogits, 0, VOCAB);
+
+            try (CudaGraph g = ctx.capture(step)) {
+                for (int p = 0; p < 8; p++) stepAt(ctx, null, g, pos, tok, p);
+                ctx.synchronize();
+                t0 = System.nanoTime();
+                for (int p = 0; p < TOKENS; p++) stepAt(ctx, null, g, pos, tok, p);
+                ctx.synchronize();
+                double graph = (System.nanoTime() - t0) / 1e9 / TOKENS;
+                float[] graphLogits = new float[VOCAB];
+                ctx.download(logits, 0, graphLogits, 0, VOCAB);
+                double peak = ctx.device().peakBandwidth();
+                report("decode, direct launches", direct, bytesPerToken, peak);
+                report("decode, one graph per token", graph, bytesPerToken, peak);
+                System.out.println("  graph logits identical to direct launches at the last position: "
+                        + Arrays.equals(directLogits, graphLogits));
+            }
+
+            // prefill as the column-batched product (no attention): every layer matrix over PROMPT columns
+            DeviceBuffer px = ctx.allocateFloats((long) PROMPT * FFN, "prefill in");
+            DeviceBuffer py = ctx.allocateFloats((long) PROMPT * FFN, "prefill out");
+            owned.addAll(List.of(px, py));
+            Runnable prefill = () -> {
+                for (int l = 0; l < LAYERS; l++) for (DeviceWeights m : w[l]) k.matvec(m, px, py, PROMPT);
+            };
+            prefill.run();
+            ctx.synchronize();
+            t0 = System.nanoTime();
+            prefill.run();
+            ctx.synchronize();
+            double pre = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("  prefill products only (column-batched matvec, %d columns): %.0f tokens/s%n", PROMPT, PROMPT / pre);
+        } finally {
+            for (int i = owned.size() - 1; i >= 0; i--) {
+                try {
+                    owned.get(i).close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
+    private static void stepAt(CudaContext ctx, Runnable direct, CudaGraph graph, DeviceBuffer pos, DeviceBuffer tok, int p) {
+        ctx.setInt(pos, 0, p);
+        ctx.setInt(tok, 0, (p * 7919) % VOCAB);
+        if (graph != null) graph.launch();
+        else direct.run();
+    }
+
+    private static void report(String what, double secondsPerToken, long bytesPerToken, double peak) {
+        double bw = bytesPerToken / secondsPerToken;
+        System.out.printf("  %-28s %8.3f ms/token %8.1f tokens/s %8.1f GB/s%s%n", what, secondsPerToken * 1e3,
+                1 / secondsPerToken, bw / 1e9, peak > 0 ? String.format(" (%.0f%% of %.0f GB/s peak)", 100 * bw / peak, peak / 1e9) : "");
+    }
+}

@@ -1,0 +1,48 @@
+package dev.kiri.kernels.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The committed PTX: present in the jar, of the ISA the driver check assumes, with every kernel the Java side launches. */
+class PtxResourcesTest {
+    private static final Pattern VERSION = Pattern.compile("(?m)^\\.version (\\d+\\.\\d+)$");
+    private static final Pattern TARGET = Pattern.compile("(?m)^\\.target (\\w+)$");
+    private static final Pattern ENTRY = Pattern.compile("(?m)^\\.visible \\.entry (\\w+)\\(");
+
+    static String ptx(String module) throws IOException {
+        try (InputStream in = CudaContext.class.getResourceAsStream("/dev/kiri/kernels/cuda/" + module + ".ptx")) {
+            assertNotNull(in, "PTX resource of module " + module + " missing; run scripts/build-ptx.sh");
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
+    }
+
+    @Test
+    void everyModuleDeclaresIsa90ForSm80AndExactlyTheKernelsLaunched() throws IOException {
+        for (int m = 0; m < CudaKernels.MODULES.size(); m++) {
+            String name = CudaKernels.MODULES.get(m);
+            String text = ptx(name);
+            Matcher v = VERSION.matcher(text);
+            assertEquals(true, v.find(), name + ": no .version line");
+            // PTX ISA 9.0 loads on CUDA 13.0 drivers and later: CudaProbe.MIN_DRIVER_VERSION and
+            // docs/CUDA.md state that; change all three together.
+            assertEquals("9.0", v.group(1), name + ": PTX ISA version");
+            assertEquals(13000, CudaProbe.MIN_DRIVER_VERSION);
+            Matcher t = TARGET.matcher(text);
+            assertEquals(true, t.find(), name + ": no .target line");
+            assertEquals("sm_80", t.group(1), name + ": target");
+            List<String> entries = new ArrayList<>();
+            Matcher e = ENTRY.matcher(text);
+            while (e.find()) entries.add(e.group(1));
+            assertEquals(CudaKernels.ENTRIES.get(m), entries, name + ": kernel entries");
+        }
+    }
+}
