@@ -88,6 +88,18 @@ class ChatTemplateTest {
     }
 
     @Test
+    void forElseRendersTheElsePartWhenNothingWasIterated() {
+        String t = "{% for x in xs %}{{ x }}{% else %}empty{% endfor %}";
+        assertEquals("empty|12", render(t, Map.of("xs", List.of())) + "|" + render(t, Map.of("xs", List.of(1, 2))));
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("a", List.of(1, 2));
+        d.put("b", List.of());
+        assertEquals("[none][a:1,2;b:-]", render("{%- for x in xs if x > 5 %}{{ x }}{% else %}[none]{% endfor %}\n"
+                + "[{%- for k in d %}{{ k }}:{% for v in d[k] %}{{ v }}{% if not loop.last %},{% endif %}{% else %}-{% endfor %}"
+                + "{% if not loop.last %};{% endif %}{% endfor -%}]", Map.of("xs", List.of(1, 2), "d", d)));
+    }
+
+    @Test
     void stringsIterateAndIndexByCharacter() {
         assertEquals("日-本-語|語|2", render("{% for c in s %}{{ c }}{% if not loop.last %}-{% endif %}{% endfor %}|{{ s[-1] }}|{{ e|length }}",
                 Map.of("s", "日本語", "e", "😀a")));
