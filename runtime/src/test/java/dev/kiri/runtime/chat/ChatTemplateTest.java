@@ -175,6 +175,7 @@ class ChatTemplateTest {
         assertEquals("{\"name\": \"天気\", \"n\": [1, 2.5, 1e+20, 1e-05, true], \"none\": null, \"ctl\": \"a\\tb\\u0001\\\"\", \"empty\": {}}",
                 render("{{ x|tojson }}", Map.of("x", x)));
         assertEquals("{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": []\n}", render("{{ {'a': [1, 2], 'b': []}|tojson(indent=2) }}"));
+        assertEquals("[\"<b>\"]", render("{{ ['<b>'|safe]|tojson }}"));
         assertEquals("{\"a\":1,\"b\":\"\\u5929\"}", render("{{ {'b': '天', 'a': 1}|tojson(separators=(',', ':'), sort_keys=true, ensure_ascii=true) }}"));
     }
 
