@@ -61,6 +61,8 @@ final class JinjaEngine {
             .withRangeLimit(100_000)        // Jinja2's sandbox allows range() up to 100,000 items
             .withMaxListSize(1_000_000)
             .withMaxMapSize(1_000_000)
+            // never render the text a variable holds: message content is data, not template source
+            .withNestedInterpretationEnabled(false)
             .withEnableFilterChainOptimization(true)   // filters called directly, not by reflection per call
             .withEnableRecursiveMacroCalls(true)
             .withMaxMacroRecursionDepth(64)
@@ -124,6 +126,7 @@ final class JinjaEngine {
         g.registerFilter(new ToJson());
         g.registerFilter(new Trim());
         g.registerFilter(new Items());
+        g.registerFilter(new Indent());
         g.registerFilter(new StringFilter());
         g.registerFilter(new Length());
         g.registerExpTest(new Iterable());
@@ -443,6 +446,43 @@ final class JinjaEngine {
             Object chars = kwargs != null && kwargs.containsKey("chars") ? kwargs.get("chars") : (args != null && args.length > 0 ? args[0] : null);
             String s = var == null ? "None" : interpreter.getAsString(var);
             return PythonMethods.strip(s, chars == null ? null : chars.toString(), true, true);
+        }
+    }
+
+    /**
+     * Jinja2's {@code indent(width=4, first=False, blank=False)}: lines after the first are indented
+     * (the first too with {@code first}), blank lines only with {@code blank}; a string width is
+     * used as the indentation text.
+     */
+    static final class Indent implements AdvancedFilter {
+        @Override
+        public String getName() {
+            return "indent";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            Object width = arg(args, kwargs, 0, "width", 4L);
+            boolean first = PythonTruth.isTrue(arg(args, kwargs, 1, "first", kwargs != null ? kwargs.get("indentfirst") : null));
+            boolean blank = PythonTruth.isTrue(arg(args, kwargs, 2, "blank", null));
+            String indention = width instanceof Number w ? " ".repeat((int) Math.max(0, Math.min(w.longValue(), 1024))) : PyStr.str(width);
+            List<Object> lines = PythonMethods.splitlines(PyStr.str(var) + "\n");
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < lines.size(); i++) {
+                String line = (String) lines.get(i);
+                if (i > 0) {
+                    sb.append('\n');
+                    if (blank || !line.isEmpty()) sb.append(indention);
+                }
+                sb.append(line);
+            }
+            return first ? indention + sb : sb.toString();
+        }
+
+        private static Object arg(Object[] args, Map<String, Object> kwargs, int i, String name, Object dflt) {
+            if (kwargs != null && kwargs.containsKey(name)) return kwargs.get(name);
+            if (args != null && args.length > i) return args[i];
+            return dflt;
         }
     }
 

@@ -100,6 +100,19 @@ class ChatTemplateTest {
     }
 
     @Test
+    void messageTextIsNeverRenderedAsATemplate() {
+        ChatTemplate t = ChatTemplate.of(CHATML, "<s>", "");
+        String content = "{{ bos_token }} {% if true %}x{% endif %} {# c #}";
+        assertEquals("<|im_start|>user\n" + content + "<|im_end|>\n", t.render(List.of(Message.user(content)), false));
+    }
+
+    @Test
+    void indentIsJinja2s() {
+        assertEquals("a\n\n  b\n|  a\n\n  b\n|> a\n> \n> b\n> |x", render(
+                "{{ s|indent(2) }}|{{ s|indent(2, true) }}|{{ s|indent('> ', first=true, blank=true) }}|{{ 'x'|indent }}", Map.of("s", "a\n\nb\n")));
+    }
+
+    @Test
     void stringsIterateAndIndexByCharacter() {
         assertEquals("日-本-語|語|2", render("{% for c in s %}{{ c }}{% if not loop.last %}-{% endif %}{% endfor %}|{{ s[-1] }}|{{ e|length }}",
                 Map.of("s", "日本語", "e", "😀a")));
