@@ -46,6 +46,8 @@ final class JinjaEngine {
     static final String LOOP_FILTER_FUNCTION = "__kiri_loop_filter";
     /** The function every {@code for} loop's iterable is passed through (see {@link TemplateSource}). */
     static final String ITER_FUNCTION = "__kiri_iter";
+    /** The function {@code loop.previtem}/{@code loop.nextitem} are rewritten to call (see {@link TemplateSource}). */
+    static final String ITEM_FUNCTION = "__kiri_item";
     /** The function {@code x[a:b:c]} is parsed into (see {@link PythonSyntax}). */
     static final String SLICE_FUNCTION = "__kiri_slice";
 
@@ -122,6 +124,7 @@ final class JinjaEngine {
             c.registerFunction(function(LOOP_FILTER_FUNCTION, "loopFilter", Object.class, long.class));
             c.registerFunction(function(SLICE_FUNCTION, "slice", Object.class, Object.class, Object.class, Object.class));
             c.registerFunction(function(ITER_FUNCTION, "iter", Object.class));
+            c.registerFunction(function(ITEM_FUNCTION, "item", Object.class, long.class));
         }
         g.registerFilter(new ToJson());
         g.registerFilter(new Trim());
@@ -332,6 +335,13 @@ final class JinjaEngine {
         }
         if (iterable instanceof Map<?, ?> m) return new ArrayList<>(m.keySet());
         return iterable;
+    }
+
+    /** A loop's neighbouring item: {@code items[index]}, undefined (null) outside the list. */
+    public static Object item(Object items, long index) {
+        List<?> list = items instanceof List<?> l ? l : PyJson.asList(items);
+        if (list == null || index < 0 || index >= list.size()) return null;
+        return list.get((int) index);
     }
 
     /**

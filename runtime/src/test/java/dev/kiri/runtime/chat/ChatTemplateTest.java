@@ -113,6 +113,13 @@ class ChatTemplateTest {
     }
 
     @Test
+    void loopPrevitemAndNextitem() {
+        assertEquals("[-a-b][a-b-c][b-c-]|1<2 ", render("{% for c in 'abc' %}[{{ loop.previtem }}-{{ c }}-{{ loop.nextitem }}]{% endfor %}|"
+                + "{% for x in xs if x > 0 %}{% if loop.previtem is defined %}{{ loop.previtem }}<{{ x }} {% endif %}{% endfor %}",
+                Map.of("xs", List.of(1, -5, 2))));
+    }
+
+    @Test
     void stringsIterateAndIndexByCharacter() {
         assertEquals("日-本-語|語|2", render("{% for c in s %}{{ c }}{% if not loop.last %}-{% endif %}{% endfor %}|{{ s[-1] }}|{{ e|length }}",
                 Map.of("s", "日本語", "e", "😀a")));
