@@ -120,6 +120,16 @@ class ChatTemplateTest {
     }
 
     @Test
+    void plusIsPythons() {
+        assertEquals("ab|[1, 2]|3|2.5", render("{{ 'a' + 'b' }}|{{ [1] + [2] }}|{{ 1 + 2 }}|{{ 1 + 1.5 }}"));
+        ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> render("{{ 'a' + d }}", Map.of("d", Map.of("k", 1))));
+        assertTrue(e.getMessage().contains("can only concatenate str (not \"dict\") to str"), e.getMessage());
+        assertThrows(ChatTemplateException.class, () -> render("{{ 'a' + none }}"));
+        assertThrows(ChatTemplateException.class, () -> render("{{ 'a' + undefined_name }}"));
+        assertThrows(ChatTemplateException.class, () -> render("{{ 'a' + 1 }}"));
+    }
+
+    @Test
     void stringsIterateAndIndexByCharacter() {
         assertEquals("日-本-語|語|2", render("{% for c in s %}{{ c }}{% if not loop.last %}-{% endif %}{% endfor %}|{{ s[-1] }}|{{ e|length }}",
                 Map.of("s", "日本語", "e", "😀a")));
