@@ -67,6 +67,16 @@ class SpmTokenizerTest {
     }
 
     @Test
+    void longerSpecialTokensAreMatchedFirst() {
+        var m = VocabularyTest.spm("<x>", "<x><y>", "<y>");
+        int[] types = (int[]) ((dev.kiri.gguf.GgufArray) m.get("tokenizer.ggml.token_type").value()).values();
+        types[13] = types[14] = types[15] = 4; // user-defined: matched without parseSpecial
+        Tokenizer t = Tokenizers.load(VocabularyTest.md(m), "test.gguf");
+        // "<x><y>" wins over "<x>" where both match; the text between special tokens gets the space prefix
+        assertArrayEquals(new int[] {14, 13, 12, 15}, t.encode("<x><y><x>ab<y>", false, false));
+    }
+
+    @Test
     void loneSurrogatesBecomeReplacementCharactersAndNulIsText() {
         Tokenizer t = VocabFixtures.tiny();
         assertArrayEquals(t.encode("a\uFFFDb\uFFFD", false, false), t.encode("a\uD800b\uDC00", false, false));
