@@ -4,6 +4,7 @@
 
 #define KIRI_WARP 32
 
+#ifndef KIRI_HOST_EMULATION
 static __device__ __forceinline__ float kiri_f16(unsigned short bits) {
     float f;
     asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(bits));
@@ -15,6 +16,21 @@ static __device__ __forceinline__ unsigned short kiri_to_f16(float f) {
     asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
     return h;
 }
+#else
+// The CPU emulation of the tests (kernels/src/test/cuda-host): the same conversions in C++.
+static inline float kiri_f16(unsigned short bits) {
+    _Float16 h;
+    memcpy(&h, &bits, 2);
+    return (float) h;
+}
+
+static inline unsigned short kiri_to_f16(float f) {
+    _Float16 h = (_Float16) f;
+    unsigned short bits;
+    memcpy(&bits, &h, 2);
+    return bits;
+}
+#endif
 
 static __device__ __forceinline__ float kiri_bf16(unsigned short bits) {
     return __int_as_float(((int) bits) << 16);

@@ -48,12 +48,15 @@ static __device__ __forceinline__ float kiri_silu(float g) {
 }
 
 // GELU (tanh form) the way the CPU path evaluates it: the argument rounded to F16, the result
-// rounded to F16, identity above 10 and zero below -10.
+// rounded to F16, identity above 10 and zero below -10. 0.5*(1 + tanh(z)) is evaluated as the
+// logistic 1/(1 + exp(-2z)): in float, 1 + tanh(z) cancels to nothing for negative z while the
+// CPU's table, made in double, still holds small negative values there.
 static __device__ __forceinline__ float kiri_gelu(float x) {
     if (x <= -10.0f) return 0.0f;
     if (x >= 10.0f) return x;
     float h = kiri_f16(kiri_to_f16(x));
-    float g = 0.5f * h * (1.0f + tanhf(0.7978845608028654f * h * (1.0f + 0.044715f * h * h)));
+    float z = 0.7978845608028654f * h * (1.0f + 0.044715f * h * h);
+    float g = h / (1.0f + expf(-2.0f * z));
     return kiri_f16(kiri_to_f16(g));
 }
 

@@ -205,13 +205,18 @@ public final class CudaContext implements AutoCloseable {
         check(cuMemsetD32Async(b.address() + 4L * index, value, 1, stream), "cuMemsetD32Async", b.what());
     }
 
-    /** Copies native memory to the device and waits. {@code src} must be a native segment (mapped files are). */
+    /**
+     * Copies native memory to the device after everything queued so far, and waits for the copy.
+     * {@code src} must be a native segment (mapped files are).
+     */
     public void upload(MemorySegment src, DeviceBuffer dst, long dstOffset) {
         checkOpen();
         if (!src.isNative()) throw new IllegalArgumentException("upload to " + dst.what() + " needs a native segment");
         dst.require(dstOffset + src.byteSize(), "upload");
-        check(cuStreamSynchronize(stream), "cuStreamSynchronize", "before upload to " + dst.what());
-        check(cuMemcpyHtoD_v2(dst.address() + dstOffset, src, src.byteSize()), "cuMemcpyHtoD_v2", dst.what());
+        // Queued on the stream (ordered after the kernels already queued there, which a copy on
+        // the legacy default stream would not be: the stream is non-blocking), then waited for.
+        check(cuMemcpyHtoDAsync_v2(dst.address() + dstOffset, src, src.byteSize(), stream), "cuMemcpyHtoDAsync_v2", dst.what());
+        check(cuStreamSynchronize(stream), "cuStreamSynchronize", "upload to " + dst.what());
     }
 
     /** Copies {@code n} floats of {@code src} from {@code off} to float index {@code dstIndex} of {@code dst} and waits. */
@@ -226,8 +231,8 @@ public final class CudaContext implements AutoCloseable {
         checkOpen();
         if (!dst.isNative()) throw new IllegalArgumentException("download from " + src.what() + " needs a native segment");
         src.require(srcOffset + dst.byteSize(), "download");
-        check(cuStreamSynchronize(stream), "cuStreamSynchronize", "before download from " + src.what());
-        check(cuMemcpyDtoH_v2(dst, src.address() + srcOffset, dst.byteSize()), "cuMemcpyDtoH_v2", src.what());
+        check(cuMemcpyDtoHAsync_v2(dst, src.address() + srcOffset, dst.byteSize(), stream), "cuMemcpyDtoHAsync_v2", src.what());
+        check(cuStreamSynchronize(stream), "cuStreamSynchronize", "download from " + src.what());
     }
 
     /** Copies {@code n} floats from float index {@code srcIndex} of {@code src} into {@code dst[off..]}. */

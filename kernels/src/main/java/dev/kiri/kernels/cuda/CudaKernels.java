@@ -32,9 +32,9 @@ public final class CudaKernels implements AutoCloseable {
     /** Largest head dimension the attention kernel takes (32 lanes x 8 registers). */
     public static final int MAX_HEAD_DIM = 256;
 
-    private static final int MV_WARPS = 4;          // KIRI_MV_WARPS in matvec.cu
-    private static final int ATTN_THREADS = 128;    // 32 * KIRI_ATTN_WARPS in attention.cu
-    private static final int ELEM_THREADS = 256;
+    static final int MV_WARPS = 4;          // KIRI_MV_WARPS in matvec.cu
+    static final int ATTN_THREADS = 128;    // 32 * KIRI_ATTN_WARPS in attention.cu
+    static final int ELEM_THREADS = 256;
 
     private final CudaContext ctx;
     private final KernelArgs args = new KernelArgs(16);

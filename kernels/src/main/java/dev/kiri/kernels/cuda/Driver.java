@@ -24,7 +24,7 @@ final class Driver {
         String text = errorString(result);
         String where = what == null || what.isEmpty() ? call : call + " (" + what + ")";
         String message = where + ": " + name + (text.isEmpty() ? "" : " (" + text + ")");
-        if (result == CUDA_ERROR_UNSUPPORTED_PTX_VERSION() || result == CUDA_ERROR_INVALID_PTX()) {
+        if (result == CUDA_ERROR_UNSUPPORTED_PTX_VERSION()) {
             message += "; the kernels are PTX ISA 9.0 (nvcc 13) and need a CUDA "
                     + CudaProbe.versionString(CudaProbe.MIN_DRIVER_VERSION) + " driver or newer (R580+)"
                     + driverVersionNote();

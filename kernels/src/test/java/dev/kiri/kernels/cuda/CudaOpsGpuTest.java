@@ -129,9 +129,10 @@ class CudaOpsGpuTest {
             cpu.mul(want, 0, a, 0, b, 0, n);
             assertClose(want, download(ctx, out, n), exact, "mul");
 
+            // expf/tanhf are within 2 ulp on the GPU, then a few correctly rounded steps
             k.swiglu(out, da, db, n);
             cpu.swiglu(want, 0, a, 0, b, 0, n);
-            for (int i = 0; i < n; i++) loose[i] = 8 * U * Math.abs(want[i]) + 1e-37;
+            for (int i = 0; i < n; i++) loose[i] = 16 * U * Math.abs(want[i]) + 1e-37;
             assertClose(want, download(ctx, out, n), loose, "swiglu");
 
             // GELU rounds to F16 on both sides; expf/tanhf may move the rounded result by one F16 step
@@ -151,7 +152,7 @@ class CudaOpsGpuTest {
             k.silu(out, n);
             want = a.clone();
             cpu.silu(want, 0, n);
-            for (int i = 0; i < n; i++) loose[i] = 8 * U * Math.abs(want[i]) + 1e-37;
+            for (int i = 0; i < n; i++) loose[i] = 16 * U * Math.abs(want[i]) + 1e-37;
             assertClose(want, download(ctx, out, n), loose, "silu");
 
             ctx.upload(a, 0, n, out, 0);
@@ -164,7 +165,7 @@ class CudaOpsGpuTest {
             k.softcap(out, 3f, n);
             want = a.clone();
             cpu.softcap(want, 0, n, 3f);
-            for (int i = 0; i < n; i++) loose[i] = 8 * U * Math.abs(want[i]) + 1e-37;
+            for (int i = 0; i < n; i++) loose[i] = 16 * U * Math.abs(want[i]) + 1e-37;
             assertClose(want, download(ctx, out, n), loose, "softcap");
         }
     }

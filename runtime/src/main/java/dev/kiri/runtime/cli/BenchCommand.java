@@ -110,6 +110,7 @@ final class BenchCommand implements Callable<Integer> {
                     decode[r] = tg;
                 }
             }
+            long rss = residentBytes(); // before the bandwidth buffer exists
             double bandwidth = 0;
             if (bandwidthMib > 0) {
                 err.printf(Locale.ROOT, "kiri bench: measuring read bandwidth (%d MiB, %d threads)%n", bandwidthMib, t);
@@ -142,6 +143,8 @@ final class BenchCommand implements Callable<Integer> {
                 j.put("decode_tps_max", max(decode));
                 j.put("decode_tps", decode);
                 j.put("weight_bytes_per_token", bytesPerToken);
+                j.put("kv_cache_bytes", m.kvCacheBytes());
+                j.put("rss_bytes", rss);
                 if (bandwidth > 0) {
                     j.put("bandwidth_gbs", bandwidth / 1e9);
                     j.put("decode_limit_tps", bandwidth / bytesPerToken);
@@ -156,6 +159,8 @@ final class BenchCommand implements Callable<Integer> {
                         promptTokens, pMed, min(prompt), max(prompt), reps);
                 out.printf(Locale.ROOT, "decode    %4d tokens  %8.2f tok/s median  (min %.2f, max %.2f, %d reps)%n",
                         decodeTokens, dMed, min(decode), max(decode), reps);
+                out.printf(Locale.ROOT, "memory    %.1f MB resident (file %.1f MB + KV cache %.1f MB + %.1f MB)%n", rss / 1e6,
+                        m.fileSize() / 1e6, m.kvCacheBytes() / 1e6, (rss - m.fileSize() - m.kvCacheBytes()) / 1e6);
                 if (bandwidth > 0) {
                     out.printf(Locale.ROOT, "bandwidth %.1f GB/s read (%d threads): decode limit %.2f tok/s; decode reaches %.0f%% of it%n",
                             bandwidth / 1e9, t, bandwidth / bytesPerToken, 100 * fraction);
@@ -164,6 +169,18 @@ final class BenchCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
+    }
+
+    /** This process's resident set size from {@code /proc/self/status} (Linux), or -1. */
+    static long residentBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux
+        }
+        return -1;
     }
 
     static double median(double[] v) {

@@ -1,0 +1,160 @@
+// CPU emulation of the Kiri CUDA kernels, for tests on machines without a GPU.
+//
+// The .cu files are compiled as C++ (g++ -std=c++20 -pthread) under a prelude that provides
+// the CUDA built-ins the kernels use: every thread of a block is a std::thread, __syncthreads
+// is a block-wide std::barrier, __shfl_xor_sync exchanges values through a per-warp slot array
+// between two per-warp barriers, __shared__ variables are statics (blocks run one after
+// another). This checks indexing, reductions and arithmetic; not speed, nor the JIT.
+//
+// Protocol (little-endian binary, written by CudaEmulationTest), on stdin:
+//   int buffers; per buffer: long bytes, then the bytes
+//   int launches; per launch: int nameLength, name, int gridX, gridY, blockX, int args,
+//     per arg: int kind (0 buffer: int id, long byteOffset; 1 int; 2 long long; 3 float)
+// and on stdout every buffer's final bytes, in order.
+#define KIRI_HOST_EMULATION 1
+#include <algorithm>
+#include <barrier>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __restrict__
+#define __shared__ static
+
+struct KiriDim { int x, y, z; };
+static thread_local KiriDim threadIdx, blockIdx;
+static KiriDim blockDim, gridDim;
+static std::barrier<>* kiri_block_barrier;
+static std::unique_ptr<std::barrier<>> kiri_warp_barrier[32];
+static float kiri_slots[32][32];
+
+static inline float __int_as_float(int i) { float f; memcpy(&f, &i, 4); return f; }
+static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
+static inline void __syncthreads() { kiri_block_barrier->arrive_and_wait(); }
+static inline float __shfl_xor_sync(unsigned, float v, int o) {
+    int w = threadIdx.x / 32, lane = threadIdx.x % 32;
+    kiri_slots[w][lane] = v;
+    kiri_warp_barrier[w]->arrive_and_wait();
+    float r = kiri_slots[w][lane ^ o];
+    kiri_warp_barrier[w]->arrive_and_wait();
+    return r;
+}
+using std::max;
+using std::min;
+
+#include "matvec.cu"
+#include "ops.cu"
+#include "attention.cu"
+
+struct Arg {
+    void* p;
+    long long l;
+    float f;
+    template <class T> operator T*() const { return (T*) p; }
+    operator int() const { return (int) l; }
+    operator long long() const { return l; }
+    operator float() const { return f; }
+};
+
+template <class... A, size_t... I>
+static void kiri_call(void (*k)(A...), const Arg* a, std::index_sequence<I...>) { k(a[I]...); }
+
+template <class... A>
+static std::pair<size_t, std::function<void(const Arg*)>> kiri_wrap(void (*k)(A...)) {
+    return {sizeof...(A), [k](const Arg* a) { kiri_call(k, a, std::index_sequence_for<A...>{}); }};
+}
+
+#define KIRI_KERNEL(name) {#name, kiri_wrap(name)}
+static const std::map<std::string, std::pair<size_t, std::function<void(const Arg*)>>> kKernels = {
+    KIRI_KERNEL(kiri_matvec_f32), KIRI_KERNEL(kiri_matvec_f16), KIRI_KERNEL(kiri_matvec_bf16),
+    KIRI_KERNEL(kiri_matvec_q8_0), KIRI_KERNEL(kiri_matvec_q4_0), KIRI_KERNEL(kiri_matvec_q4_k),
+    KIRI_KERNEL(kiri_matvec_q6_k), KIRI_KERNEL(kiri_get_rows),
+    KIRI_KERNEL(kiri_rmsnorm), KIRI_KERNEL(kiri_rope), KIRI_KERNEL(kiri_silu_inplace), KIRI_KERNEL(kiri_gelu_inplace),
+    KIRI_KERNEL(kiri_swiglu), KIRI_KERNEL(kiri_geglu), KIRI_KERNEL(kiri_add), KIRI_KERNEL(kiri_mul),
+    KIRI_KERNEL(kiri_scale), KIRI_KERNEL(kiri_softcap), KIRI_KERNEL(kiri_kv_store),
+    KIRI_KERNEL(kiri_attn_split), KIRI_KERNEL(kiri_attn_merge),
+};
+
+// Runs a launch: blockX threads, each walking the blocks in order, a barrier between blocks.
+static void kiri_launch(const std::function<void(const Arg*)>& k, const Arg* args, int gx, int gy, int bx) {
+    gridDim = {gx, gy, 1};
+    blockDim = {bx, 1, 1};
+    std::barrier<> block(bx);
+    kiri_block_barrier = &block;
+    for (int w = 0; w < (bx + 31) / 32; w++) kiri_warp_barrier[w] = std::make_unique<std::barrier<>>(std::min(32, bx - 32 * w));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < bx; t++) {
+        threads.emplace_back([&, t] {
+            threadIdx = {t, 0, 0};
+            for (int y = 0; y < gy; y++) {
+                for (int x = 0; x < gx; x++) {
+                    blockIdx = {x, y, 0};
+                    k(args);
+                    block.arrive_and_wait();
+                }
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+}
+
+static void fail(const std::string& m) {
+    fprintf(stderr, "emulation: %s\n", m.c_str());
+    exit(2);
+}
+
+template <class T> static T get() {
+    T v;
+    if (fread(&v, sizeof v, 1, stdin) != 1) fail("truncated input");
+    return v;
+}
+
+int main() {
+    int nBuffers = get<int>();
+    std::vector<std::vector<unsigned char>> buffers(nBuffers);
+    for (auto& b : buffers) {
+        long long n = get<long long>();
+        b.resize(n + 64);  // slack: a bug reads garbage rather than crashing the harness
+        if (n > 0 && fread(b.data(), 1, n, stdin) != (size_t) n) fail("truncated buffer");
+        b.resize(n);
+    }
+    int nLaunches = get<int>();
+    for (int i = 0; i < nLaunches; i++) {
+        int len = get<int>();
+        std::string name(len, ' ');
+        if (fread(name.data(), 1, len, stdin) != (size_t) len) fail("truncated name");
+        int gx = get<int>(), gy = get<int>(), bx = get<int>(), nArgs = get<int>();
+        std::vector<Arg> args(nArgs);
+        for (auto& a : args) {
+            int kind = get<int>();
+            a = Arg{nullptr, 0, 0};
+            if (kind == 0) {
+                int id = get<int>();
+                long long off = get<long long>();
+                if (id < 0) a.p = nullptr;
+                else if (id >= nBuffers || off < 0 || off > (long long) buffers[id].size()) fail("bad buffer argument");
+                else a.p = buffers[id].data() + off;
+            } else if (kind == 1) a.l = get<int>();
+            else if (kind == 2) a.l = get<long long>();
+            else if (kind == 3) a.f = get<float>();
+            else fail("bad argument kind");
+        }
+        auto k = kKernels.find(name);
+        if (k == kKernels.end()) fail("no kernel " + name);
+        if (k->second.first != args.size()) fail(name + ": " + std::to_string(args.size()) + " arguments, kernel takes " + std::to_string(k->second.first));
+        if (bx <= 0 || bx > 1024 || gx <= 0 || gy <= 0) fail(name + ": bad launch shape");
+        kiri_launch(k->second.second, args.data(), gx, gy, bx);
+    }
+    for (auto& b : buffers) fwrite(b.data(), 1, b.size(), stdout);
+    return 0;
+}

@@ -1,0 +1,220 @@
+package dev.kiri.kernels.cuda;
+
+import static dev.kiri.kernels.cuda.Emulator.at;
+
+import dev.kiri.gguf.Dequant;
+import dev.kiri.gguf.GgmlType;
+import dev.kiri.gguf.Quantize;
+import dev.kiri.kernels.KvCache;
+import dev.kiri.kernels.RopeTable;
+import dev.kiri.kernels.ScalarKernels;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CUDA kernels' arithmetic on the CPU, without a GPU: the {@code .cu} sources run under the
+ * thread emulation of {@link Emulator}, launched with the shapes {@link CudaKernels} uses, and
+ * compared with the CPU references ({@link ScalarKernels}, {@link Dequant}) on small random
+ * inputs. Skipped, saying why, where g++ with C++20 is not installed.
+ */
+class CudaEmulationTest {
+    private static final double U = 0x1p-24;
+    private final ScalarKernels cpu = new ScalarKernels();
+
+    @BeforeAll
+    static void emulatorBuilds() {
+        String why = Emulator.unavailable();
+        if (why != null) {
+            System.out.println("[cuda] emulation skipped: " + why);
+            Assumptions.abort(why);
+        }
+    }
+
+    private static float[] random(Random rnd, int n, double scale) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (rnd.nextGaussian() * scale);
+        return x;
+    }
+
+    private static void assertClose(float[] want, float[] got, double rel, double abs, String what) {
+        for (int i = 0; i < want.length; i++) {
+            double d = Math.abs((double) want[i] - got[i]);
+            if (!(d <= rel * Math.abs(want[i]) + abs)) {
+                throw new AssertionError(what + " [" + i + "]: expected " + want[i] + ", got " + got[i]);
+            }
+        }
+    }
+
+    private static int blocks(long n, int per) {
+        return (int) ((n + per - 1) / per);
+    }
+
+    @Test
+    void matvecAndRowLookupOfEveryTypeMatchTheReferenceDequantization() throws Exception {
+        Random rnd = new Random(11);
+        for (GgmlType t : CudaKernels.SUPPORTED.stream().sorted().toList()) {
+            int rows = 9, n = 2;
+            int cols = t.blockSize() == 256 ? 512 : 96;
+            float[] src = random(rnd, rows * cols, 0.1);
+            if (t == GgmlType.Q4_K) for (int i = 0; i < src.length; i++) src[i] += 0.03f; // non-zero mins
+            byte[] w = Quantize.quantize(t, src);
+            long rowBytes = t.byteSize(cols);
+            MemorySegment seg = MemorySegment.ofArray(w);
+            float[] deq = new float[rows * cols];
+            for (int r = 0; r < rows; r++) Dequant.row(t, seg, r * rowBytes, deq, r * cols, cols);
+            float[] x = random(rnd, n * cols, 1);
+            int[] ids = {8, 0, 3};
+
+            Emulator e = new Emulator();
+            int dw = e.buffer(w), dx = e.buffer(x), dy = e.zeros(4L * n * rows), did = e.buffer(ids),
+                    drows = e.zeros(4L * ids.length * cols);
+            String kernel = "kiri_matvec_" + t.ggmlName().toLowerCase(java.util.Locale.ROOT);
+            e.launch(kernel, blocks(rows, CudaKernels.MV_WARPS), n, 32 * CudaKernels.MV_WARPS,
+                    at(dw), rowBytes, at(dx), at(dy), rows, cols);
+            e.launch("kiri_get_rows", blocks(cols, CudaKernels.ELEM_THREADS), ids.length, CudaKernels.ELEM_THREADS,
+                    at(dw), rowBytes, t.id(), at(did), at(drows), rows, cols);
+            e.run();
+
+            float[] y = e.floats(dy);
+            for (int i = 0; i < n; i++) {
+                for (int r = 0; r < rows; r++) {
+                    double exact = 0, magnitude = 0;
+                    for (int c = 0; c < cols; c++) {
+                        double off = 0;
+                        if (t == GgmlType.Q4_K) {
+                            long o = r * rowBytes + (c / 256) * 144L + 2;
+                            off = 63 * Math.abs(Float.float16ToFloat(seg.get(ValueLayout.JAVA_SHORT_UNALIGNED, o)));
+                        }
+                        exact += (double) deq[r * cols + c] * x[i * cols + c];
+                        magnitude += (Math.abs(deq[r * cols + c]) + 2 * off) * Math.abs(x[i * cols + c]);
+                    }
+                    // float sums of at most cols/32 + 48 steps
+                    double bound = 2 * (cols / 32.0 + 48) * U * magnitude;
+                    if (!(Math.abs(y[i * rows + r] - exact) <= bound)) {
+                        throw new AssertionError(kernel + " column " + i + " row " + r + ": " + y[i * rows + r] + ", exact "
+                                + exact + ", bound " + bound);
+                    }
+                }
+            }
+            float[] want = new float[ids.length * cols];
+            for (int i = 0; i < ids.length; i++) System.arraycopy(deq, ids[i] * cols, want, i * cols, cols);
+            assertClose(want, e.floats(drows), 2 * U, t == GgmlType.Q4_K ? 1e-6 : 0, "kiri_get_rows " + t.ggmlName());
+        }
+    }
+
+    @Test
+    void rmsnormRopeAndElementwiseMatchScalarKernels() throws Exception {
+        Random rnd = new Random(12);
+        Emulator e = new Emulator();
+        int rows = 2, size = 300;
+        float[] x = random(rnd, rows * size, 3), w = random(rnd, size, 1);
+        int dx = e.buffer(x), dw = e.buffer(w), dn = e.zeros(4L * rows * size), dn0 = e.zeros(4L * rows * size);
+        e.launch("kiri_rmsnorm", rows, 1, CudaKernels.ELEM_THREADS, at(dn), at(dx), at(dw), size, 1e-6f);
+        e.launch("kiri_rmsnorm", rows, 1, CudaKernels.ELEM_THREADS, at(dn0), at(dx), Emulator.NULL, size, 1e-6f);
+
+        int n = 2, nHeads = 3, headDim = 80, ropeDim = 64, pos0 = 17;
+        RopeTable table = RopeTable.create(ropeDim, 64, 10000f, null, 1f);
+        float[] q = random(rnd, n * nHeads * headDim, 2);
+        int dcos = e.buffer(table.cosTable()), dsin = e.buffer(table.sinTable()), dpos = e.buffer(new int[] {pos0});
+        int dq0 = e.buffer(q), dq1 = e.buffer(q);
+        for (int neox = 0; neox < 2; neox++) {
+            e.launch("kiri_rope", blocks((long) nHeads * (ropeDim / 2), 128), n, 128,
+                    at(neox == 0 ? dq0 : dq1), at(dpos), nHeads, headDim, ropeDim, at(dcos), at(dsin), neox);
+        }
+
+        int m = 1000;
+        float[] a = random(rnd, m, 4), b = random(rnd, m, 4);
+        a[0] = 12f;
+        a[1] = -11f;
+        int da = e.buffer(a), db = e.buffer(b);
+        String[] binary = {"kiri_add", "kiri_mul", "kiri_swiglu", "kiri_geglu"};
+        int[] outs = new int[binary.length];
+        for (int i = 0; i < binary.length; i++) {
+            outs[i] = e.zeros(4L * m);
+            e.launch(binary[i], blocks(m, CudaKernels.ELEM_THREADS), 1, CudaKernels.ELEM_THREADS, at(outs[i]), at(da), at(db), m);
+        }
+        int dsilu = e.buffer(a), dgelu = e.buffer(a), dscale = e.buffer(a), dcap = e.buffer(a);
+        e.launch("kiri_silu_inplace", blocks(m, CudaKernels.ELEM_THREADS), 1, CudaKernels.ELEM_THREADS, at(dsilu), m);
+        e.launch("kiri_gelu_inplace", blocks(m, CudaKernels.ELEM_THREADS), 1, CudaKernels.ELEM_THREADS, at(dgelu), m);
+        e.launch("kiri_scale", blocks(m, CudaKernels.ELEM_THREADS), 1, CudaKernels.ELEM_THREADS, at(dscale), 0.125f, m);
+        e.launch("kiri_softcap", blocks(m, CudaKernels.ELEM_THREADS), 1, CudaKernels.ELEM_THREADS, at(dcap), 3f, m);
+        e.run();
+
+        float[] want = new float[rows * size];
+        for (int r = 0; r < rows; r++) cpu.rmsnorm(want, r * size, x, r * size, w, size, 1e-6f);
+        assertClose(want, e.floats(dn), 1e-5, 0, "rmsnorm");
+        for (int r = 0; r < rows; r++) cpu.rmsnorm(want, r * size, x, r * size, null, size, 1e-6f);
+        assertClose(want, e.floats(dn0), 1e-5, 0, "rmsnorm without weight");
+        for (int neox = 0; neox < 2; neox++) {
+            float[] wq = q.clone();
+            for (int i = 0; i < n; i++) cpu.rope(wq, i * nHeads * headDim, nHeads, headDim, pos0 + i, table, neox == 1);
+            assertClose(wq, e.floats(neox == 0 ? dq0 : dq1), 0, 1e-6, neox == 0 ? "rope" : "rope neox");
+        }
+        float[] r = new float[m];
+        cpu.add(r, 0, a, 0, b, 0, m);
+        assertClose(r, e.floats(outs[0]), 0, 0, "add");
+        cpu.mul(r, 0, a, 0, b, 0, m);
+        assertClose(r, e.floats(outs[1]), 0, 0, "mul");
+        cpu.swiglu(r, 0, a, 0, b, 0, m);
+        assertClose(r, e.floats(outs[2]), 16 * U, 1e-37, "swiglu");
+        cpu.geglu(r, 0, a, 0, b, 0, m);
+        assertClose(r, e.floats(outs[3]), 0x1p-10, 1e-6, "geglu");
+        r = a.clone();
+        cpu.silu(r, 0, m);
+        assertClose(r, e.floats(dsilu), 16 * U, 1e-37, "silu");
+        r = a.clone();
+        cpu.gelu(r, 0, m);
+        assertClose(r, e.floats(dgelu), 0x1p-10, 0x1p-24, "gelu");
+        r = a.clone();
+        cpu.scale(r, 0, m, 0.125f);
+        assertClose(r, e.floats(dscale), 0, 0, "scale");
+        r = a.clone();
+        cpu.softcap(r, 0, m, 3f);
+        assertClose(r, e.floats(dcap), 16 * U, 1e-37, "softcap");
+    }
+
+    @Test
+    void kvStoreAndSplitAttentionMatchScalarKernels() throws Exception {
+        // {nHeads, kvHeads, headDim, position, window, softcap, splits}
+        int[][] cases = {{4, 2, 64, 40, 0, 0, 3}, {2, 1, 256, 9, 4, 20, 2}, {8, 2, 128, 70, 0, 0, 4}, {4, 4, 80, 2, 0, 0, 8}};
+        Random rnd = new Random(13);
+        for (int[] c : cases) {
+            int nHeads = c[0], kvHeads = c[1], headDim = c[2], p = c[3], window = c[4], splits = c[6];
+            float softcap = c[5], scale = (float) (1 / Math.sqrt(headDim));
+            int capacity = p + 3;
+            String what = "attention " + java.util.Arrays.toString(c);
+            float[] ks = random(rnd, (p + 1) * kvHeads * headDim, 1), vs = random(rnd, (p + 1) * kvHeads * headDim, 1);
+            float[] q = random(rnd, nHeads * headDim, 1);
+            KvCache cache = new KvCache(1, kvHeads, headDim, capacity, KvCache.Type.F32);
+            for (int t = 0; t <= p; t++) cache.store(0, t, ks, t * kvHeads * headDim, vs, t * kvHeads * headDim);
+            float[] want = new float[q.length];
+            cpu.attention(q, want, 1, nHeads, cache, 0, p, window, scale, softcap);
+
+            Emulator e = new Emulator();
+            long cacheBytes = 4L * kvHeads * capacity * headDim;
+            int kc = e.zeros(cacheBytes), vc = e.zeros(cacheBytes), dk = e.buffer(ks), dv = e.buffer(vs);
+            int pos0 = e.buffer(new int[] {0}), pos = e.buffer(new int[] {p}), dq = e.buffer(q);
+            int part = e.zeros(4 * CudaKernels.attentionScratchFloats(nHeads, headDim, splits)), out = e.zeros(4L * q.length);
+            e.launch("kiri_kv_store", blocks((long) kvHeads * headDim, 128), p + 1, 128,
+                    at(kc), at(vc), at(dk), at(dv), at(pos0), kvHeads, headDim, capacity);
+            e.launch("kiri_attn_split", nHeads, splits, CudaKernels.ATTN_THREADS,
+                    at(dq), at(kc), at(vc), at(part), at(pos), nHeads, kvHeads, headDim, capacity, window, scale, softcap);
+            e.launch("kiri_attn_merge", nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), at(part), at(out), headDim, splits);
+            e.run();
+            double maxV = 0;
+            for (float v : vs) maxV = Math.max(maxV, Math.abs(v));
+            assertClose(want, e.floats(out), 0, 2e-5 * maxV, what);
+            float[] kBack = e.floats(kc);
+            for (int h = 0; h < kvHeads; h++) {
+                for (int d = 0; d < headDim; d++) {
+                    float got = kBack[(h * capacity + p) * headDim + d];
+                    if (got != cache.key(0, h, p, d)) throw new AssertionError(what + ": stored key h" + h + " d" + d);
+                }
+            }
+        }
+    }
+}
