@@ -88,4 +88,21 @@ class BpeEncoderTest {
         assertArrayEquals(new int[] {20}, ids);
         assertTrue(ms < 20_000, "1 MB word took " + ms + " ms");
     }
+
+    @Test
+    void shortWordScanAgreesWithTheQueueOnRealVocabularies() {
+        java.util.Random r = new java.util.Random(3);
+        String alphabet = "etaoinshrdlucmfwypvbgkqjxzETAOIN0123456789 '.,!-_\n\tàéü日本語한국어ああ😀";
+        for (String name : java.util.List.of("gpt-2", "llama-bpe", "qwen2")) {
+            BpeEncoder e = VocabFixture.load(name).encoder;
+            for (int t = 0; t < 3000; t++) {
+                StringBuilder b = new StringBuilder();
+                int len = 1 + r.nextInt(12);
+                for (int i = 0; i < len; i++) b.appendCodePoint(alphabet.codePointAt(
+                        alphabet.offsetByCodePoints(0, r.nextInt(alphabet.codePointCount(0, alphabet.length())))));
+                String w = b.toString();
+                assertArrayEquals(e.encodeWithQueue(w), e.encode(w), name + " " + w);
+            }
+        }
+    }
 }
