@@ -74,6 +74,11 @@ public class TokenizerBenchmark {
                 text.getBytes(StandardCharsets.UTF_8).length, text.length(), ids.length);
     }
 
+    /** UTF-8 size of the text each operation processes (after {@link #setUp}). */
+    public int textBytes() {
+        return text.getBytes(StandardCharsets.UTF_8).length;
+    }
+
     @Benchmark
     public int[] encode() {
         return tokenizer.encode(text, false, false);

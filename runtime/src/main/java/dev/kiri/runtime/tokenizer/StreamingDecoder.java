@@ -10,8 +10,8 @@ import java.util.Arrays;
  * bytes also wait until what follows them is known, so the concatenated output is exactly what
  * {@link Tokenizer#decode} gives for the whole sequence.
  *
- * <p>Not thread-safe; one per sequence. {@link #accept} allocates only the returned string (and
- * nothing when there is nothing new to return).
+ * <p>Not thread-safe; one per sequence. {@link #accept} allocates the returned string (plus a
+ * scratch copy where spaces are cleaned up), and nothing when there is nothing new to return.
  */
 public final class StreamingDecoder {
     private final Tokenizer tokenizer;
