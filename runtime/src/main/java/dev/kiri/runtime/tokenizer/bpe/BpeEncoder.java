@@ -29,8 +29,6 @@ import java.util.function.IntConsumer;
 public final class BpeEncoder {
     private final int vocabSize;
     private final boolean ignoreMerges;
-    /** Token text to id; for duplicate texts the last id wins, as in llama.cpp. */
-    private final Map<String, Integer> tokenIds;
     /** Id of the single-character symbol for each byte (a synthetic id when not a token). */
     private final int[] byteSymbol = new int[256];
     /** Texts of symbols that are not vocabulary entries, indexed by {@code id - vocabSize}. */
@@ -38,6 +36,7 @@ public final class BpeEncoder {
     /** Token id of each printable ASCII character, or -1. */
     private final int[] asciiToken = new int[128];
     private final PairTable pairs;
+    /** Token text to id; for duplicate texts the last id wins, as in llama.cpp. */
     private final TokenTable tokenTable;
 
     /**
@@ -50,49 +49,49 @@ public final class BpeEncoder {
     public BpeEncoder(String[] tokens, String[] merges, boolean ignoreMerges) {
         this.vocabSize = tokens.length;
         this.ignoreMerges = ignoreMerges;
-        this.tokenIds = new HashMap<>(tokens.length * 2);
-        for (int i = 0; i < tokens.length; i++) {
-            String t = tokens[i];
-            if (t == null || t.isEmpty()) continue; // llama.cpp renames empty tokens; they never match
-            tokenIds.put(t, i);
-        }
+        this.tokenTable = new TokenTable(tokens);
         Map<String, Integer> synthetic = new HashMap<>();
         List<String> syntheticList = new ArrayList<>();
-        Interner interner = text -> {
-            Integer id = tokenIds.get(text);
-            if (id != null) return id;
-            return synthetic.computeIfAbsent(text, k -> {
+        Interner interner = (chars, off, len) -> {
+            int id = tokenTable.get(chars, off, len);
+            if (id >= 0) return id;
+            return synthetic.computeIfAbsent(new String(chars, off, len), k -> {
                 syntheticList.add(k);
                 return vocabSize + syntheticList.size() - 1;
             });
         };
-        for (int b = 0; b < 256; b++) byteSymbol[b] = interner.intern(String.valueOf(ByteLevel.charOf(b)));
+        char[] buf = new char[64];
+        for (int b = 0; b < 256; b++) {
+            buf[0] = ByteLevel.charOf(b);
+            byteSymbol[b] = interner.intern(buf, 0, 1);
+        }
         Arrays.fill(asciiToken, -1);
         for (int c = 0x21; c < 0x7F; c++) {
-            Integer id = tokenIds.get(String.valueOf((char) c));
-            if (id != null) asciiToken[c] = id;
+            buf[0] = (char) c;
+            asciiToken[c] = tokenTable.get(buf, 0, 1);
         }
         this.pairs = new PairTable(merges.length);
         for (int rank = 0; rank < merges.length; rank++) {
             String m = merges[rank];
             int space = m == null ? -1 : m.indexOf(' ', 1);
-            if (space < 0 || space == m.length() - 1) {
+            int len = m == null ? 0 : m.length();
+            if (space < 0 || space == len - 1) {
                 throw new IllegalArgumentException("tokenizer.ggml.merges[" + rank + "] is not two parts separated by"
                         + " a space: " + (m == null ? "null" : "'" + m + "'"));
             }
-            String left = m.substring(0, space);
-            String right = m.substring(space + 1);
-            int l = interner.intern(left);
-            int r = interner.intern(right);
+            if (buf.length < len) buf = new char[2 * len];
+            m.getChars(0, len, buf, 0);
+            int l = interner.intern(buf, 0, space);
+            int r = interner.intern(buf, space + 1, len - space - 1);
             if (pairs.find(l, r) >= 0) continue; // the first occurrence of a pair wins
-            pairs.put(l, r, rank, interner.intern(left + right));
+            System.arraycopy(buf, space + 1, buf, space, len - space - 1); // left + right
+            pairs.put(l, r, rank, interner.intern(buf, 0, len - 1));
         }
         this.syntheticTexts = syntheticList.toArray(new String[0]);
-        this.tokenTable = new TokenTable(tokenIds);
     }
 
     private interface Interner {
-        int intern(String text);
+        int intern(char[] chars, int off, int len);
     }
 
     /** Number of vocabulary entries. */
@@ -102,8 +101,7 @@ public final class BpeEncoder {
 
     /** The id of a vocabulary entry, or -1. */
     public int tokenId(String text) {
-        Integer id = tokenIds.get(text);
-        return id == null ? -1 : id;
+        return tokenTable.get(text.toCharArray(), 0, text.length());
     }
 
     /**
@@ -132,7 +130,7 @@ public final class BpeEncoder {
             return;
         }
         if (ignoreMerges) {
-            int whole = tokenTable.get(chars, n);
+            int whole = tokenTable.get(chars, 0, n);
             if (whole >= 0) {
                 sink.accept(whole);
                 return;
@@ -388,17 +386,20 @@ public final class BpeEncoder {
         private final int mask;
         private final int shift;
 
-        TokenTable(Map<String, Integer> ids) {
-            int cap = Integer.highestOneBit(Math.max(16, ids.size() * 2 + 1) - 1) << 1;
+        /** Empty tokens are left out (llama.cpp renames them, so they never match text). */
+        TokenTable(String[] tokens) {
+            int cap = Integer.highestOneBit(Math.max(16, tokens.length * 2 + 1) - 1) << 1;
             keys = new String[cap];
             values = new int[cap];
             mask = cap - 1;
             shift = 32 - Integer.numberOfTrailingZeros(cap);
-            for (Map.Entry<String, Integer> e : ids.entrySet()) {
-                int i = spread(e.getKey().hashCode());
-                while (keys[i] != null) i = (i + 1) & mask;
-                keys[i] = e.getKey();
-                values[i] = e.getValue();
+            for (int id = 0; id < tokens.length; id++) {
+                String t = tokens[id];
+                if (t == null || t.isEmpty()) continue;
+                int i = spread(t.hashCode());
+                while (keys[i] != null && !keys[i].equals(t)) i = (i + 1) & mask;
+                keys[i] = t;
+                values[i] = id; // a later duplicate replaces an earlier one
             }
         }
 
@@ -407,21 +408,21 @@ public final class BpeEncoder {
             return (h * 0x9E3779B9) >>> shift;
         }
 
-        /** The id of the token spelled by {@code chars[0..n)}, or -1. */
-        int get(char[] chars, int n) {
+        /** The id of the token spelled by {@code chars[off..off+n)}, or -1. */
+        int get(char[] chars, int off, int n) {
             int h = 0;
-            for (int i = 0; i < n; i++) h = 31 * h + chars[i];
+            for (int i = 0; i < n; i++) h = 31 * h + chars[off + i];
             int i = spread(h);
             String k;
             while ((k = keys[i]) != null) {
-                if (k.length() == n && matches(k, chars, n)) return values[i];
+                if (k.length() == n && matches(k, chars, off, n)) return values[i];
                 i = (i + 1) & mask;
             }
             return -1;
         }
 
-        private static boolean matches(String k, char[] chars, int n) {
-            for (int j = 0; j < n; j++) if (k.charAt(j) != chars[j]) return false;
+        private static boolean matches(String k, char[] chars, int off, int n) {
+            for (int j = 0; j < n; j++) if (k.charAt(j) != chars[off + j]) return false;
             return true;
         }
     }

@@ -60,7 +60,7 @@ enum PreTokenizerKind {
     static {
         name(DEFAULT, false, true, false, "default");
         name(LLAMA3, true, true, true, "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral",
-                "midm-2.0", "lfm2");
+                "midm-2.0", "lfm2", "jina-v5-nano");
         name(DEEPSEEK_LLM, false, false, false, "deepseek-llm");
         name(DEEPSEEK_CODER, false, false, false, "deepseek-coder");
         name(FALCON, false, true, false, "falcon");
@@ -73,7 +73,8 @@ enum PreTokenizerKind {
         name(GPT2, false, true, false, "gpt-neox");
         name(DIGITS_THEN_GPT2, false, true, false, "refact");
         name(DIGITS_THEN_GPT2, false, false, false, "command-r");
-        name(QWEN2, false, false, false, "qwen2", "deepseek-r1-qwen", "kormo");
+        name(QWEN2, false, false, false, "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "hunyuan", "grok-2",
+                "solar-open");
         name(QWEN2, false, true, false, "stablelm2", "megrez");
         name(GPT2, false, true, false, "olmo");
         name(LLAMA3, false, true, false, "dbrx", "smaug-bpe");
