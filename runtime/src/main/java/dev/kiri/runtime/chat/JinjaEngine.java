@@ -21,12 +21,16 @@ import com.hubspot.jinjava.lib.filter.AdvancedFilter;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import com.hubspot.jinjava.lib.tag.IfTag;
 import com.hubspot.jinjava.objects.SafeString;
+import com.hubspot.jinjava.tree.ExpressionNode;
 import com.hubspot.jinjava.tree.Node;
+import com.hubspot.jinjava.tree.parse.ExpressionToken;
 import com.hubspot.jinjava.tree.TagNode;
 import com.hubspot.jinjava.util.ForLoop;
 import com.hubspot.jinjava.util.ObjectIterator;
 import jinjava.de.odysseus.el.ExpressionFactoryImpl;
 import jinjava.de.odysseus.el.tree.TreeBuilder;
+import jinjava.de.odysseus.el.tree.TreeBuilderException;
+import jinjava.de.odysseus.el.tree.impl.Builder;
 import jinjava.javax.el.CompositeELResolver;
 import jinjava.javax.el.ExpressionFactory;
 
@@ -217,6 +221,7 @@ final class JinjaEngine {
         try {
             Node root = interpreter.parse(source);
             failOnErrors(templateName, interpreter.getErrors());
+            checkExpressions(templateName, root);
             return root;
         } catch (ChatTemplateException e) {
             throw e;
@@ -225,6 +230,31 @@ final class JinjaEngine {
         } finally {
             JinjavaInterpreter.popCurrent();
         }
+    }
+
+    private static final PythonSyntax SYNTAX = new PythonSyntax(Builder.Feature.METHOD_INVOCATIONS, Builder.Feature.VARARGS);
+
+    /**
+     * Jinjava parses an expression only when it is first evaluated; Jinja2 rejects a syntax error
+     * when the template is loaded. So every {@code {{ ... }}} and {@code if}/{@code elif} condition
+     * is parsed once here (parsing only: names and functions are looked up at render time).
+     */
+    private static void checkExpressions(String templateName, Node node) {
+        String expression = null;
+        if (node instanceof ExpressionNode && node.getMaster() instanceof ExpressionToken t) {
+            expression = t.getExpr();
+        } else if (node instanceof TagNode tag && (tag.getName().equals("if") || tag.getName().equals("elif"))) {
+            expression = tag.getHelpers();
+        }
+        if (expression != null && !expression.isBlank()) {
+            try {
+                SYNTAX.build("#{" + expression.trim() + "}");
+            } catch (TreeBuilderException e) {
+                throw new ChatTemplateException("chat template " + templateName + ": line " + node.getLineNumber()
+                        + ": syntax error in '" + expression.trim() + "': " + e.getMessage());
+            }
+        }
+        for (Node child : node.getChildren()) checkExpressions(templateName, child);
     }
 
     private static void failOnErrors(String templateName, List<TemplateError> errors) {

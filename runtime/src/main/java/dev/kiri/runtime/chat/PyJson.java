@@ -147,6 +147,7 @@ final class PyJson {
     private static Object unwrap(Object v) {
         if (v instanceof Optional<?> o) return o.orElse(null);
         if (v == PyNone.NONE) return null;
+        if (v instanceof com.hubspot.jinjava.objects.SafeString s) return s.getValue(); // Markup is a str
         return v;
     }
 

@@ -1,7 +1,10 @@
 package dev.kiri.runtime.chat;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -19,6 +22,9 @@ import java.util.regex.Pattern;
  *       {@code {% for x in __kiri_loop_filter(items, N) %}}, where filter N evaluates {@code cond}
  *       per item with the loop variables bound, so {@code loop.last} and {@code loop.index} count
  *       the kept items only, as in Jinja2;</li>
+ *   <li>{@code {% for %}...{% else %}...{% endfor %}} (the else part renders when nothing was
+ *       iterated; Jinjava ignores it) becomes a {@code set} of the items, the loop over them, and
+ *       {@code {% if not items %}} around the else part;</li>
  *   <li>string literals inside tags and expressions are decoded with Python's escapes
  *       (backslash-u with four hex digits, backslash-x with two, octal, bell, vertical tab; unknown escapes kept with
  *       their backslash) and re-encoded in the few escapes Jinjava's scanner knows.</li>
@@ -47,6 +53,8 @@ final class TemplateSource {
         if (s.endsWith("\n")) s = s.substring(0, s.length() - 1);
         List<LoopFilter> filters = new ArrayList<>();
         StringBuilder out = new StringBuilder(s.length() + 64);
+        Deque<Block> blocks = new ArrayDeque<>();
+        int forElses = 0;
         int i = 0;
         int n = s.length();
         while (i < n) {
@@ -97,11 +105,45 @@ final class TemplateSource {
                     i = rawEnd;
                     continue;
                 }
-                String rewritten = rewriteFor(body, filters);
-                if (rewritten != null) {
-                    out.append("{%").append(rewritten).append("%}");
+                String tag = name.isEmpty() ? "" : name.split("[\\s(|]", 2)[0];
+                ForTag forTag = tag.equals("for") ? rewriteFor(body, filters) : null;
+                if (forTag != null) {
+                    Block b = new Block("for", out.length(), forTag);
+                    out.append(forTag.text());
+                    blocks.push(b);
                     i = stop;
                     continue;
+                }
+                String lead = body.startsWith("-") ? "-" : "";
+                String trail = body.endsWith("-") && body.length() > 1 ? "-" : "";
+                if (tag.equals("else") && !blocks.isEmpty() && blocks.peek().name.equals("for")) {
+                    // for ... else: iterate a variable holding the items, render the else part when it is empty
+                    Block b = blocks.peek();
+                    b.elseVariable = "__kiri_for" + forElses++;
+                    ForTag f = b.forTag;
+                    String replacement = "{%" + f.lead() + " set " + b.elseVariable + " = " + f.iterable() + " %}"
+                            + "{% for " + f.vars() + " in " + b.elseVariable + f.recursive() + " " + f.trail() + "%}";
+                    out.replace(b.position, b.position + f.text().length(), replacement);
+                    out.append("{%").append(lead).append(" endfor %}{% if not ").append(b.elseVariable).append(' ').append(trail).append("%}");
+                    i = stop;
+                    continue;
+                }
+                if (tag.startsWith("end")) {
+                    String opened = tag.substring(3);
+                    while (!blocks.isEmpty()) {
+                        Block b = blocks.pop();
+                        if (b.name.equals(opened)) {
+                            if (b.elseVariable != null) {
+                                out.append("{%").append(lead).append(" endif ").append(trail).append("%}");
+                                i = stop;
+                                tag = null;
+                            }
+                            break;
+                        }
+                    }
+                    if (tag == null) continue;
+                } else if (BLOCK_TAGS.contains(tag) && !(tag.equals("set") && name.contains("="))) {
+                    blocks.push(new Block(tag, out.length(), null));
                 }
             }
             out.append(kind == '%' ? "{%" : "{{").append(body).append(close);
@@ -145,8 +187,32 @@ final class TemplateSource {
         return b;
     }
 
-    /** A for tag body with a loop filter rewritten, or null when the tag is something else. */
-    private static String rewriteFor(String body, List<LoopFilter> filters) {
+    /** Tags that open a block closed by {@code end<name>} (for and raw are handled on their own). */
+    private static final Set<String> BLOCK_TAGS = Set.of("if", "macro", "call", "filter", "set", "block", "with", "autoescape", "trans");
+
+    /** An open block while scanning: its tag, where its tag starts in the output, and for loops' details. */
+    private static final class Block {
+        final String name;
+        final int position;
+        final ForTag forTag;
+        String elseVariable;
+
+        Block(String name, int position, ForTag forTag) {
+            this.name = name;
+            this.position = position;
+            this.forTag = forTag;
+        }
+    }
+
+    /** A rewritten for tag: its whitespace markers, loop variables and the iterable expression it loops over. */
+    record ForTag(String lead, String vars, String iterable, String recursive, String trail) {
+        String text() {
+            return "{%" + lead + " for " + vars + " in " + iterable + recursive + " " + trail + "%}";
+        }
+    }
+
+    /** A for tag with its iterable passed through iter or a loop filter, or null when the tag is no for tag. */
+    private static ForTag rewriteFor(String body, List<LoopFilter> filters) {
         String lead = body.startsWith("-") || body.startsWith("+") ? body.substring(0, 1) : "";
         String trail = body.length() > lead.length() && (body.endsWith("-") || body.endsWith("+")) ? body.substring(body.length() - 1) : "";
         String inner = body.substring(lead.length(), body.length() - trail.length());
@@ -161,8 +227,7 @@ final class TemplateSource {
         }
         int ifAt = topLevelKeyword(rest, "if");
         if (ifAt < 0) {
-            return lead + m.group(1) + "for " + vars + " in " + JinjaEngine.ITER_FUNCTION + "(" + rest + ")"
-                    + recursive + m.group(4) + " " + trail;
+            return new ForTag(lead, vars, JinjaEngine.ITER_FUNCTION + "(" + rest + ")", recursive, trail);
         }
         String iterable = rest.substring(0, ifAt).strip();
         String condition = rest.substring(ifAt + 2).strip();
@@ -172,8 +237,7 @@ final class TemplateSource {
         }
         int index = filters.size();
         filters.add(new LoopFilter(List.copyOf(names), condition));
-        return lead + m.group(1) + "for " + vars + " in " + JinjaEngine.LOOP_FILTER_FUNCTION + "(" + iterable + ", " + index + ")"
-                + recursive + m.group(4) + " " + trail;
+        return new ForTag(lead, vars, JinjaEngine.LOOP_FILTER_FUNCTION + "(" + iterable + ", " + index + ")", recursive, trail);
     }
 
     /** A tag or expression body with every string literal's Python escapes resolved (see the class comment). */

@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiri.gguf.GgufFile;
+import dev.kiri.gguf.ModelArchive;
 import dev.kiri.runtime.chat.ChatTemplate;
 import dev.kiri.runtime.chat.ChatTemplateException;
 import picocli.CommandLine.ArgGroup;
@@ -34,9 +35,9 @@ final class TemplateCommand implements Callable<Integer> {
     CommandSpec spec;
 
     static final class Source {
-        @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL.gguf",
-                description = "take the template (tokenizer.chat_template) and BOS/EOS tokens from this model")
-        Path model;
+        @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL",
+                description = "take the template (tokenizer.chat_template) and BOS/EOS tokens from this model (.gguf, archive or hf://)")
+        String model;
 
         @Option(names = "--template", required = true, paramLabel = "FILE.jinja", description = "a Jinja chat template file")
         Path template;
@@ -106,12 +107,14 @@ final class TemplateCommand implements Callable<Integer> {
             String text = Files.readString(source.template, StandardCharsets.UTF_8);
             return ChatTemplate.of(source.template.getFileName().toString(), text, bosToken, eosToken);
         }
+        Path path = Options.resolveModel(source.model, spec.commandLine().getErr());
+        Path gguf = ModelArchive.isArchive(path) ? ModelArchive.extract(path, ModelArchive.cacheRoot()) : path;
         ChatTemplate fromModel;
-        try (GgufFile f = GgufFile.open(source.model)) {
+        try (GgufFile f = GgufFile.open(gguf)) {
             fromModel = ChatTemplate.fromGguf(f.metadata(), name);
         }
         if (bosToken == null && eosToken == null) return fromModel;
-        return ChatTemplate.of(source.model.getFileName().toString(), fromModel.source(),
+        return ChatTemplate.of(gguf.getFileName().toString(), fromModel.source(),
                 bosToken != null ? bosToken : fromModel.bosToken(), eosToken != null ? eosToken : fromModel.eosToken());
     }
 

@@ -88,6 +88,18 @@ class ChatTemplateTest {
     }
 
     @Test
+    void forElseRendersTheElsePartWhenNothingWasIterated() {
+        String t = "{% for x in xs %}{{ x }}{% else %}empty{% endfor %}";
+        assertEquals("empty|12", render(t, Map.of("xs", List.of())) + "|" + render(t, Map.of("xs", List.of(1, 2))));
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("a", List.of(1, 2));
+        d.put("b", List.of());
+        assertEquals("[none][a:1,2;b:-]", render("{%- for x in xs if x > 5 %}{{ x }}{% else %}[none]{% endfor %}\n"
+                + "[{%- for k in d %}{{ k }}:{% for v in d[k] %}{{ v }}{% if not loop.last %},{% endif %}{% else %}-{% endfor %}"
+                + "{% if not loop.last %};{% endif %}{% endfor -%}]", Map.of("xs", List.of(1, 2), "d", d)));
+    }
+
+    @Test
     void stringsIterateAndIndexByCharacter() {
         assertEquals("日-本-語|語|2", render("{% for c in s %}{{ c }}{% if not loop.last %}-{% endif %}{% endfor %}|{{ s[-1] }}|{{ e|length }}",
                 Map.of("s", "日本語", "e", "😀a")));
@@ -163,6 +175,7 @@ class ChatTemplateTest {
         assertEquals("{\"name\": \"天気\", \"n\": [1, 2.5, 1e+20, 1e-05, true], \"none\": null, \"ctl\": \"a\\tb\\u0001\\\"\", \"empty\": {}}",
                 render("{{ x|tojson }}", Map.of("x", x)));
         assertEquals("{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": []\n}", render("{{ {'a': [1, 2], 'b': []}|tojson(indent=2) }}"));
+        assertEquals("[\"<b>\"]", render("{{ ['<b>'|safe]|tojson }}"));
         assertEquals("{\"a\":1,\"b\":\"\\u5929\"}", render("{{ {'b': '天', 'a': 1}|tojson(separators=(',', ':'), sort_keys=true, ensure_ascii=true) }}"));
     }
 
@@ -208,9 +221,11 @@ class ChatTemplateTest {
         ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> ChatTemplate.of("my.jinja", "{% if x %}never closed", "", ""));
         assertTrue(e.getMessage().startsWith("chat template my.jinja: "), e.getMessage());
         assertFalse(e.raisedByTemplate());
-        // Jinjava parses expressions when they are first evaluated: the error comes with the render
-        ChatTemplateException g = assertThrows(ChatTemplateException.class, () -> render("{{ 1 + }}"));
-        assertTrue(g.getMessage().contains("1 +"), g.getMessage());
+        ChatTemplateException g = assertThrows(ChatTemplateException.class, () -> ChatTemplate.of("t.jinja", "a\n{% if x %}{{ 1 + }}{% endif %}", "", ""));
+        assertTrue(g.getMessage().startsWith("chat template t.jinja: line 2: syntax error in '1 +'"), g.getMessage());
+        assertThrows(ChatTemplateException.class, () -> ChatTemplate.of("{% if (x %}y{% endif %}", "", ""));
+        // names and functions are looked up only when evaluated, as in Jinja2
+        assertEquals("ok", render("{% if false %}{{ no_such_function(1) }}{% endif %}ok"));
     }
 
     @Test

@@ -15,6 +15,9 @@ import java.util.Map;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiri.gguf.Fixtures;
+import dev.kiri.gguf.GgufArray;
+import dev.kiri.gguf.GgufValueType;
+import dev.kiri.gguf.GgufWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -121,6 +124,30 @@ class TemplateCommandTest {
                 "--bos-token", "<s>");
         assertEquals(0, r.status(), r.err());
         assertEquals("<s>System: Be brief.\n\nUser: hi\n\nAssistant:", r.out());
+    }
+
+    @Test
+    void namedTemplatesOfAModel() throws Exception {
+        Path model = dir.resolve("named.gguf");
+        new GgufWriter()
+                .putArray("tokenizer.ggml.tokens", new GgufArray(GgufValueType.STRING, new String[] {"<unk>", "<s>", "</s>"}))
+                .putUInt32("tokenizer.ggml.bos_token_id", 1)
+                .putUInt32("tokenizer.ggml.eos_token_id", 2)
+                .putString("tokenizer.chat_template", "{{ bos_token }}default")
+                .putString("tokenizer.chat_template.tool_use", "{{ bos_token }}tools {{ tools|length }}{{ eos_token }}")
+                .write(model);
+        Path messages = dir.resolve("m.json");
+        Files.writeString(messages, "[]");
+        Path tools = dir.resolve("t.json");
+        Files.writeString(tools, "[{\"type\": \"function\"}]");
+        assertEquals("<s>default", run("template", "-m", model.toString(), "--messages", messages.toString()).out());
+        Result r = run("template", "-m", model.toString(), "--name", "tool_use", "--messages", messages.toString(), "--tools", tools.toString(),
+                "--eos-token", "<end>");
+        assertEquals(0, r.status(), r.err());
+        assertEquals("<s>tools 1<end>", r.out());
+        Result missing = run("template", "-m", model.toString(), "--name", "rag", "--messages", messages.toString());
+        assertEquals(1, missing.status());
+        assertTrue(missing.err().contains("no chat template named 'rag'") && missing.err().contains("tool_use"), missing.err());
     }
 
     @Test

@@ -40,6 +40,8 @@ enum PreTokenizerKind {
             RegexSplit.collapsed("[" + P + "$+<=>^~|`]+", "[\\p{P}\\$\\+<=>\\^~\\|`]+"),
             Gpt2Split.INSTANCE,
             RegexSplit.wide("[0-9][0-9][0-9]", "[0-9][0-9][0-9]")),
+    GPT4O(Gpt4oSplit.GPT4O),
+    TEKKEN(Gpt4oSplit.TEKKEN),
     /** StarCoder, Refact, Command-R, EXAONE and others: every digit alone, then GPT-2. */
     DIGITS_THEN_GPT2(
             RegexSplit.collapsed("[" + N + "]", "\\p{N}"),
@@ -83,6 +85,8 @@ enum PreTokenizerKind {
         name(DIGITS_THEN_GPT2, false, true, false, "codeshell", "exaone", "minerva-7b");
         name(GPT2, false, true, false, "exaone4");
         name(GPT2, false, false, false, "trillion");
+        name(TEKKEN, true, false, true, "tekken");
+        name(GPT4O, false, false, false, "gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2");
     }
 
     private final SplitStep[] steps;

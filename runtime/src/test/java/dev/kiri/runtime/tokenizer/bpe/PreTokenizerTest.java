@@ -47,6 +47,15 @@ class PreTokenizerTest {
     }
 
     @Test
+    void gpt4oSplitsCaseRunsAndSeesNonAsciiLettersAsBothCases() {
+        assertEquals(List.of("HELLOworld", " 日本", "HELLO", " camel", "Case'S", " ", "123", "4"),
+                split("llama4", "HELLOworld 日本HELLO camelCase'S 1234"));
+        assertEquals(List.of("HELLOworld", " 日本", "HELLO", " camel", "Case", "'S", " ", "1", "2"),
+                split("tekken", "HELLOworld 日本HELLO camelCase'S 12"));
+        assertEquals(List.of("a", "/\n/", "b"), split("gpt-4o", "a/\n/b"));
+    }
+
+    @Test
     void qwen2SplitsEveryDigit() {
         assertEquals(List.of("2", "0", "2", "5", "年"), split("qwen2", "2025年"));
     }
@@ -90,6 +99,10 @@ class PreTokenizerTest {
                 {"exaone4", false, true, false},
                 {"a.x-4.0", false, true, false},
                 {"trillion", false, false, false},
+                {"llama4", false, false, false},
+                {"gpt-4o", false, false, false},
+                {"kanana2", false, false, false},
+                {"tekken", true, false, true},
         };
         for (Object[] row : expected) {
             BpeSpec s = BpeSpec.forPre((String) row[0]);

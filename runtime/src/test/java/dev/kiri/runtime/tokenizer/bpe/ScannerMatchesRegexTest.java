@@ -24,10 +24,18 @@ class ScannerMatchesRegexTest {
     private static final String GPT2 = "'s|'t|'re|'ve|'m|'ll|'d| ?[" + L + "]+| ?[" + N + "]+| ?[^\\s" + L + N + "]+"
             + "|\\s+(?!\\S)|\\s+";
 
+    private static final String UPPER = "(?:(?=[" + L + "])[^a-z])";
+    private static final String LOWER = "(?:(?=[" + L + "])[^A-Z])";
+    private static final String GPT4O = "[^\\r\\n" + L + N + "]?" + UPPER + "*" + LOWER + "+(?:" + CONTRACTIONS_ANY_CASE
+            + ")?|[^\\r\\n" + L + N + "]?" + UPPER + "+" + LOWER + "*(?:" + CONTRACTIONS_ANY_CASE + ")?|[" + N
+            + "]{1,3}| ?[^\\s" + L + N + "]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    private static final String TEKKEN = "[^\\r\\n" + L + N + "]?" + UPPER + "*" + LOWER + "+|[^\\r\\n" + L + N + "]?"
+            + UPPER + "+" + LOWER + "*|[" + N + "]| ?[^\\s" + L + N + "]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
     private static final int[] ALPHABET = {'a', 'b', 'S', 'T', 'r', 'E', 'v', 'l', 'L', 'd', 'm', '\'', '1', '٣', '²',
             ' ', ' ', ' ', '\n', '\r', '\t', '\u000B', '!', '.', '$', '`', '~', '日', 'ｶ', 'ﾞ', '가', '\u3099', '\u0301',
             '\u3000', '\u00A0', '\u0085', '\u2028', '\u200D', 0x1F600, 0x20000, 0xE000, 0x378, 0, 0x1C, 0x7F, 0xD800,
-            'é', 'Ж'};
+            'é', 'Ж', 'A', 'Z', 'z', 'Q', '/', 'Ä', 'ß'};
 
     private static void check(SplitStep scanner, String regex, String label) {
         PreTokenizer viaScanner = new ChainPreTokenizer(label, scanner);
@@ -56,5 +64,15 @@ class ScannerMatchesRegexTest {
     @Test
     void gpt2ScannerIsTheGpt2Regex() {
         check(Gpt2Split.INSTANCE, GPT2, "gpt2");
+    }
+
+    @Test
+    void gpt4oScannerIsTheGpt4oRegex() {
+        check(Gpt4oSplit.GPT4O, GPT4O, "gpt-4o");
+    }
+
+    @Test
+    void tekkenScannerIsTheTekkenRegex() {
+        check(Gpt4oSplit.TEKKEN, TEKKEN, "tekken");
     }
 }
