@@ -46,6 +46,8 @@ final class JinjaEngine {
     static final String LOOP_FILTER_FUNCTION = "__kiri_loop_filter";
     /** The function every {@code for} loop's iterable is passed through (see {@link TemplateSource}). */
     static final String ITER_FUNCTION = "__kiri_iter";
+    /** The function {@code loop.previtem}/{@code loop.nextitem} are rewritten to call (see {@link TemplateSource}). */
+    static final String ITEM_FUNCTION = "__kiri_item";
     /** The function {@code x[a:b:c]} is parsed into (see {@link PythonSyntax}). */
     static final String SLICE_FUNCTION = "__kiri_slice";
 
@@ -61,6 +63,8 @@ final class JinjaEngine {
             .withRangeLimit(100_000)        // Jinja2's sandbox allows range() up to 100,000 items
             .withMaxListSize(1_000_000)
             .withMaxMapSize(1_000_000)
+            // never render the text a variable holds: message content is data, not template source
+            .withNestedInterpretationEnabled(false)
             .withEnableFilterChainOptimization(true)   // filters called directly, not by reflection per call
             .withEnableRecursiveMacroCalls(true)
             .withMaxMacroRecursionDepth(64)
@@ -120,10 +124,12 @@ final class JinjaEngine {
             c.registerFunction(function(LOOP_FILTER_FUNCTION, "loopFilter", Object.class, long.class));
             c.registerFunction(function(SLICE_FUNCTION, "slice", Object.class, Object.class, Object.class, Object.class));
             c.registerFunction(function(ITER_FUNCTION, "iter", Object.class));
+            c.registerFunction(function(ITEM_FUNCTION, "item", Object.class, long.class));
         }
         g.registerFilter(new ToJson());
         g.registerFilter(new Trim());
         g.registerFilter(new Items());
+        g.registerFilter(new Indent());
         g.registerFilter(new StringFilter());
         g.registerFilter(new Length());
         g.registerExpTest(new Iterable());
@@ -331,6 +337,13 @@ final class JinjaEngine {
         return iterable;
     }
 
+    /** A loop's neighbouring item: {@code items[index]}, undefined (null) outside the list. */
+    public static Object item(Object items, long index) {
+        List<?> list = items instanceof List<?> l ? l : PyJson.asList(items);
+        if (list == null || index < 0 || index >= list.size()) return null;
+        return list.get((int) index);
+    }
+
     /**
      * Python's {@code seq[start:stop:step]} on a list (a new list), a string (by code point) or any
      * other sequence; null bounds are left out, negative ones count from the end.
@@ -443,6 +456,43 @@ final class JinjaEngine {
             Object chars = kwargs != null && kwargs.containsKey("chars") ? kwargs.get("chars") : (args != null && args.length > 0 ? args[0] : null);
             String s = var == null ? "None" : interpreter.getAsString(var);
             return PythonMethods.strip(s, chars == null ? null : chars.toString(), true, true);
+        }
+    }
+
+    /**
+     * Jinja2's {@code indent(width=4, first=False, blank=False)}: lines after the first are indented
+     * (the first too with {@code first}), blank lines only with {@code blank}; a string width is
+     * used as the indentation text.
+     */
+    static final class Indent implements AdvancedFilter {
+        @Override
+        public String getName() {
+            return "indent";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            Object width = arg(args, kwargs, 0, "width", 4L);
+            boolean first = PythonTruth.isTrue(arg(args, kwargs, 1, "first", kwargs != null ? kwargs.get("indentfirst") : null));
+            boolean blank = PythonTruth.isTrue(arg(args, kwargs, 2, "blank", null));
+            String indention = width instanceof Number w ? " ".repeat((int) Math.max(0, Math.min(w.longValue(), 1024))) : PyStr.str(width);
+            List<Object> lines = PythonMethods.splitlines(PyStr.str(var) + "\n");
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < lines.size(); i++) {
+                String line = (String) lines.get(i);
+                if (i > 0) {
+                    sb.append('\n');
+                    if (blank || !line.isEmpty()) sb.append(indention);
+                }
+                sb.append(line);
+            }
+            return first ? indention + sb : sb.toString();
+        }
+
+        private static Object arg(Object[] args, Map<String, Object> kwargs, int i, String name, Object dflt) {
+            if (kwargs != null && kwargs.containsKey(name)) return kwargs.get(name);
+            if (args != null && args.length > i) return args[i];
+            return dflt;
         }
     }
 

@@ -1,5 +1,8 @@
 package dev.kiri.runtime.chat;
 
+import java.util.List;
+import java.util.Map;
+
 import com.hubspot.jinjava.el.ext.AdditionOperator;
 import com.hubspot.jinjava.objects.SafeString;
 import jinjava.de.odysseus.el.misc.TypeConverter;
@@ -9,8 +12,10 @@ import jinjava.de.odysseus.el.misc.TypeConverter;
  * {@code markupsafe.Markup}): the other side is HTML-escaped ({@code & < > " '} become
  * {@code &amp; &lt; &gt; &#34; &#39;}) and the result stays safe. Chat templates are rendered without
  * autoescaping, so this is the only place escaping happens, and some templates depend on it
- * ({@code "text"|safe + tool|tojson} yields {@code &#34;}-escaped JSON). Everything else is
- * Jinjava's addition.
+ * ({@code "text"|safe + tool|tojson} yields {@code &#34;}-escaped JSON). Otherwise {@code +} is
+ * Python's: numbers add, two strings or two lists concatenate, and anything else (a string and a
+ * dict or None, an undefined value) fails the render as Python's TypeError does, where Jinjava
+ * would quietly print {@code null} or the dict's Java text.
  */
 final class MarkupAddition extends AdditionOperator {
     static final MarkupAddition OP = new MarkupAddition();
@@ -22,7 +27,42 @@ final class MarkupAddition extends AdditionOperator {
         if ((safe1 || safe2) && isText(o1) && isText(o2)) {
             return new SafeString(text(o1) + text(o2));
         }
-        return super.apply(converter, o1, o2);
+        // Python's + : numbers add, strings and lists concatenate, anything else is a TypeError
+        if (isText(o1) || isText(o2)) {
+            if (isText(o1) && isText(o2)) return super.apply(converter, o1, o2);
+            throw new IllegalArgumentException(isText(o1)
+                    ? "can only concatenate str (not \"" + typeName(o2) + "\") to str"
+                    : "unsupported operand type(s) for +: '" + typeName(o1) + "' and 'str'");
+        }
+        if (o1 instanceof List<?> || o2 instanceof List<?>) {
+            if (o1 instanceof List<?> && o2 instanceof List<?>) return super.apply(converter, o1, o2);
+            throw new IllegalArgumentException(o1 instanceof List<?>
+                    ? "can only concatenate list (not \"" + typeName(o2) + "\") to list"
+                    : "unsupported operand type(s) for +: '" + typeName(o1) + "' and 'list'");
+        }
+        if (isNumber(o1) && isNumber(o2)) return super.apply(converter, number(o1), number(o2));
+        throw new IllegalArgumentException("unsupported operand type(s) for +: '" + typeName(o1) + "' and '" + typeName(o2) + "'");
+    }
+
+    private static boolean isNumber(Object o) {
+        return o instanceof Number || o instanceof Boolean;
+    }
+
+    private static Object number(Object o) {
+        return o instanceof Boolean b ? (b ? 1L : 0L) : o;
+    }
+
+    /** Python's name for a value's type, for error messages. */
+    static String typeName(Object o) {
+        if (o == null) return "Undefined";
+        if (o == PyNone.NONE) return "NoneType";
+        if (o instanceof String || o instanceof SafeString) return "str";
+        if (o instanceof Boolean) return "bool";
+        if (o instanceof Long || o instanceof Integer || o instanceof java.math.BigInteger) return "int";
+        if (o instanceof Number) return "float";
+        if (o instanceof Map<?, ?>) return "dict";
+        if (o instanceof List<?>) return "list";
+        return o.getClass().getSimpleName();
     }
 
     private static boolean isText(Object o) {

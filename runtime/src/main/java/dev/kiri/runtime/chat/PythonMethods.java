@@ -194,7 +194,7 @@ final class PythonMethods extends ELResolver {
         return out;
     }
 
-    private static List<Object> splitlines(String s) {
+    static List<Object> splitlines(String s) {
         List<Object> out = new PyList(new ArrayList<>());
         int start = 0;
         for (int i = 0; i < s.length(); i++) {

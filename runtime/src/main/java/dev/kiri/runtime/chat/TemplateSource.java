@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
  * Jinjava and Jinja2:
  * <ul>
  *   <li>lstrip_blocks is applied here, the way Jinja2 does it (see {@link #lstrip});</li>
+ *   <li>comments are removed here, with Jinja2's whitespace handling around them;</li>
  *   <li>line endings: {@code \r\n} and {@code \r} become {@code \n}, and one trailing newline is
  *       dropped, as Jinja2's lexer does ({@code keep_trailing_newline=False});</li>
  *   <li>loops iterate the Python way: {@code {% for x in items %}} becomes
@@ -22,9 +23,11 @@ import java.util.regex.Pattern;
  *       {@code {% for x in __kiri_loop_filter(items, N) %}}, where filter N evaluates {@code cond}
  *       per item with the loop variables bound, so {@code loop.last} and {@code loop.index} count
  *       the kept items only, as in Jinja2;</li>
- *   <li>{@code {% for %}...{% else %}...{% endfor %}} (the else part renders when nothing was
- *       iterated; Jinjava ignores it) becomes a {@code set} of the items, the loop over them, and
- *       {@code {% if not items %}} around the else part;</li>
+ *   <li>every loop first sets a variable to its items and loops over that, so that
+ *       {@code {% for %}...{% else %}...{% endfor %}} (the else part renders when nothing was
+ *       iterated; Jinjava ignores it) becomes the loop and {@code {% if not items %}} around the else
+ *       part, and {@code loop.previtem}/{@code loop.nextitem} read the items around
+ *       {@code loop.index0};</li>
  *   <li>string literals inside tags and expressions are decoded with Python's escapes
  *       (backslash-u with four hex digits, backslash-x with two, octal, bell, vertical tab; unknown escapes kept with
  *       their backslash) and re-encoded in the few escapes Jinjava's scanner knows.</li>
@@ -54,7 +57,7 @@ final class TemplateSource {
         List<LoopFilter> filters = new ArrayList<>();
         StringBuilder out = new StringBuilder(s.length() + 64);
         Deque<Block> blocks = new ArrayDeque<>();
-        int forElses = 0;
+        int loops = 0;
         int i = 0;
         int n = s.length();
         while (i < n) {
@@ -81,9 +84,26 @@ final class TemplateSource {
                 }
             }
             if (kind == '#') {
+                // Comments are dropped here with Jinja2's whitespace rules ({#- strips before, -#} after,
+                // trim_blocks takes the newline after #}). An empty expression takes the comment's place:
+                // Jinjava would otherwise let a preceding -%} trim through the comment into the next text.
                 int end = s.indexOf("#}", open + 2);
-                int stop = end < 0 ? n : end + 2;
-                out.append(s, open, stop);
+                if (end < 0) { // unterminated: let the parser report it
+                    out.append(s, open, n);
+                    break;
+                }
+                if (open + 2 < n && s.charAt(open + 2) == '-') {
+                    int k = out.length();
+                    while (k > 0 && Character.isWhitespace(out.charAt(k - 1))) k--;
+                    out.setLength(k);
+                }
+                int stop = end + 2;
+                if (end > open + 2 && s.charAt(end - 1) == '-') {
+                    while (stop < n && Character.isWhitespace(s.charAt(stop))) stop++;
+                } else if (stop < n && s.charAt(stop) == '\n') {
+                    stop++;
+                }
+                out.append("{{''}}");
                 i = stop;
                 continue;
             }
@@ -106,10 +126,15 @@ final class TemplateSource {
                     continue;
                 }
                 String tag = name.isEmpty() ? "" : name.split("[\\s(|]", 2)[0];
+                body = loopItems(body, blocks);
                 ForTag forTag = tag.equals("for") ? rewriteFor(body, filters) : null;
                 if (forTag != null) {
+                    // the items go into a variable first: loop.previtem/nextitem and for-else read it
                     Block b = new Block("for", out.length(), forTag);
-                    out.append(forTag.text());
+                    b.itemsVariable = "__kiri_for" + loops++;
+                    out.append("{%").append(forTag.lead()).append(" set ").append(b.itemsVariable).append(" = ").append(forTag.iterable())
+                            .append(" %}{% for ").append(forTag.vars()).append(" in ").append(b.itemsVariable).append(forTag.recursive())
+                            .append(' ').append(forTag.trail()).append("%}");
                     blocks.push(b);
                     i = stop;
                     continue;
@@ -117,14 +142,10 @@ final class TemplateSource {
                 String lead = body.startsWith("-") ? "-" : "";
                 String trail = body.endsWith("-") && body.length() > 1 ? "-" : "";
                 if (tag.equals("else") && !blocks.isEmpty() && blocks.peek().name.equals("for")) {
-                    // for ... else: iterate a variable holding the items, render the else part when it is empty
+                    // for ... else: the else part renders when there was nothing to iterate
                     Block b = blocks.peek();
-                    b.elseVariable = "__kiri_for" + forElses++;
-                    ForTag f = b.forTag;
-                    String replacement = "{%" + f.lead() + " set " + b.elseVariable + " = " + f.iterable() + " %}"
-                            + "{% for " + f.vars() + " in " + b.elseVariable + f.recursive() + " " + f.trail() + "%}";
-                    out.replace(b.position, b.position + f.text().length(), replacement);
-                    out.append("{%").append(lead).append(" endfor %}{% if not ").append(b.elseVariable).append(' ').append(trail).append("%}");
+                    b.hasElse = true;
+                    out.append("{%").append(lead).append(" endfor %}{% if not ").append(b.itemsVariable).append(' ').append(trail).append("%}");
                     i = stop;
                     continue;
                 }
@@ -133,7 +154,7 @@ final class TemplateSource {
                     while (!blocks.isEmpty()) {
                         Block b = blocks.pop();
                         if (b.name.equals(opened)) {
-                            if (b.elseVariable != null) {
+                            if (b.hasElse) {
                                 out.append("{%").append(lead).append(" endif ").append(trail).append("%}");
                                 i = stop;
                                 tag = null;
@@ -146,6 +167,7 @@ final class TemplateSource {
                     blocks.push(new Block(tag, out.length(), null));
                 }
             }
+            if (kind == '{') body = loopItems(body, blocks);
             out.append(kind == '%' ? "{%" : "{{").append(body).append(close);
             i = stop;
         }
@@ -187,6 +209,34 @@ final class TemplateSource {
         return b;
     }
 
+    private static final Pattern LOOP_NEIGHBOUR = Pattern.compile("\\bloop\\.(previtem|nextitem)\\b");
+
+    /**
+     * {@code loop.previtem} and {@code loop.nextitem} (which Jinjava's loop object lacks) read the
+     * innermost loop's items variable; outside a loop the text is left alone.
+     */
+    private static String loopItems(String body, Deque<Block> blocks) {
+        if (!body.contains("loop.")) return body;
+        Block loop = null;
+        for (Block b : blocks) {
+            if (b.name.equals("for")) {
+                loop = b;
+                break;
+            }
+        }
+        if (loop == null) return body;
+        String items = loop.itemsVariable;
+        Matcher m = LOOP_NEIGHBOUR.matcher(body);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            String offset = m.group(1).equals("previtem") ? " - 1" : " + 1";
+            m.appendReplacement(sb, Matcher.quoteReplacement(
+                    JinjaEngine.ITEM_FUNCTION + "(" + items + ", loop.index0" + offset + ")"));
+        }
+        m.appendTail(sb);
+        return sb.toString();
+    }
+
     /** Tags that open a block closed by {@code end<name>} (for and raw are handled on their own). */
     private static final Set<String> BLOCK_TAGS = Set.of("if", "macro", "call", "filter", "set", "block", "with", "autoescape", "trans");
 
@@ -195,7 +245,8 @@ final class TemplateSource {
         final String name;
         final int position;
         final ForTag forTag;
-        String elseVariable;
+        String itemsVariable;
+        boolean hasElse;
 
         Block(String name, int position, ForTag forTag) {
             this.name = name;
@@ -206,9 +257,6 @@ final class TemplateSource {
 
     /** A rewritten for tag: its whitespace markers, loop variables and the iterable expression it loops over. */
     record ForTag(String lead, String vars, String iterable, String recursive, String trail) {
-        String text() {
-            return "{%" + lead + " for " + vars + " in " + iterable + recursive + " " + trail + "%}";
-        }
     }
 
     /** A for tag with its iterable passed through iter or a loop filter, or null when the tag is no for tag. */

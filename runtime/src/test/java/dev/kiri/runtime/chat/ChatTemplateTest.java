@@ -100,6 +100,36 @@ class ChatTemplateTest {
     }
 
     @Test
+    void messageTextIsNeverRenderedAsATemplate() {
+        ChatTemplate t = ChatTemplate.of(CHATML, "<s>", "");
+        String content = "{{ bos_token }} {% if true %}x{% endif %} {# c #}";
+        assertEquals("<|im_start|>user\n" + content + "<|im_end|>\n", t.render(List.of(Message.user(content)), false));
+    }
+
+    @Test
+    void indentIsJinja2s() {
+        assertEquals("a\n\n  b\n|  a\n\n  b\n|> a\n> \n> b\n> |x", render(
+                "{{ s|indent(2) }}|{{ s|indent(2, true) }}|{{ s|indent('> ', first=true, blank=true) }}|{{ 'x'|indent }}", Map.of("s", "a\n\nb\n")));
+    }
+
+    @Test
+    void loopPrevitemAndNextitem() {
+        assertEquals("[-a-b][a-b-c][b-c-]|1<2 ", render("{% for c in 'abc' %}[{{ loop.previtem }}-{{ c }}-{{ loop.nextitem }}]{% endfor %}|"
+                + "{% for x in xs if x > 0 %}{% if loop.previtem is defined %}{{ loop.previtem }}<{{ x }} {% endif %}{% endfor %}",
+                Map.of("xs", List.of(1, -5, 2))));
+    }
+
+    @Test
+    void plusIsPythons() {
+        assertEquals("ab|[1, 2]|3|2.5", render("{{ 'a' + 'b' }}|{{ [1] + [2] }}|{{ 1 + 2 }}|{{ 1 + 1.5 }}"));
+        ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> render("{{ 'a' + d }}", Map.of("d", Map.of("k", 1))));
+        assertTrue(e.getMessage().contains("can only concatenate str (not \"dict\") to str"), e.getMessage());
+        assertThrows(ChatTemplateException.class, () -> render("{{ 'a' + none }}"));
+        assertThrows(ChatTemplateException.class, () -> render("{{ 'a' + undefined_name }}"));
+        assertThrows(ChatTemplateException.class, () -> render("{{ 'a' + 1 }}"));
+    }
+
+    @Test
     void stringsIterateAndIndexByCharacter() {
         assertEquals("日-本-語|語|2", render("{% for c in s %}{{ c }}{% if not loop.last %}-{% endif %}{% endfor %}|{{ s[-1] }}|{{ e|length }}",
                 Map.of("s", "日本語", "e", "😀a")));
