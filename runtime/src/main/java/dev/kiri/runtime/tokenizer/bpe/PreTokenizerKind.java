@@ -40,6 +40,21 @@ enum PreTokenizerKind {
             RegexSplit.collapsed("[" + P + "$+<=>^~|`]+", "[\\p{P}\\$\\+<=>\\^~\\|`]+"),
             Gpt2Split.INSTANCE,
             RegexSplit.wide("[0-9][0-9][0-9]", "[0-9][0-9][0-9]")),
+    /** BLOOM, Poro, GPT-3 Finnish: everything but whitespace and a few punctuation marks. */
+    BLOOM(RegexSplit.wide(" ?[^(\\s|.,!?…。，、।۔،)]+", " ?[^(\\s|.,!?…。，、।۔،)]+")),
+    VIKING(
+            RegexSplit.wide(" ?[^(\\s|.,!?…。，、।۔،)]+", " ?[^(\\s|.,!?…。，、।۔،)]+"),
+            RegexSplit.collapsed("[" + N + "]", "\\p{N}")),
+    SEED_CODER(RegexSplit.collapsed(
+            "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n" + L + N + "]?[" + L + "]+|[" + N
+                    + "]| ?[^\\s" + L + N + "\\r\\n]+|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+            "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1}"
+                    + "| ?[^\\s\\p{L}\\p{N}\\r\\n]+|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")),
+    BAILINGMOE(RegexSplit.collapsed(
+            "'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\\r\\n" + L + N + "]?[" + L + "]+|[" + N
+                    + "]| ?[^\\s" + L + N + "]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+",
+            "'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
+                    + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+")),
     GPT4O(Gpt4oSplit.GPT4O),
     TEKKEN(Gpt4oSplit.TEKKEN),
     /** StarCoder, Refact, Command-R, EXAONE and others: every digit alone, then GPT-2. */
@@ -86,6 +101,11 @@ enum PreTokenizerKind {
         name(GPT2, false, true, false, "exaone4");
         name(GPT2, false, false, false, "trillion");
         name(TEKKEN, true, false, true, "tekken");
+        name(BLOOM, false, true, false, "bloom", "gpt3-finnish");
+        name(BLOOM, false, false, false, "poro-chat");
+        name(VIKING, false, false, false, "viking");
+        name(SEED_CODER, false, false, false, "seed-coder");
+        name(BAILINGMOE, false, false, false, "bailingmoe", "bailingmoe2", "llada-moe");
         name(GPT4O, false, false, false, "gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2");
     }
 

@@ -56,6 +56,23 @@ class PreTokenizerTest {
     }
 
     @Test
+    void bloomFamilyKeepsEverythingButWhitespaceAndSomePunctuation() {
+        // the text between two matches is one piece
+        assertEquals(List.of("a1$b", " c", "! (", "x", ")", " 日本語", "。", "x"), split("bloom", "a1$b c! (x) 日本語。x"));
+        assertEquals(List.of("a", "1", "$b", " c", "!"), split("viking", "a1$b c!"));
+    }
+
+    @Test
+    void seedCoderAndBailingmoe() {
+        // seed-coder: punctuation does not take the newlines after it
+        assertEquals(List.of("x", ";", "\n\n", "it", "'S", " ", "1", "2"), split("seed-coder", "x;\n\nit'S 12"));
+        assertEquals(List.of("x", ";\n\n", "it", "'S", " ", "1", "2"), split("bailingmoe", "x;\n\nit'S 12"));
+        assertEquals(List.of("a", "\n\n", "b"), split("bailingmoe", "a\n\nb"));
+        assertEquals(List.of("a", "  \n \n", " ", " b"), split("bailingmoe", "a  \n \n  b"));
+        assertEquals(List.of("a", "\n\n", "b"), split("qwen2", "a\n\nb"));
+    }
+
+    @Test
     void qwen2SplitsEveryDigit() {
         assertEquals(List.of("2", "0", "2", "5", "年"), split("qwen2", "2025年"));
     }
@@ -155,7 +172,7 @@ class PreTokenizerTest {
         String noSpaces = "日本語".repeat(120_000);
         // one name per distinct regex list
         for (String pre : List.of("default", "gpt-2", "llama-bpe", "qwen2", "deepseek-llm", "deepseek-coder",
-                "falcon", "starcoder")) {
+                "falcon", "starcoder", "llama4", "tekken", "bloom", "viking", "seed-coder", "bailingmoe")) {
             PreTokenizer p = PreTokenizer.forName(pre);
             for (String text : List.of(japanese, spaces, noSpaces)) {
                 long start = System.nanoTime();
