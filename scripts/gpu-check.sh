@@ -1,6 +1,6 @@
 #!/bin/bash
 # The one GPU check: run on the GPU machine from the repository root, after scripts/gpu-pack.sh
-# has prepared .jdk/ and .gpu-run/ here and the device run has carried them there. Needs only
+# has prepared .jdk/ and .gpu-run/ and they were copied there with the repository. Needs only
 # the NVIDIA driver on that machine.
 #
 #   1. unpacks the jlinked JDK 25 into a temporary folder;
@@ -8,13 +8,13 @@
 #      launcher, with -Dkiri.cuda.require=true so that a missing GPU fails rather than skips;
 #   3. runs the decode micro-benchmark (CudaBench) for the Llama-3.2-1B shape in Q4_0 and Q8_0.
 #
-# Output: the console; with $OUT set (the device tool does), also JUnit XML and logs under $OUT.
+# Output: the console; with $OUT set, also JUnit XML and logs under $OUT.
 # Exit status: that of the tests (non-zero on any failure), or of the benchmark if they pass.
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 for f in .jdk/kiri-jdk25.tar.gz .gpu-run/junit-platform-console-standalone.jar .gpu-run/kiri-kernels-tests.jar; do
-    [ -f "$f" ] || { echo "gpu-check: $f missing: run scripts/gpu-pack.sh on the build machine and carry .jdk and .gpu-run" >&2; exit 2; }
+    [ -f "$f" ] || { echo "gpu-check: $f missing: run scripts/gpu-pack.sh on the build machine and copy .jdk and .gpu-run here" >&2; exit 2; }
 done
 JDK_DIR=$(mktemp -d)
 tar -C "$JDK_DIR" -xzf .jdk/kiri-jdk25.tar.gz

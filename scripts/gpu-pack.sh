@@ -3,7 +3,7 @@
 # GPU machine, which has a driver but no JDK, no Maven and no network:
 #   .jdk/kiri-jdk25.tar.gz   the jlinked runtime (scripts/make-jdk.sh), unless already there
 #   .gpu-run/*.jar           Kiri's main and test classes, and the JUnit console launcher
-# Both folders are git-ignored; the device run carries them (carry: .jdk .gpu-run).
+# Both folders are git-ignored; copy them to the GPU machine with the repository.
 #
 # usage: scripts/gpu-pack.sh
 set -eu

@@ -3,6 +3,8 @@ package dev.kiri.runtime;
 import dev.kiri.gguf.GgufFile;
 import dev.kiri.gguf.GgufMetadata;
 import dev.kiri.gguf.ModelArchive;
+import dev.kiri.runtime.chat.ChatTemplate;
+import dev.kiri.runtime.chat.ChatTemplateException;
 import dev.kiri.runtime.hub.HfDownloader;
 import dev.kiri.runtime.model.ModelConfig;
 import dev.kiri.runtime.model.ModelWeights;
@@ -163,11 +165,21 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * The model file's chat template as a function of (messages, add generation prompt), or null.
-     * TODO(chat): build it with the chat template engine once it is in the repository.
+     * The model file's chat template as a function of (messages, add generation prompt): its
+     * {@code tokenizer.chat_template}, or the plain fallback format when it has none (see
+     * {@link ChatTemplate#FALLBACK_SOURCE}). A template that cannot be used does not stop the load;
+     * {@link #chat} then fails with the reason.
      */
     private static BiFunction<List<Message>, Boolean, String> chatTemplateOf(GgufMetadata md, String source) {
-        return null;
+        try {
+            ChatTemplate template = ChatTemplate.fromGguf(md, null);
+            return template::render;
+        } catch (ChatTemplateException | IllegalArgumentException e) {
+            String reason = source + ": the chat template cannot be used: " + e.getMessage();
+            return (messages, generationPrompt) -> {
+                throw new UnsupportedModelException(reason);
+            };
+        }
     }
 
     private static boolean[] endOfGeneration(GgufMetadata md, Tokenizer tok, int vocab) {

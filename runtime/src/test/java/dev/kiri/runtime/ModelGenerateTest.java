@@ -144,6 +144,28 @@ class ModelGenerateTest {
     }
 
     @Test
+    void longPromptsReportProgressPerBatchAndGiveTheSameTokensAsOneBatch() throws Exception {
+        int[] prompt = {1, 17, 42, 99, 256, 300, 7, 511, 64, 128};
+        int[] oneBatch = llama.generate(prompt, GenerateOptions.greedy().maxTokens(8), null).tokens();
+        try (Model m = TinyFixtures.load(TinyFixtures.model("tiny-llama-F32.gguf"),
+                LoadOptions.defaults().threads(1).batchSize(4).kvCache(LoadOptions.KvCacheType.F32))) {
+            List<String> progress = new ArrayList<>();
+            GenerationResult r = m.generate(prompt, GenerateOptions.greedy().maxTokens(8), new TokenListener() {
+                @Override
+                public void onToken(String text, int tokenId) {
+                }
+
+                @Override
+                public void onPromptProgress(int evaluated, int total) {
+                    progress.add(evaluated + "/" + total);
+                }
+            });
+            assertEquals(List.of("4/10", "8/10", "10/10"), progress);
+            assertArrayEquals(oneBatch, r.tokens());
+        }
+    }
+
+    @Test
     void cancellationFromTheListener() {
         Cancellation c = new Cancellation();
         int[] seen = {0};

@@ -206,13 +206,23 @@ public final class CudaContext implements AutoCloseable {
     }
 
     /**
-     * Copies native memory to the device after everything queued so far, and waits for the copy.
-     * {@code src} must be a native segment (mapped files are).
+     * Copies {@code src} to the device after everything queued so far, and waits for the copy.
+     * Native segments (mapped files are) go straight to the driver; heap segments through the
+     * staging buffer, 8 MiB at a time.
      */
     public void upload(MemorySegment src, DeviceBuffer dst, long dstOffset) {
         checkOpen();
-        if (!src.isNative()) throw new IllegalArgumentException("upload to " + dst.what() + " needs a native segment");
         dst.require(dstOffset + src.byteSize(), "upload");
+        if (!src.isNative()) {
+            long chunk = 8L << 20;
+            for (long o = 0; o < src.byteSize(); o += chunk) {
+                long n = Math.min(chunk, src.byteSize() - o);
+                MemorySegment s = staging(n).asSlice(0, n);
+                MemorySegment.copy(src, o, s, 0, n);
+                upload(s, dst, dstOffset + o);
+            }
+            return;
+        }
         // Queued on the stream (ordered after the kernels already queued there, which a copy on
         // the legacy default stream would not be: the stream is non-blocking), then waited for.
         check(cuMemcpyHtoDAsync_v2(dst.address() + dstOffset, src, src.byteSize(), stream), "cuMemcpyHtoDAsync_v2", dst.what());

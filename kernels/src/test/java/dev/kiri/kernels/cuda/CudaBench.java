@@ -17,7 +17,8 @@ import java.util.List;
  * product, residual, RMSNorm, gate/up products, SwiGLU, down product, residual, then the final
  * norm and the output product. Timed as direct launches and as one replayed CUDA graph per token,
  * at positions 0..127 (as {@code llama-bench -n 128}); also the column-batched product over 512
- * columns for every layer matrix (the current prefill path, attention left out).
+ * columns for every layer matrix (the current prefill path, attention left out), and each kernel
+ * on its own (50 launches in one graph) with the bandwidth it reaches.
  *
  * <p>Run by {@code scripts/gpu-check.sh}: {@code java ... dev.kiri.kernels.cuda.CudaBench Q4_0 Q8_0}.
  */
@@ -166,6 +167,29 @@ public final class CudaBench {
                         + Arrays.equals(directLogits, graphLogits));
             }
 
+            // each kernel alone: 50 launches captured in a graph, so that launch overhead drops out
+            String[] names = {"q/o " + HIDDEN + "x" + HIDDEN, "k/v " + KV_HEADS * HEAD_DIM + "x" + HIDDEN,
+                    "gate/up " + FFN + "x" + HIDDEN, "down " + HIDDEN + "x" + FFN};
+            DeviceWeights[] mats = {w[0][0], w[0][1], w[0][4], w[0][6]};
+            DeviceBuffer[] ins = {xn, xn, xn, gate};
+            DeviceBuffer[] outs = {q, kk, up, tmp};
+            for (int i = 0; i < mats.length; i++) {
+                DeviceWeights m = mats[i];
+                DeviceBuffer in = ins[i], out = outs[i];
+                double s = perLaunch(ctx, () -> k.matvec(m, in, out, 1));
+                System.out.printf("  matvec %-20s %8.2f us %8.1f GB/s%n", names[i], s * 1e6, m.buffer().byteSize() / s / 1e9);
+            }
+            double s = perLaunch(ctx, () -> k.matvec(output, xn, logits, 1));
+            System.out.printf("  matvec %-20s %8.2f us %8.1f GB/s%n", "output " + VOCAB + "x" + HIDDEN, s * 1e6,
+                    output.buffer().byteSize() / s / 1e9);
+            ctx.setInt(pos, 0, TOKENS - 1);
+            s = perLaunch(ctx, () -> k.attention(q, att, HEADS, cache, 0, pos, 0, scale, 0f, scratch, splits));
+            System.out.printf("  attention (split + merge) at position %d: %.2f us%n", TOKENS - 1, s * 1e6);
+            s = perLaunch(ctx, () -> k.rmsnorm(xn, x, norm, HIDDEN, 1, 1e-5f));
+            System.out.printf("  rmsnorm %d: %.2f us%n", HIDDEN, s * 1e6);
+            s = perLaunch(ctx, () -> k.swiglu(gate, gate, up, FFN));
+            System.out.printf("  swiglu %d: %.2f us%n", FFN, s * 1e6);
+
             // prefill as the column-batched product (no attention): every layer matrix over PROMPT columns
             DeviceBuffer px = ctx.allocateFloats((long) PROMPT * FFN, "prefill in");
             DeviceBuffer py = ctx.allocateFloats((long) PROMPT * FFN, "prefill out");
@@ -188,6 +212,20 @@ public final class CudaBench {
                     throw new IllegalStateException(e);
                 }
             }
+        }
+    }
+
+    /** Seconds per run of {@code op}, from a graph of 50 runs replayed 5 times after one warm-up. */
+    private static double perLaunch(CudaContext ctx, Runnable op) {
+        try (CudaGraph g = ctx.capture(() -> {
+            for (int i = 0; i < 50; i++) op.run();
+        })) {
+            g.launch();
+            ctx.synchronize();
+            long t0 = System.nanoTime();
+            for (int r = 0; r < 5; r++) g.launch();
+            ctx.synchronize();
+            return (System.nanoTime() - t0) / 1e9 / 250;
         }
     }
 

@@ -36,6 +36,14 @@ class CudaContextGpuTest {
         float[] back = new float[x.length];
         ctx.download(b, 7, back, 0, x.length);
         assertArrayEquals(x, back);
+        float[] big = new float[(5 << 20) / 4 + 3]; // a heap segment goes through staging, in chunks
+        for (int i = 0; i < big.length; i++) big[i] = i;
+        try (DeviceBuffer c = ctx.allocate(4L * big.length, "heap upload")) {
+            ctx.upload(java.lang.foreign.MemorySegment.ofArray(big), c, 0);
+            float[] bigBack = new float[big.length];
+            ctx.download(c, 0, bigBack, 0, big.length);
+            assertArrayEquals(big, bigBack);
+        }
         b.close();
         b.close(); // twice is harmless
         assertEquals(before, ctx.allocatedBytes());

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 TokenizeCommand.class,
                 DetokenizeCommand.class,
+                TemplateCommand.class,
         })
 public final class Main implements Runnable {
 

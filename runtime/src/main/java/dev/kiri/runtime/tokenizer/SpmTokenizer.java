@@ -28,6 +28,8 @@ public final class SpmTokenizer extends VocabTokenizer {
     private final float[] scores;
     /** Byte value to its fallback token ({@code <0xXX>}, else the one-character token), or -1. */
     private final int[] byteTokens = new int[256];
+    /** True when no token has {@code ▁} right after another character: words then merge independently. */
+    private final boolean spaceStartsWords;
 
     /** A tokenizer over a {@code llama} vocabulary. */
     public SpmTokenizer(Vocabulary vocab) {
@@ -40,6 +42,17 @@ public final class SpmTokenizer extends VocabTokenizer {
             if (id < 0 && b < 0x80) id = index.find(String.valueOf((char) b));
             byteTokens[b] = id;
         }
+        boolean starts = true;
+        for (int id = 0; id < vocab.size() && starts; id++) {
+            String t = vocab.token(id);
+            for (int i = 1; i < t.length(); i++) {
+                if (t.charAt(i) == SPACE_MARK && t.charAt(i - 1) != SPACE_MARK) {
+                    starts = false;
+                    break;
+                }
+            }
+        }
+        this.spaceStartsWords = starts;
     }
 
     @Override
@@ -58,59 +71,93 @@ public final class SpmTokenizer extends VocabTokenizer {
             char c = text.charAt(i);
             buf[o++] = c == ' ' ? SPACE_MARK : c;
         }
-
-        // symbols: one per code point, in a doubly linked list over arrays
-        int[] start = new int[n];
-        int[] len = new int[n];
-        int[] prev = new int[n];
-        int[] next = new int[n];
-        int count = 0;
-        for (int i = 0; i < n; ) {
-            int l = Character.isHighSurrogate(buf[i]) && i + 1 < n && Character.isLowSurrogate(buf[i + 1]) ? 2 : 1;
-            start[count] = i;
-            len[count] = l;
-            prev[count] = count - 1;
-            i += l;
-            next[count] = i == n ? -1 : count + 1;
-            count++;
+        Session session = new Session(buf);
+        if (!spaceStartsWords) {
+            session.encode(0, n, out);
+            return;
         }
-        if (count == 0) return;
-
-        BigramQueue queue = new BigramQueue(count + 16);
-        for (int i = 1; i < count; i++) tryAddBigram(buf, start, len, i - 1, i, queue);
-
-        while (!queue.isEmpty()) {
-            int left = queue.topLeft();
-            int right = queue.topRight();
-            int size = queue.topSize();
-            queue.pop();
-            // skip pairs whose symbols have changed since the pair was queued
-            if (len[left] == 0 || len[right] == 0 || len[left] + len[right] != size) continue;
-            len[left] += len[right];
-            len[right] = 0;
-            next[left] = next[right];
-            if (next[right] >= 0) prev[next[right]] = left;
-            tryAddBigram(buf, start, len, prev[left], left, queue);
-            tryAddBigram(buf, start, len, left, next[left], queue);
-        }
-
-        for (int i = 0; i != -1; i = next[i]) {
-            int id = index.find(buf, start[i], len[i]);
-            if (id >= 0) {
-                out.add(id);
-            } else {
-                byte[] bytes = new String(buf, start[i], len[i]).getBytes(StandardCharsets.UTF_8);
-                for (byte b : bytes) out.add(byteToken(b & 0xFF));
+        // No token has a space mark right after another character, so no merge crosses such a
+        // place: each word merges on its own (same result, and a small, cache-resident queue).
+        int from = 0;
+        for (int i = 1; i < n; i++) {
+            if (buf[i] == SPACE_MARK && buf[i - 1] != SPACE_MARK) {
+                session.encode(from, i, out);
+                from = i;
             }
         }
+        session.encode(from, n, out);
     }
 
-    private void tryAddBigram(char[] buf, int[] start, int[] len, int left, int right, BigramQueue queue) {
-        if (left < 0 || right < 0) return;
-        int size = len[left] + len[right];
-        int id = index.find(buf, start[left], size);
-        if (id < 0) return;
-        queue.push(scores[id], left, right, size);
+    /** Scratch state of one encode call: the text and the symbol list, reused word after word. */
+    private final class Session {
+        final char[] buf;
+        final int[] start;
+        final int[] len;
+        final int[] prev;
+        final int[] next;
+        final BigramQueue queue = new BigramQueue(64);
+
+        Session(char[] buf) {
+            this.buf = buf;
+            int n = buf.length;
+            start = new int[n];
+            len = new int[n];
+            prev = new int[n];
+            next = new int[n];
+        }
+
+        /** Merges {@code buf[from, to)} and appends its ids. */
+        void encode(int from, int to, IntList out) {
+            // symbols: one per code point, a doubly linked list over the arrays
+            int count = 0;
+            for (int i = from; i < to; ) {
+                int l = Character.isHighSurrogate(buf[i]) && i + 1 < to && Character.isLowSurrogate(buf[i + 1]) ? 2 : 1;
+                start[count] = i;
+                len[count] = l;
+                prev[count] = count - 1;
+                i += l;
+                next[count] = i == to ? -1 : count + 1;
+                count++;
+            }
+            if (count == 0) return;
+
+            queue.clear();
+            for (int i = 1; i < count; i++) tryAddBigram(i - 1, i);
+
+            while (!queue.isEmpty()) {
+                int left = queue.topLeft();
+                int size = queue.topSize();
+                queue.pop();
+                // skip pairs whose symbols changed since they were queued (a symbol only grows,
+                // or empties when merged into its left neighbour, so the sizes tell)
+                int right = next[left];
+                if (len[left] == 0 || right < 0 || len[left] + len[right] != size) continue;
+                len[left] += len[right];
+                len[right] = 0;
+                next[left] = next[right];
+                if (next[right] >= 0) prev[next[right]] = left;
+                tryAddBigram(prev[left], left);
+                tryAddBigram(left, next[left]);
+            }
+
+            for (int i = 0; i != -1; i = next[i]) {
+                int id = index.find(buf, start[i], len[i]);
+                if (id >= 0) {
+                    out.add(id);
+                } else {
+                    byte[] bytes = new String(buf, start[i], len[i]).getBytes(StandardCharsets.UTF_8);
+                    for (byte b : bytes) out.add(byteToken(b & 0xFF));
+                }
+            }
+        }
+
+        private void tryAddBigram(int left, int right) {
+            if (left < 0 || right < 0) return;
+            int size = len[left] + len[right];
+            int id = index.find(buf, start[left], size);
+            if (id < 0) return;
+            queue.push(scores[id], left, size);
+        }
     }
 
     private int byteToken(int b) {
@@ -123,21 +170,22 @@ public final class SpmTokenizer extends VocabTokenizer {
     }
 
     /**
-     * A binary max-heap of candidate merges in parallel primitive arrays: higher score first, then
-     * the smaller left index (the leftmost pair), as llama.cpp orders them.
+     * A binary heap of candidate merges: higher score first, then the leftmost pair, as llama.cpp
+     * orders them. Each entry is one long (score bits flipped so that higher sorts first, then the
+     * left symbol index) plus the pair's length, in two parallel arrays.
      */
     private static final class BigramQueue {
-        private float[] score;
-        private int[] left;
-        private int[] right;
+        private long[] key;
         private int[] size;
         private int n;
 
         BigramQueue(int cap) {
-            score = new float[cap];
-            left = new int[cap];
-            right = new int[cap];
+            key = new long[cap];
             size = new int[cap];
+        }
+
+        void clear() {
+            n = 0;
         }
 
         boolean isEmpty() {
@@ -145,80 +193,50 @@ public final class SpmTokenizer extends VocabTokenizer {
         }
 
         int topLeft() {
-            return left[0];
-        }
-
-        int topRight() {
-            return right[0];
+            return (int) key[0];
         }
 
         int topSize() {
             return size[0];
         }
 
-        /** True when entry a comes out before entry b. */
-        private boolean before(int a, int b) {
-            return score[a] > score[b] || (score[a] == score[b] && left[a] < left[b]);
-        }
-
-        void push(float s, int l, int r, int z) {
-            if (n == score.length) grow();
+        void push(float score, int left, int z) {
+            if (n == key.length) {
+                key = java.util.Arrays.copyOf(key, n * 2);
+                size = java.util.Arrays.copyOf(size, n * 2);
+            }
+            int bits = Float.floatToIntBits(score + 0.0f); // -0.0 and 0.0 alike
+            int ascending = bits ^ ((bits >> 31) & 0x7FFFFFFF); // float order as signed int order
+            long k = ((long) ~ascending << 32) | left;          // higher score, then smaller left, first
             int i = n++;
-            score[i] = s;
-            left[i] = l;
-            right[i] = r;
-            size[i] = z;
             while (i > 0) {
                 int p = (i - 1) >>> 1;
-                if (!before(i, p)) break;
-                swap(i, p);
+                if (key[p] <= k) break;
+                key[i] = key[p];
+                size[i] = size[p];
                 i = p;
             }
+            key[i] = k;
+            size[i] = z;
         }
 
         void pop() {
             n--;
             if (n == 0) return;
-            move(n, 0);
+            long k = key[n];
+            int z = size[n];
             int i = 0;
             while (true) {
-                int l = 2 * i + 1;
-                if (l >= n) break;
-                int best = l + 1 < n && before(l + 1, l) ? l + 1 : l;
-                if (!before(best, i)) break;
-                swap(i, best);
-                i = best;
+                int c = 2 * i + 1;
+                if (c >= n) break;
+                if (c + 1 < n && key[c + 1] < key[c]) c++;
+                if (key[c] >= k) break;
+                key[i] = key[c];
+                size[i] = size[c];
+                i = c;
             }
-        }
-
-        private void move(int from, int to) {
-            score[to] = score[from];
-            left[to] = left[from];
-            right[to] = right[from];
-            size[to] = size[from];
-        }
-
-        private void swap(int a, int b) {
-            float s = score[a];
-            score[a] = score[b];
-            score[b] = s;
-            int t = left[a];
-            left[a] = left[b];
-            left[b] = t;
-            t = right[a];
-            right[a] = right[b];
-            right[b] = t;
-            t = size[a];
-            size[a] = size[b];
-            size[b] = t;
-        }
-
-        private void grow() {
-            int cap = score.length * 2;
-            score = java.util.Arrays.copyOf(score, cap);
-            left = java.util.Arrays.copyOf(left, cap);
-            right = java.util.Arrays.copyOf(right, cap);
-            size = java.util.Arrays.copyOf(size, cap);
+            key[i] = k;
+            size[i] = z;
         }
     }
 }

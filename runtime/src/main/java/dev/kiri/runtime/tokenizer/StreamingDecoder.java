@@ -10,8 +10,8 @@ import java.util.Arrays;
  * bytes also wait until what follows them is known, so the concatenated output is exactly what
  * {@link Tokenizer#decode} gives for the whole sequence.
  *
- * <p>Not thread-safe; one per sequence. {@link #accept} allocates only the returned string (and
- * nothing when there is nothing new to return).
+ * <p>Not thread-safe; one per sequence. {@link #accept} allocates the returned string (plus a
+ * scratch copy where spaces are cleaned up), and nothing when there is nothing new to return.
  */
 public final class StreamingDecoder {
     private final Tokenizer tokenizer;
@@ -74,21 +74,16 @@ public final class StreamingDecoder {
     }
 
     /**
-     * The longest prefix that can be cleaned on its own: it ends after four bytes that the space
-     * clean-up neither removes nor looks through (no space, apostrophe or {@code ?!.,}), at a
-     * complete UTF-8 character. Only cut points in the newly added bytes are new candidates.
+     * The longest prefix that can be cleaned on its own: it ends with two bytes that the space
+     * clean-up neither removes nor looks for (no space, apostrophe or {@code ?!.,}), at a complete
+     * UTF-8 character. Every clean-up pattern has a space or an apostrophe next to the bytes it
+     * decides on ({@code " ?"}, {@code " ' "}, {@code " 're"}), so none can span two such bytes:
+     * cleaning the prefix and the rest separately gives what cleaning the whole gives. Only cut
+     * points in the newly added bytes are new candidates.
      */
     private int cleanCut(int oldN) {
-        // the best cut is the largest p > oldN (smaller ones were tried when their bytes arrived)
-        for (int p = n; p > oldN && p >= 4; p--) {
-            boolean plain = true;
-            for (int k = p - 4; k < p; k++) {
-                if (!plain(pending[k])) {
-                    plain = false;
-                    break;
-                }
-            }
-            if (plain && Texts.completeUtf8Prefix(pending, p) == p) return p;
+        for (int p = n; p > oldN && p >= 2; p--) {
+            if (plain(pending[p - 1]) && plain(pending[p - 2]) && Texts.completeUtf8Prefix(pending, p) == p) return p;
         }
         return 0;
     }

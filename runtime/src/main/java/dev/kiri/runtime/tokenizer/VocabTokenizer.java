@@ -2,6 +2,7 @@ package dev.kiri.runtime.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.BitSet;
 
 /**
  * What the SentencePiece and BPE tokenizers share: special-token partitioning, BOS/EOS, the
@@ -16,6 +17,8 @@ abstract class VocabTokenizer implements Tokenizer {
     private final byte[][] pieces;
     /** Whether a token's piece is hidden when special = false (control and unknown tokens). */
     private final boolean[] hidden;
+    /** The special tokens' texts, to find which of them a text contains in one pass. */
+    private final SpecialTrie specialTrie;
 
     VocabTokenizer(Vocabulary vocab) {
         this.vocab = vocab;
@@ -37,6 +40,10 @@ abstract class VocabTokenizer implements Tokenizer {
             }
             pieces[id] = p;
         }
+        int[] special = vocab.specialTokens();
+        String[] texts = new String[special.length];
+        for (int k = 0; k < special.length; k++) texts[k] = vocab.token(special[k]);
+        this.specialTrie = new SpecialTrie(texts);
     }
 
     /** The bytes of a normal token: {@code ▁} to space (SentencePiece) or byte-level code points to bytes (BPE). */
@@ -122,11 +129,15 @@ abstract class VocabTokenizer implements Tokenizer {
         Fragments cur = new Fragments(4);
         cur.addText(0, s.length());
         Fragments next = new Fragments(4);
-        for (int id : vocab.specialTokens()) {
+        // only tokens that occur somewhere in the text can cut a fragment of it
+        BitSet present = new BitSet();
+        specialTrie.occurring(s, present);
+        int[] special = vocab.specialTokens();
+        for (int k = present.nextSetBit(0); k >= 0; k = present.nextSetBit(k + 1)) {
+            int id = special[k];
             int attr = vocab.attributes(id);
             if (!parseSpecial && (attr & (TokenAttr.CONTROL | TokenAttr.UNKNOWN)) != 0) continue;
             String t = vocab.token(id);
-            if (s.indexOf(t) < 0) continue; // common case: cheap rejection over the whole text
             next.size = 0;
             boolean changed = false;
             for (int i = 0; i < cur.size; i++) {

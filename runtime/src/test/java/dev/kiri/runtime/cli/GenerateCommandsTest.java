@@ -6,10 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiri.gguf.Fixtures;
+import dev.kiri.runtime.GenerateOptions;
+import dev.kiri.runtime.LoadOptions;
+import dev.kiri.runtime.Message;
+import dev.kiri.runtime.Model;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,6 +48,19 @@ class GenerateCommandsTest {
         assertEquals(0, r.status(), r.err());
         assertEquals(text.substring(0, text.indexOf("r ho")) + System.lineSeparator(), r.out());
         assertTrue(r.err().contains("kiri: stop_string;"), r.err());
+    }
+
+    @Test
+    void runWithChatAnswersThePromptAsAUserMessage() throws Exception {
+        CliRun r = CliRun.of("run", "-m", F32, "-p", "Hello there", "--chat", "-s", "Be brief.", "-n", "8", "--temp", "0",
+                "--kv", "f32", "-t", "1");
+        assertEquals(0, r.status(), r.err());
+        try (Model m = Model.load(Fixtures.file("models/tiny-llama-F32.gguf"),
+                LoadOptions.defaults().threads(1).kvCache(LoadOptions.KvCacheType.F32))) {
+            String expected = m.chat(List.of(Message.system("Be brief."), Message.user("Hello there")),
+                    GenerateOptions.greedy().maxTokens(8), null).text();
+            assertEquals(expected + System.lineSeparator(), r.out());
+        }
     }
 
     @Test

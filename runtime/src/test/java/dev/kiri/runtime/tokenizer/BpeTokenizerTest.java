@@ -100,4 +100,17 @@ class BpeTokenizerTest {
         e = assertThrows(IllegalArgumentException.class, () -> Tokenizers.load(new GgufMetadata("x.gguf", m), "x.gguf"));
         assertTrue(e.getMessage().contains("tokenizer.ggml.merges is missing"), e.getMessage());
     }
+
+    @Test
+    void tokenizersAreSafeToShareBetweenThreads() throws Exception {
+        String text = SpmTokenizerTest.japanese(20_000, 5) + " Hello, world! 한국어 <think>x</think>";
+        for (Tokenizer t : new Tokenizer[] {VocabFixtures.vocab("qwen2"), VocabFixtures.vocab("llama-spm")}) {
+            int[] expected = t.encode(text, true, false);
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+                var futures = new java.util.ArrayList<java.util.concurrent.Future<int[]>>();
+                for (int i = 0; i < 16; i++) futures.add(pool.submit(() -> t.encode(text, true, false)));
+                for (var f : futures) assertArrayEquals(expected, f.get());
+            }
+        }
+    }
 }

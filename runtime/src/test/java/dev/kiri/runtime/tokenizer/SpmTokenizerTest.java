@@ -67,6 +67,32 @@ class SpmTokenizerTest {
     }
 
     @Test
+    void aPieceWithAnInnerSpaceMergesAcrossWords() {
+        String[] tokens = {"<unk>", "<s>", "</s>", "▁", "a", "b", "▁a", "b▁a"};
+        float[] scores = {0, 0, 0, -5, -5, -5, -2, -1};
+        int[] types = {2, 3, 3, 1, 1, 1, 1, 1};
+        var m = new java.util.LinkedHashMap<String, dev.kiri.gguf.GgufValue>();
+        m.put("tokenizer.ggml.model", dev.kiri.gguf.GgufValue.ofString("llama"));
+        m.put("tokenizer.ggml.tokens", dev.kiri.gguf.GgufValue.ofArray(new dev.kiri.gguf.GgufArray(dev.kiri.gguf.GgufValueType.STRING, tokens)));
+        m.put("tokenizer.ggml.scores", dev.kiri.gguf.GgufValue.ofArray(new dev.kiri.gguf.GgufArray(dev.kiri.gguf.GgufValueType.FLOAT32, scores)));
+        m.put("tokenizer.ggml.token_type", dev.kiri.gguf.GgufValue.ofArray(new dev.kiri.gguf.GgufArray(dev.kiri.gguf.GgufValueType.INT32, types)));
+        Tokenizer t = Tokenizers.load(VocabularyTest.md(m), "test.gguf");
+        // "▁b▁a": "▁a" merges first, then "b" + "▁a" = "b▁a", a piece that spans two words
+        assertArrayEquals(new int[] {3, 7}, t.encode("b a", false, false));
+        assertEquals("b a", t.decode(new int[] {3, 7}, false));
+    }
+
+    @Test
+    void longerSpecialTokensAreMatchedFirst() {
+        var m = VocabularyTest.spm("<x>", "<x><y>", "<y>");
+        int[] types = (int[]) ((dev.kiri.gguf.GgufArray) m.get("tokenizer.ggml.token_type").value()).values();
+        types[13] = types[14] = types[15] = 4; // user-defined: matched without parseSpecial
+        Tokenizer t = Tokenizers.load(VocabularyTest.md(m), "test.gguf");
+        // "<x><y>" wins over "<x>" where both match; the text between special tokens gets the space prefix
+        assertArrayEquals(new int[] {14, 13, 12, 15}, t.encode("<x><y><x>ab<y>", false, false));
+    }
+
+    @Test
     void loneSurrogatesBecomeReplacementCharactersAndNulIsText() {
         Tokenizer t = VocabFixtures.tiny();
         assertArrayEquals(t.encode("a\uFFFDb\uFFFD", false, false), t.encode("a\uD800b\uDC00", false, false));

@@ -55,4 +55,43 @@ class StreamingDecoderTest {
         b = "x ' ' y".getBytes();
         assertEquals("x'' y", new String(b, 0, Texts.cleanSpaces(b, b.length)));
     }
+
+    /**
+     * Random text made of what the space clean-up looks at (spaces, apostrophes, ?!., and the
+     * letters of 's 'm 're 've 't 'd 'll), streamed token by token through a vocabulary that
+     * cleans spaces, always gives exactly decode's text.
+     */
+    @Test
+    void streamingEqualsDecodeOnRandomCleanUpPatterns() {
+        Tokenizer t = VocabFixtures.vocab("gpt-2");
+        char[] alphabet = {' ', ' ', ' ', '\'', '\'', '?', '!', '.', ',', 's', 'm', 'r', 'e', 'v', 't', 'd', 'l', 'x', 'é', '日'};
+        java.util.Random r = new java.util.Random(3);
+        for (int round = 0; round < 300; round++) {
+            StringBuilder sb = new StringBuilder();
+            int len = 1 + r.nextInt(40);
+            for (int i = 0; i < len; i++) sb.append(alphabet[r.nextInt(alphabet.length)]);
+            String s = sb.toString();
+            int[] ids = t.encode(s, false, false);
+            for (boolean startOfText : new boolean[] {true, false}) {
+                StreamingDecoder d = startOfText ? StreamingDecoder.forText(t, false) : StreamingDecoder.continuing(t, false);
+                StringBuilder out = new StringBuilder();
+                for (int id : ids) out.append(d.accept(id));
+                out.append(d.flush());
+                assertEquals(t.decode(ids, false), out.toString(), "text '" + s + "'");
+            }
+        }
+    }
+
+    @Test
+    void aWordIsReleasedWhenTheNextTokenArrives() {
+        Tokenizer t = VocabFixtures.vocab("gpt-2");
+        int[] ids = t.encode("I am so bad at it", false, false);
+        StreamingDecoder d = StreamingDecoder.continuing(t, false);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < ids.length; i++) {
+            sb.append(d.accept(ids[i]));
+            if (i >= 1) assertTrue(sb.length() > 0, "nothing released after " + (i + 1) + " tokens");
+        }
+        assertEquals("I am so bad at it", sb.append(d.flush()).toString());
+    }
 }

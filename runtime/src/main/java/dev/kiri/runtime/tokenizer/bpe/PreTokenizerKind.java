@@ -40,6 +40,23 @@ enum PreTokenizerKind {
             RegexSplit.collapsed("[" + P + "$+<=>^~|`]+", "[\\p{P}\\$\\+<=>\\^~\\|`]+"),
             Gpt2Split.INSTANCE,
             RegexSplit.wide("[0-9][0-9][0-9]", "[0-9][0-9][0-9]")),
+    /** BLOOM, Poro, GPT-3 Finnish: everything but whitespace and a few punctuation marks. */
+    BLOOM(RegexSplit.wide(" ?[^(\\s|.,!?…。，、।۔،)]+", " ?[^(\\s|.,!?…。，、।۔،)]+")),
+    VIKING(
+            RegexSplit.wide(" ?[^(\\s|.,!?…。，、।۔،)]+", " ?[^(\\s|.,!?…。，、।۔،)]+"),
+            RegexSplit.collapsed("[" + N + "]", "\\p{N}")),
+    SEED_CODER(RegexSplit.collapsed(
+            "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n" + L + N + "]?[" + L + "]+|[" + N
+                    + "]| ?[^\\s" + L + N + "\\r\\n]+|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+            "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1}"
+                    + "| ?[^\\s\\p{L}\\p{N}\\r\\n]+|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")),
+    BAILINGMOE(RegexSplit.collapsed(
+            "'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\\r\\n" + L + N + "]?[" + L + "]+|[" + N
+                    + "]| ?[^\\s" + L + N + "]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+",
+            "'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
+                    + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+")),
+    GPT4O(Gpt4oSplit.GPT4O),
+    TEKKEN(Gpt4oSplit.TEKKEN),
     /** StarCoder, Refact, Command-R, EXAONE and others: every digit alone, then GPT-2. */
     DIGITS_THEN_GPT2(
             RegexSplit.collapsed("[" + N + "]", "\\p{N}"),
@@ -60,7 +77,7 @@ enum PreTokenizerKind {
     static {
         name(DEFAULT, false, true, false, "default");
         name(LLAMA3, true, true, true, "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral",
-                "midm-2.0", "lfm2");
+                "midm-2.0", "lfm2", "jina-v5-nano");
         name(DEEPSEEK_LLM, false, false, false, "deepseek-llm");
         name(DEEPSEEK_CODER, false, false, false, "deepseek-coder");
         name(FALCON, false, true, false, "falcon");
@@ -73,7 +90,8 @@ enum PreTokenizerKind {
         name(GPT2, false, true, false, "gpt-neox");
         name(DIGITS_THEN_GPT2, false, true, false, "refact");
         name(DIGITS_THEN_GPT2, false, false, false, "command-r");
-        name(QWEN2, false, false, false, "qwen2", "deepseek-r1-qwen", "kormo");
+        name(QWEN2, false, false, false, "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "hunyuan", "grok-2",
+                "solar-open");
         name(QWEN2, false, true, false, "stablelm2", "megrez");
         name(GPT2, false, true, false, "olmo");
         name(LLAMA3, false, true, false, "dbrx", "smaug-bpe");
@@ -82,6 +100,13 @@ enum PreTokenizerKind {
         name(DIGITS_THEN_GPT2, false, true, false, "codeshell", "exaone", "minerva-7b");
         name(GPT2, false, true, false, "exaone4");
         name(GPT2, false, false, false, "trillion");
+        name(TEKKEN, true, false, true, "tekken");
+        name(BLOOM, false, true, false, "bloom", "gpt3-finnish");
+        name(BLOOM, false, false, false, "poro-chat");
+        name(VIKING, false, false, false, "viking");
+        name(SEED_CODER, false, false, false, "seed-coder");
+        name(BAILINGMOE, false, false, false, "bailingmoe", "bailingmoe2", "llada-moe");
+        name(GPT4O, false, false, false, "gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2");
     }
 
     private final SplitStep[] steps;

@@ -88,4 +88,55 @@ class BpeEncoderTest {
         assertArrayEquals(new int[] {20}, ids);
         assertTrue(ms < 20_000, "1 MB word took " + ms + " ms");
     }
+
+    @Test
+    void shortWordScanAgreesWithTheQueueOnRealVocabularies() {
+        java.util.Random r = new java.util.Random(3);
+        String alphabet = "etaoinshrdlucmfwypvbgkqjxzETAOIN0123456789 '.,!-_\n\tàéü日本語한국어ああ😀";
+        for (String name : java.util.List.of("gpt-2", "llama-bpe", "qwen2")) {
+            BpeEncoder e = VocabFixture.load(name).encoder;
+            for (int t = 0; t < 3000; t++) {
+                StringBuilder b = new StringBuilder();
+                int len = 1 + r.nextInt(12);
+                for (int i = 0; i < len; i++) b.appendCodePoint(alphabet.codePointAt(
+                        alphabet.offsetByCodePoints(0, r.nextInt(alphabet.codePointCount(0, alphabet.length())))));
+                String w = b.toString();
+                assertArrayEquals(e.encodeWithQueue(w), e.encode(w), name + " " + w);
+            }
+        }
+    }
+
+    @Test
+    void concurrentEncodingGivesTheSameIds() throws Exception {
+        VocabFixture v = VocabFixture.load("qwen2");
+        String[] texts = {"Hello world, it's 2025!", "吾輩は猫である。名前はまだ無い。", "대한민국의 수도는 서울입니다.",
+                "x".repeat(5000) + " " + "日本".repeat(3000), "\t\n  emoji 😀👍🏽 ok"};
+        int[][] expected = new int[texts.length][];
+        for (int i = 0; i < texts.length; i++) expected[i] = v.encode(texts[i]);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            java.util.List<java.util.concurrent.Future<?>> futures = new java.util.ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                futures.add(pool.submit(() -> {
+                    for (int round = 0; round < 10; round++) {
+                        for (int i = 0; i < texts.length; i++) assertArrayEquals(expected[i], v.encode(texts[i]));
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : futures) f.get();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aSinkMayEncodeFromInsideEncode() {
+        BpeEncoder e = new BpeEncoder(TOKENS, new String[] {"a b", "ab c"}, false);
+        java.util.List<Integer> outer = new java.util.ArrayList<>();
+        e.encode("abcab", id -> {
+            outer.add(id);
+            assertArrayEquals(new int[] {5}, e.encode("abc")); // reuses no scratch of the outer call
+        });
+        assertTrue(outer.equals(java.util.List.of(5, 3)), outer.toString());
+    }
 }

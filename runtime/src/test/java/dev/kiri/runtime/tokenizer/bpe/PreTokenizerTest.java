@@ -47,6 +47,32 @@ class PreTokenizerTest {
     }
 
     @Test
+    void gpt4oSplitsCaseRunsAndSeesNonAsciiLettersAsBothCases() {
+        assertEquals(List.of("HELLOworld", " 日本", "HELLO", " camel", "Case'S", " ", "123", "4"),
+                split("llama4", "HELLOworld 日本HELLO camelCase'S 1234"));
+        assertEquals(List.of("HELLOworld", " 日本", "HELLO", " camel", "Case", "'S", " ", "1", "2"),
+                split("tekken", "HELLOworld 日本HELLO camelCase'S 12"));
+        assertEquals(List.of("a", "/\n/", "b"), split("gpt-4o", "a/\n/b"));
+    }
+
+    @Test
+    void bloomFamilyKeepsEverythingButWhitespaceAndSomePunctuation() {
+        // the text between two matches is one piece
+        assertEquals(List.of("a1$b", " c", "! (", "x", ")", " 日本語", "。", "x"), split("bloom", "a1$b c! (x) 日本語。x"));
+        assertEquals(List.of("a", "1", "$b", " c", "!"), split("viking", "a1$b c!"));
+    }
+
+    @Test
+    void seedCoderAndBailingmoe() {
+        // seed-coder: punctuation does not take the newlines after it
+        assertEquals(List.of("x", ";", "\n\n", "it", "'S", " ", "1", "2"), split("seed-coder", "x;\n\nit'S 12"));
+        assertEquals(List.of("x", ";\n\n", "it", "'S", " ", "1", "2"), split("bailingmoe", "x;\n\nit'S 12"));
+        assertEquals(List.of("a", "\n\n", "b"), split("bailingmoe", "a\n\nb"));
+        assertEquals(List.of("a", "  \n \n", " ", " b"), split("bailingmoe", "a  \n \n  b"));
+        assertEquals(List.of("a", "\n\n", "b"), split("qwen2", "a\n\nb"));
+    }
+
+    @Test
     void qwen2SplitsEveryDigit() {
         assertEquals(List.of("2", "0", "2", "5", "年"), split("qwen2", "2025年"));
     }
@@ -90,6 +116,10 @@ class PreTokenizerTest {
                 {"exaone4", false, true, false},
                 {"a.x-4.0", false, true, false},
                 {"trillion", false, false, false},
+                {"llama4", false, false, false},
+                {"gpt-4o", false, false, false},
+                {"kanana2", false, false, false},
+                {"tekken", true, false, true},
         };
         for (Object[] row : expected) {
             BpeSpec s = BpeSpec.forPre((String) row[0]);
@@ -142,7 +172,7 @@ class PreTokenizerTest {
         String noSpaces = "日本語".repeat(120_000);
         // one name per distinct regex list
         for (String pre : List.of("default", "gpt-2", "llama-bpe", "qwen2", "deepseek-llm", "deepseek-coder",
-                "falcon", "starcoder")) {
+                "falcon", "starcoder", "llama4", "tekken", "bloom", "viking", "seed-coder", "bailingmoe")) {
             PreTokenizer p = PreTokenizer.forName(pre);
             for (String text : List.of(japanese, spaces, noSpaces)) {
                 long start = System.nanoTime();
