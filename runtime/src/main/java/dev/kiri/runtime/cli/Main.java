@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "kiri",
         mixinStandardHelpOptions = true,
+        scope = CommandLine.ScopeType.INHERIT, // every subcommand takes --help and --version too
         versionProvider = Main.Version.class,
         description = "LLM inference in pure Java: GGUF models on CPU (Vector API) or GPU (CUDA through FFM).",
         subcommands = {
