@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,28 +16,13 @@ class InspectCommandTest {
     @TempDir
     Path dir;
 
-    private record Result(int status, String out, String err) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.run(args);
-            return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void printsVersionMetadataAndTensorTableWithTotals() {
-        Result r = run("inspect", Fixtures.file("models/tiny-llama-Q4_0.gguf").toString());
+        CliRun r = run("inspect", Fixtures.file("models/tiny-llama-Q4_0.gguf").toString());
         assertEquals(0, r.status(), r.err());
         String o = r.out();
         assertTrue(o.contains("GGUF v3, alignment 32, 829,184 bytes in 1 file"), o);
@@ -58,7 +41,7 @@ class InspectCommandTest {
     void badFilePrintsTheErrorAndExitsWithStatusOne() throws Exception {
         Path bad = dir.resolve("bad.gguf");
         Files.write(bad, "not a gguf file at all".getBytes(StandardCharsets.UTF_8));
-        Result r = run("inspect", bad.toString());
+        CliRun r = run("inspect", bad.toString());
         assertEquals(1, r.status());
         assertTrue(r.err().contains("bad magic"), r.err());
         assertTrue(r.err().contains(bad.toString()), r.err());
@@ -70,7 +53,7 @@ class InspectCommandTest {
     void verboseAddsTheStackTrace() throws Exception {
         Path bad = dir.resolve("bad.gguf");
         Files.write(bad, new byte[3]);
-        Result r = run("inspect", "--verbose", bad.toString());
+        CliRun r = run("inspect", "--verbose", bad.toString());
         assertEquals(1, r.status());
         assertTrue(r.err().contains("\tat "), r.err());
     }
@@ -78,7 +61,7 @@ class InspectCommandTest {
     @Test
     void missingFileIsNamed() {
         Path missing = dir.resolve("nope.gguf");
-        Result r = run("inspect", missing.toString());
+        CliRun r = run("inspect", missing.toString());
         assertEquals(1, r.status());
         assertTrue(r.err().contains("no such file: " + missing), r.err());
     }

@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,23 +24,8 @@ class TemplateCommandTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private record Result(int status, String out, String err) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.run(args);
-            return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     /** A case of a template fixture: its context's messages/tools written as files, and what it expects. */
@@ -73,7 +55,7 @@ class TemplateCommandTest {
     @Test
     void printsTheRenderedPromptExactlyWithoutANewline() throws Exception {
         Case c = fixtureCase("meta-llama-Llama-3.2-3B-Instruct", "ko-system-multiturn");
-        Result r = run("template", "--template", c.template().toString(), "--messages", c.messages().toString(),
+        CliRun r = run("template", "--template", c.template().toString(), "--messages", c.messages().toString(),
                 "--bos-token", (String) c.context().get("bos_token"), "--eos-token", (String) c.context().get("eos_token"),
                 "--now", "2026-11-22T09:30:00");
         assertEquals(0, r.status(), r.err());
@@ -85,13 +67,13 @@ class TemplateCommandTest {
     @Test
     void toolsAndNoGenerationPrompt() throws Exception {
         Case tools = fixtureCase("Qwen-Qwen2.5-7B-Instruct", "tools-weather-ja");
-        Result r = run("template", "--template", tools.template().toString(), "--messages", tools.messages().toString(),
+        CliRun r = run("template", "--template", tools.template().toString(), "--messages", tools.messages().toString(),
                 "--tools", tools.tools().toString(), "--eos-token", "<|im_end|>");
         assertEquals(0, r.status(), r.err());
         assertEquals(tools.expectation().get("expected"), r.out());
 
         Case noPrompt = fixtureCase("Qwen-Qwen2.5-7B-Instruct", "en-no-generation-prompt");
-        Result s = run("template", "--template", noPrompt.template().toString(), "--messages", noPrompt.messages().toString(),
+        CliRun s = run("template", "--template", noPrompt.template().toString(), "--messages", noPrompt.messages().toString(),
                 "--no-generation-prompt");
         assertEquals(0, s.status(), s.err());
         assertEquals(noPrompt.expectation().get("expected"), s.out());
@@ -100,7 +82,7 @@ class TemplateCommandTest {
     @Test
     void theTemplatesOwnErrorGoesToStderrWithStatusOne() throws Exception {
         Case c = fixtureCase("google-gemma-2-2b-it", "ko-system-multiturn");
-        Result r = run("template", "--template", c.template().toString(), "--messages", c.messages().toString());
+        CliRun r = run("template", "--template", c.template().toString(), "--messages", c.messages().toString());
         assertEquals(1, r.status());
         assertEquals("", r.out());
         assertEquals("kiri template: System role not supported", r.err().strip());
@@ -110,7 +92,7 @@ class TemplateCommandTest {
     void modelTemplateWithItsVocabularysBosToken() throws Exception {
         Path messages = dir.resolve("m.json");
         Files.writeString(messages, "[{\"role\": \"user\", \"content\": \"こんにちは\"}]");
-        Result r = run("template", "-m", Fixtures.file("vocab/ggml-vocab-llama-bpe.gguf").toString(), "--messages", messages.toString());
+        CliRun r = run("template", "-m", Fixtures.file("vocab/ggml-vocab-llama-bpe.gguf").toString(), "--messages", messages.toString());
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().startsWith("<|begin_of_text|>"), r.out());
         assertTrue(r.out().contains("こんにちは"), r.out());
@@ -120,7 +102,7 @@ class TemplateCommandTest {
     void modelWithoutATemplateUsesThePlainFallback() throws Exception {
         Path messages = dir.resolve("m.json");
         Files.writeString(messages, "[{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": \"user\", \"content\": \" hi \"}]");
-        Result r = run("template", "-m", Fixtures.file("models/tiny-llama-Q8_0.gguf").toString(), "--messages", messages.toString(),
+        CliRun r = run("template", "-m", Fixtures.file("models/tiny-llama-Q8_0.gguf").toString(), "--messages", messages.toString(),
                 "--bos-token", "<s>");
         assertEquals(0, r.status(), r.err());
         assertEquals("<s>System: Be brief.\n\nUser: hi\n\nAssistant:", r.out());
@@ -141,11 +123,11 @@ class TemplateCommandTest {
         Path tools = dir.resolve("t.json");
         Files.writeString(tools, "[{\"type\": \"function\"}]");
         assertEquals("<s>default", run("template", "-m", model.toString(), "--messages", messages.toString()).out());
-        Result r = run("template", "-m", model.toString(), "--name", "tool_use", "--messages", messages.toString(), "--tools", tools.toString(),
+        CliRun r = run("template", "-m", model.toString(), "--name", "tool_use", "--messages", messages.toString(), "--tools", tools.toString(),
                 "--eos-token", "<end>");
         assertEquals(0, r.status(), r.err());
         assertEquals("<s>tools 1<end>", r.out());
-        Result missing = run("template", "-m", model.toString(), "--name", "rag", "--messages", messages.toString());
+        CliRun missing = run("template", "-m", model.toString(), "--name", "rag", "--messages", messages.toString());
         assertEquals(1, missing.status());
         assertTrue(missing.err().contains("no chat template named 'rag'") && missing.err().contains("tool_use"), missing.err());
     }
@@ -156,29 +138,29 @@ class TemplateCommandTest {
         Files.writeString(template, "{{ messages[0].content }}");
         Path notJson = dir.resolve("bad.json");
         Files.writeString(notJson, "[{\"role\": \"user\", ");
-        Result r = run("template", "--template", template.toString(), "--messages", notJson.toString());
+        CliRun r = run("template", "--template", template.toString(), "--messages", notJson.toString());
         assertEquals(1, r.status());
         assertTrue(r.err().contains("--messages " + notJson + ": not valid JSON"), r.err());
 
         Path notArray = dir.resolve("obj.json");
         Files.writeString(notArray, "{\"role\": \"user\"}");
-        Result s = run("template", "--template", template.toString(), "--messages", notArray.toString());
+        CliRun s = run("template", "--template", template.toString(), "--messages", notArray.toString());
         assertEquals(1, s.status());
         assertTrue(s.err().contains("expected a JSON array, found an object"), s.err());
 
         Path noRole = dir.resolve("norole.json");
         Files.writeString(noRole, "[{\"content\": \"x\"}]");
-        Result t = run("template", "--template", template.toString(), "--messages", noRole.toString());
+        CliRun t = run("template", "--template", template.toString(), "--messages", noRole.toString());
         assertEquals(1, t.status());
         assertTrue(t.err().contains("message 0 has no string \"role\""), t.err());
 
-        Result u = run("template", "--template", dir.resolve("missing.jinja").toString(), "--messages", noRole.toString());
+        CliRun u = run("template", "--template", dir.resolve("missing.jinja").toString(), "--messages", noRole.toString());
         assertEquals(1, u.status());
         assertTrue(u.err().contains("no such file"), u.err());
 
         Path good = dir.resolve("good.json");
         Files.writeString(good, "[{\"role\": \"user\", \"content\": \"x\"}]");
-        Result v = run("template", "--template", template.toString(), "--messages", good.toString(), "--now", "yesterday");
+        CliRun v = run("template", "--template", template.toString(), "--messages", good.toString(), "--now", "yesterday");
         assertEquals(1, v.status());
         assertTrue(v.err().contains("--now yesterday"), v.err());
         assertFalse(v.err().contains("\tat "), v.err());
