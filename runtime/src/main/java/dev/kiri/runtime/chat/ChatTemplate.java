@@ -93,7 +93,8 @@ public final class ChatTemplate {
      * A model's template from its GGUF metadata, with {@code bos_token}/{@code eos_token} taken from
      * the vocabulary ({@code tokenizer.ggml.tokens} at {@code tokenizer.ggml.bos_token_id} and
      * {@code eos_token_id}; empty when the id is absent). A model without {@code tokenizer.chat_template}
-     * gets the {@linkplain #FALLBACK_SOURCE plain fallback format}, logged once per process.
+     * gets the {@linkplain #FALLBACK_SOURCE plain fallback format}, logged once per process when it first
+     * renders a conversation.
      *
      * @param name null for the default template, else NAME of {@code tokenizer.chat_template.NAME}
      * @throws IllegalArgumentException if the named template does not exist (the message lists those that
@@ -112,10 +113,6 @@ public final class ChatTemplate {
                 for (String k : md.keys()) if (k.startsWith(METADATA_KEY + ".")) names.add(k.substring(METADATA_KEY.length() + 1));
                 throw new IllegalArgumentException("no chat template named '" + name + "' (metadata key " + key + ")"
                         + (names.isEmpty() ? "; the model has no named templates" : "; named templates: " + String.join(", ", names)));
-            }
-            if (FALLBACK_LOGGED.compareAndSet(false, true)) {
-                LOG.log(System.Logger.Level.INFO, "model has no " + METADATA_KEY
-                        + "; chat prompts use the plain fallback format (\"Role: content\" blocks, then \"Assistant:\")");
             }
             return fallback(bos, eos);
         }
@@ -172,6 +169,11 @@ public final class ChatTemplate {
                          LocalDateTime now, Map<String, Object> extraVariables) {
         Objects.requireNonNull(messages, "messages");
         Objects.requireNonNull(now, "now");
+        if (fallback && FALLBACK_LOGGED.compareAndSet(false, true)) {
+            // said when a conversation is first rendered with it, not when a model merely loads
+            LOG.log(System.Logger.Level.INFO, "model has no " + METADATA_KEY
+                    + "; chat prompts use the plain fallback format (\"Role: content\" blocks, then \"Assistant:\")");
+        }
         Map<String, Object> vars = new HashMap<>();
         if (extraVariables != null) extraVariables.forEach((k, v) -> vars.put(k, PyNone.fromJava(v)));
         vars.put("messages", PyNone.fromJava(messages));
