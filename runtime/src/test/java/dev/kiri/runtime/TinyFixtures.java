@@ -1,12 +1,11 @@
 package dev.kiri.runtime;
 
-import dev.kiri.gguf.Dequant;
 import dev.kiri.gguf.Fixtures;
-import dev.kiri.gguf.GgmlType;
 import dev.kiri.gguf.GgufFile;
 import dev.kiri.gguf.GgufTensor;
 import dev.kiri.gguf.GgufValue;
 import dev.kiri.gguf.GgufWriter;
+import dev.kiri.runtime.model.TinyModels;
 import dev.kiri.runtime.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -52,25 +51,9 @@ final class TinyFixtures {
         return sb.toString();
     }
 
-    /**
-     * The F32 twin of an F16 fixture (every F16 tensor widened; the fixtures README: bit for bit
-     * llama.cpp's own widening, whose references are the {@code -F32} sidecars).
-     */
+    /** The F32 twin of an F16 fixture (see {@link TinyModels#widenToF32}). */
     static Path widenToF32(Path f16Model, Path dir) throws IOException {
-        Path out = dir.resolve(f16Model.getFileName().toString().replace("-F16", "-F32"));
-        try (GgufFile f = GgufFile.open(f16Model)) {
-            GgufWriter w = new GgufWriter();
-            f.metadata().asMap().forEach((k, v) -> {
-                if (k.equals("general.file_type")) w.put(k, GgufValue.ofUInt32(0));
-                else if (!k.equals("general.quantization_version")) w.put(k, v);
-            });
-            for (GgufTensor t : f.tensors()) {
-                if (t.type() == GgmlType.F16) w.addTensor(t.name(), GgmlType.F32, t.shape(), Dequant.tensor(t));
-                else w.addTensor(t.name(), t.type(), t.shape(), t.data());
-            }
-            w.write(out);
-        }
-        return out;
+        return TinyModels.widenToF32(f16Model, dir);
     }
 
     /** A copy of the tiny llama with one metadata value replaced. */

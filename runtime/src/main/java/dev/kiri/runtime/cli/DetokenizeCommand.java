@@ -1,8 +1,6 @@
 package dev.kiri.runtime.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -37,21 +35,13 @@ final class DetokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        try {
+        return Cli.run(spec, verbose, () -> {
+            PrintWriter out = spec.commandLine().getOut();
             Tokenizer t = TokenizerFiles.load(model);
             out.print(t.decode(ids, special));
             if (!noNewline) out.print('\n');
             out.flush();
             return 0;
-        } catch (NoSuchFileException e) {
-            err.println("kiri detokenize: no such file: " + e.getFile());
-        } catch (IOException | RuntimeException e) {
-            err.println("kiri detokenize: " + e.getMessage());
-            if (verbose) e.printStackTrace(err);
-        }
-        err.flush();
-        return 1;
+        });
     }
 }

@@ -1,9 +1,7 @@
 package dev.kiri.runtime.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.reflect.Array;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -45,20 +43,14 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        try (GgufFile f = GgufFile.open(file)) {
-            print(f, out);
+        return Cli.run(spec, verbose, () -> {
+            PrintWriter out = spec.commandLine().getOut();
+            try (GgufFile f = GgufFile.open(file)) {
+                print(f, out);
+            }
             out.flush();
             return 0;
-        } catch (NoSuchFileException e) {
-            err.println("kiri inspect: no such file: " + e.getFile());
-        } catch (IOException | RuntimeException e) {
-            err.println("kiri inspect: " + e.getMessage());
-            if (verbose) e.printStackTrace(err);
-        }
-        err.flush();
-        return 1;
+        });
     }
 
     private void print(GgufFile f, PrintWriter out) {

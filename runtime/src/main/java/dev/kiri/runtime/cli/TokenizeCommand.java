@@ -1,10 +1,8 @@
 package dev.kiri.runtime.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -60,9 +58,8 @@ final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        try {
+        return Cli.run(spec, verbose, () -> {
+            PrintWriter out = spec.commandLine().getOut();
             Tokenizer t = TokenizerFiles.load(model);
             if (input.inp != null) {
                 for (String c : cases(Files.readAllBytes(input.inp), input.inp)) {
@@ -82,14 +79,7 @@ final class TokenizeCommand implements Callable<Integer> {
             }
             out.flush();
             return 0;
-        } catch (NoSuchFileException e) {
-            err.println("kiri tokenize: no such file: " + e.getFile());
-        } catch (IOException | RuntimeException e) {
-            err.println("kiri tokenize: " + e.getMessage());
-            if (verbose) e.printStackTrace(err);
-        }
-        err.flush();
-        return 1;
+        });
     }
 
     /** The cases of an .inp file: split on the separator line, which also ends the last case. */

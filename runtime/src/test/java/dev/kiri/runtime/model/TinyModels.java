@@ -12,7 +12,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /** Runs the tiny fixture models through the decoder, batched and token by token. */
-final class TinyModels {
+public final class TinyModels {
     private TinyModels() {
     }
 
@@ -52,7 +52,7 @@ final class TinyModels {
      * The F32 twin of an F16 fixture: every F16 tensor widened to F32, metadata unchanged but for
      * {@code general.file_type} (the fixtures README: bit-for-bit llama.cpp's own widening).
      */
-    static Path widenToF32(Path f16Model, Path dir) throws IOException {
+    public static Path widenToF32(Path f16Model, Path dir) throws IOException {
         Path out = dir.resolve(f16Model.getFileName().toString().replace("-F16", "-F32"));
         try (GgufFile f = GgufFile.open(f16Model)) {
             GgufWriter w = new GgufWriter();
