@@ -188,7 +188,7 @@ public final class CudaContext implements AutoCloseable {
             if (live.remove(b) == null) return;
             allocated -= b.byteSize();
         }
-        if (!closed) check(cuMemFree_v2(b.address()), "cuMemFree_v2", b.what());
+        if (!closed) check(cuMemFree_v2(b.rawAddress()), "cuMemFree_v2", b.what());
     }
 
     /** Sets every 32-bit word of {@code b} to {@code bits}, queued on the stream (graph-capturable). */

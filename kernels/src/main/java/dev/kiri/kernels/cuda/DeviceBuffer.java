@@ -25,6 +25,11 @@ public final class DeviceBuffer implements AutoCloseable {
         return address;
     }
 
+    /** The address without the liveness check: for the owner's free. */
+    long rawAddress() {
+        return address;
+    }
+
     /** Bytes in this buffer. */
     public long byteSize() {
         return byteSize;
