@@ -60,7 +60,7 @@ class ModelGpuTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")
     void greedyGenerationMatchesTheCpuPath(String file, double tolerance) throws Exception {
-        Path path = TinyFixtures.model(file);
+        Path path = GpuSkip.model(file);
         GenerateOptions go = GenerateOptions.greedy().maxTokens(64).ignoreEndOfGeneration(true);
         try (Model cpu = TinyFixtures.idsOnly(path, options("cpu")); Model gpu = TinyFixtures.idsOnly(path, options("cuda"))) {
             assertTrue(gpu.usesGpu(), gpu.backend());
@@ -93,7 +93,7 @@ class ModelGpuTest {
 
     @Test
     void partialOffloadGeneratesWhatTheCpuDoes() throws Exception {
-        Path path = TinyFixtures.model("tiny-llama-F32.gguf");
+        Path path = GpuSkip.model("tiny-llama-F32.gguf");
         GenerateOptions go = GenerateOptions.greedy().maxTokens(64).ignoreEndOfGeneration(true);
         try (Model cpu = TinyFixtures.idsOnly(path, options("cpu"));
              Model half = TinyFixtures.idsOnly(path, options("cuda").gpuLayers(2))) {
@@ -105,7 +105,7 @@ class ModelGpuTest {
 
     @Test
     void concurrentGenerationsOnOneGpuModelDoNotDisturbEachOther() throws Exception {
-        Path path = TinyFixtures.model("tiny-llama-Q8_0.gguf");
+        Path path = GpuSkip.model("tiny-llama-Q8_0.gguf");
         GenerateOptions go = GenerateOptions.greedy().maxTokens(48).ignoreEndOfGeneration(true);
         try (Model m = TinyFixtures.idsOnly(path, options("cuda"))) {
             int[] alone = m.generate(PROMPT, go, null).tokens();
@@ -122,7 +122,7 @@ class ModelGpuTest {
 
     @Test
     void contextShiftOnTheGpuMatchesTheCpu() throws Exception {
-        Path path = TinyFixtures.model("tiny-llama-F32.gguf");
+        Path path = GpuSkip.model("tiny-llama-F32.gguf");
         GenerateOptions go = GenerateOptions.greedy().maxTokens(100).ignoreEndOfGeneration(true).contextShift(2);
         LoadOptions small = LoadOptions.defaults().threads(2).contextLength(40).kvCache(LoadOptions.KvCacheType.F32);
         try (Model cpu = TinyFixtures.idsOnly(path, small); Model gpu = TinyFixtures.idsOnly(path, small.backend("cuda"))) {

@@ -24,8 +24,7 @@ class BackendOptionsTest {
             assertTrue(r.err().contains("cuda ("), r.err());
         } else {
             assertEquals(1, r.status(), r.err());
-            assertTrue(r.err().startsWith("kiri run: "), r.err());
-            assertTrue(r.err().contains(CudaProbe.availability().reason()), r.err());
+            assertTrue(r.err().contains("kiri run: CUDA is not available: " + CudaProbe.availability().reason()), r.err());
             assertEquals("", r.out());
         }
     }
@@ -38,7 +37,7 @@ class BackendOptionsTest {
         assertEquals(0, auto.status(), auto.err());
         assertEquals(cpu.out(), auto.out());
         if (GPU) assertTrue(auto.err().contains("cuda ("), auto.err());
-        else assertTrue(auto.err().contains("CUDA not used: " + CudaProbe.availability().reason()), auto.err());
+        else assertTrue(auto.err().contains("(CUDA not used: CUDA is not available: " + CudaProbe.availability().reason()), auto.err());
     }
 
     @Test

@@ -78,7 +78,7 @@ class GpuDecoderGpuTest {
     @MethodSource("models")
     void fullOffloadLogitsMatchTheF32References(String file, String ref, double tolerance) throws Exception {
         float[] expected = RefLogits.read(ref);
-        Path model = RefLogits.model(file);
+        Path model = GpuSkip.model(file);
         int layers;
         try (GgufFile f = GgufFile.open(model)) {
             layers = ModelConfig.fromMetadata(f.metadata(), file).layers();
@@ -94,7 +94,7 @@ class GpuDecoderGpuTest {
     /** Half the blocks on the GPU, the rest and the output on the CPU: the CPU decoder's own F32 result. */
     @Test
     void partialOffloadMatchesTheCpuDecoder() throws Exception {
-        Path model = RefLogits.model("tiny-llama-F32.gguf");
+        Path model = GpuSkip.model("tiny-llama-F32.gguf");
         float[] cpuBatch = TinyModels.batch(model, RefLogits.TOKENS, cpuKernels, KvCache.Type.F32);
         float[] cpuInc = TinyModels.incremental(model, RefLogits.TOKENS, cpuKernels, KvCache.Type.F32);
         int layers;
