@@ -6,7 +6,8 @@
 #   1. unpacks the jlinked JDK 25 into a temporary folder;
 #   2. runs the CUDA tests (the GPU-tagged ones and the probe/PTX tests) with the JUnit console
 #      launcher, with -Dkiri.cuda.require=true so that a missing GPU fails rather than skips;
-#   3. runs the decode micro-benchmark (CudaBench) for the Llama-3.2-1B shape in Q4_0 and Q8_0.
+#   3. runs the decode micro-benchmark (CudaBench) for the Llama-3.2-1B shape in Q4_0 and Q8_0,
+#      and its matrix products alone in Q4_K and Q6_K.
 #
 # Output: the console; with $OUT set, also JUnit XML and logs under $OUT.
 # Exit status: that of the tests (non-zero on any failure), or of the benchmark if they pass.
@@ -35,7 +36,7 @@ TESTS=0
 echo "== CUDA decode benchmark"
 BENCH=0
 # shellcheck disable=SC2086
-"$JAVA" $FLAGS -cp "$CP" dev.kiri.kernels.cuda.CudaBench Q4_0 Q8_0 2>&1 | tee "$LOG/bench.log" || BENCH=$?
+"$JAVA" $FLAGS -cp "$CP" dev.kiri.kernels.cuda.CudaBench Q4_0 Q8_0 matvec:Q4_K matvec:Q6_K 2>&1 | tee "$LOG/bench.log" || BENCH=$?
 rm -rf "$JDK_DIR"
 echo "== tests exit status $TESTS, benchmark exit status $BENCH"
 [ "$TESTS" -ne 0 ] && exit "$TESTS"
