@@ -1,17 +1,20 @@
-// Decode attention over a GPU-resident F32 KV cache, split over the context ("flash decoding").
+// Causal attention of n new tokens over a GPU-resident F32 KV cache, split over the context
+// ("flash decoding"); n = 1 is a decode step, n > 1 a prefill batch.
 //
-// Cache layout: [kvHeads][capacity][headDim] for keys and for values. The new token is at
-// position p = pos[0] (read from device memory so that a captured graph replays for every
-// step); it attends to max(0, p - window + 1) .. p (window <= 0: no window). Query head h uses
-// KV head h / (nHeads / kvHeads). Scores are q.k * scale, soft-capped when softcap > 0.
+// Cache layout: [kvHeads][capacity][headDim] for keys and for values; the keys and values of the
+// n tokens are already stored. Token i (0 <= i < n) is at position p = pos[0] + i (pos[0] read
+// from device memory so that a captured graph replays for every step); it attends to
+// max(0, p - window + 1) .. p (window <= 0: no window). Query head h uses KV head
+// h / (nHeads / kvHeads). Scores are q.k * scale, soft-capped when softcap > 0. q and out are
+// [n][nHeads][headDim]; a (token, head) pair is the row blockIdx.x = i * nHeads + h of both.
 //
-// Pass 1 (kiri_attn_split): grid (nHeads, nSplits), blockDim.x = 32 * KIRI_ATTN_WARPS. Each
-// block takes one contiguous chunk of the positions, each warp every KIRI_ATTN_WARPS-th
+// Pass 1 (kiri_attn_split): grid (n * nHeads, nSplits), blockDim.x = 32 * KIRI_ATTN_WARPS. Each
+// block takes one contiguous chunk of its token's positions, each warp every KIRI_ATTN_WARPS-th
 // position of it, keeping a running maximum, denominator and weighted value sum; the warps are
 // merged and the block writes its partial (max, sum, acc[headDim]) to
-// part[(h*nSplits + split)*(headDim + 2)].
-// Pass 2 (kiri_attn_merge): grid nHeads, blockDim.x >= headDim rounded up to 32: merges the
-// partials of a head and writes out[h*headDim + d].
+// part[(blockIdx.x*nSplits + split)*(headDim + 2)].
+// Pass 2 (kiri_attn_merge): grid n * nHeads, blockDim.x >= headDim rounded up to 32: merges the
+// partials of a (token, head) row and writes out[blockIdx.x*headDim + d].
 // headDim at most 32 * KIRI_ATTN_DMAX.
 #include "common.cuh"
 
@@ -25,13 +28,14 @@ extern "C" __global__ void kiri_attn_split(const float* __restrict__ q, const fl
     __shared__ float sm[KIRI_ATTN_WARPS];
     __shared__ float ss[KIRI_ATTN_WARPS];
     __shared__ float sacc[KIRI_ATTN_WARPS][32 * KIRI_ATTN_DMAX];
-    int h = blockIdx.x;
+    int row = blockIdx.x;              // token * nHeads + head
+    int h = row % nHeads;
     int split = blockIdx.y;
     int nSplits = gridDim.y;
     int lane = threadIdx.x % KIRI_WARP;
     int warp = threadIdx.x / KIRI_WARP;
     int kvh = h / (nHeads / kvHeads);
-    int p = pos[0];
+    int p = min(pos[0] + row / nHeads, capacity - 1); // the caller keeps positions inside; never read past the cache
     int start = window > 0 ? max(0, p - window + 1) : 0;
     int len = p + 1 - start;
     int chunk = (len + nSplits - 1) / nSplits;
@@ -43,7 +47,7 @@ extern "C" __global__ void kiri_attn_split(const float* __restrict__ q, const fl
 #pragma unroll
     for (int i = 0; i < KIRI_ATTN_DMAX; i++) {
         int d = lane + 32 * i;
-        qr[i] = d < headDim ? q[h * headDim + d] : 0.0f;
+        qr[i] = d < headDim ? q[(long long) row * headDim + d] : 0.0f;
         acc[i] = 0.0f;
     }
     float m = KIRI_NEG_INF;
@@ -82,7 +86,7 @@ extern "C" __global__ void kiri_attn_split(const float* __restrict__ q, const fl
         if (d < headDim) sacc[warp][d] = acc[i];
     }
     __syncthreads();
-    float* out = part + ((long long) h * nSplits + split) * (headDim + 2);
+    float* out = part + ((long long) row * nSplits + split) * (headDim + 2);
     float mAll = KIRI_NEG_INF;
     for (int w = 0; w < KIRI_ATTN_WARPS; w++) mAll = fmaxf(mAll, sm[w]);
     for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
@@ -104,8 +108,8 @@ extern "C" __global__ void kiri_attn_split(const float* __restrict__ q, const fl
 
 extern "C" __global__ void kiri_attn_merge(const float* __restrict__ part, float* __restrict__ out,
         int headDim, int nSplits) {
-    int h = blockIdx.x;
-    const float* ph = part + (long long) h * nSplits * (headDim + 2);
+    int row = blockIdx.x;              // token * nHeads + head
+    const float* ph = part + (long long) row * nSplits * (headDim + 2);
     float mAll = KIRI_NEG_INF;
     for (int s = 0; s < nSplits; s++) mAll = fmaxf(mAll, ph[s * (headDim + 2)]);
     float sAll = 0.0f;
@@ -120,6 +124,6 @@ extern "C" __global__ void kiri_attn_merge(const float* __restrict__ part, float
             float m = ph[s * (headDim + 2)];
             if (m != KIRI_NEG_INF) a += ph[s * (headDim + 2) + 2 + d] * expf(m - mAll);
         }
-        out[h * headDim + d] = a * inv;
+        out[(long long) row * headDim + d] = a * inv;
     }
 }

@@ -82,6 +82,11 @@ extern "C" __global__ void kiri_mul(float* out, const float* a, const float* b, 
     KIRI_ELEM out[i] = a[i] * b[i];
 }
 
+// Row broadcast: x[r*cols + c] += bias[c] for the n = rows * cols elements of x (biases of a batch).
+extern "C" __global__ void kiri_add_rows(float* x, const float* bias, int cols, int n) {
+    KIRI_ELEM x[i] += bias[i % cols];
+}
+
 extern "C" __global__ void kiri_scale(float* x, float s, int n) { KIRI_ELEM x[i] *= s; }
 
 extern "C" __global__ void kiri_softcap(float* x, float cap, int n) {

@@ -94,7 +94,7 @@ static const std::map<std::string, std::pair<size_t, std::function<void(const Ar
     KIRI_KERNEL(kiri_matvec_q8_0), KIRI_KERNEL(kiri_matvec_q4_0), KIRI_KERNEL(kiri_matvec_q4_k),
     KIRI_KERNEL(kiri_matvec_q6_k), KIRI_KERNEL(kiri_get_rows),
     KIRI_KERNEL(kiri_rmsnorm), KIRI_KERNEL(kiri_rope), KIRI_KERNEL(kiri_silu_inplace), KIRI_KERNEL(kiri_gelu_inplace),
-    KIRI_KERNEL(kiri_swiglu), KIRI_KERNEL(kiri_geglu), KIRI_KERNEL(kiri_add), KIRI_KERNEL(kiri_mul),
+    KIRI_KERNEL(kiri_swiglu), KIRI_KERNEL(kiri_geglu), KIRI_KERNEL(kiri_add), KIRI_KERNEL(kiri_mul), KIRI_KERNEL(kiri_add_rows),
     KIRI_KERNEL(kiri_scale), KIRI_KERNEL(kiri_softcap), KIRI_KERNEL(kiri_kv_store),
     KIRI_KERNEL(kiri_attn_split), KIRI_KERNEL(kiri_attn_merge),
 };

@@ -9,10 +9,20 @@ package dev.kiri.runtime;
  * @param contextLength positions the KV cache holds; capped by the model's own context length;
  *                      0 means the model's own (default 4096)
  * @param kvCache       element type of the KV cache (default F16: half the memory of F32)
- * @param backend       {@code "cpu"} (the only one for now)
+ * @param backend       {@code "cpu"} (default), {@code "cuda"} (an NVIDIA GPU through the driver; loading
+ *                      fails, saying why, where there is none) or {@code "auto"} (CUDA when it can be
+ *                      used, else the CPU, with the reason logged); see {@link #gpuLayers}
  * @param batchSize     most prompt tokens one forward pass takes (default 64)
+ * @param gpuLayers     with CUDA: how many decoder blocks run on the GPU, the first ones; the rest
+ *                      and, unless all blocks are offloaded, the output run on the CPU with one copy
+ *                      of the activations between them. -1 (default): all of them; 0: none (the
+ *                      CPU runs everything)
  */
-public record LoadOptions(int threads, int contextLength, KvCacheType kvCache, String backend, int batchSize) {
+public record LoadOptions(int threads, int contextLength, KvCacheType kvCache, String backend, int batchSize,
+                          int gpuLayers) {
+
+    /** The backends {@link #backend} accepts. */
+    public static final java.util.List<String> BACKENDS = java.util.List.of("cpu", "cuda", "auto");
 
     /** Element type of the stored keys and values. */
     public enum KvCacheType { F16, F32 }
@@ -21,31 +31,39 @@ public record LoadOptions(int threads, int contextLength, KvCacheType kvCache, S
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1: " + threads);
         if (contextLength < 0) throw new IllegalArgumentException("context length must be positive (0: the model's): " + contextLength);
         if (kvCache == null) throw new IllegalArgumentException("kvCache type is null");
-        if (!"cpu".equals(backend)) throw new IllegalArgumentException("unsupported backend '" + backend + "'; supported: cpu");
+        if (!BACKENDS.contains(backend)) {
+            throw new IllegalArgumentException("unsupported backend '" + backend + "'; supported: " + String.join(", ", BACKENDS));
+        }
+        if (gpuLayers < -1) throw new IllegalArgumentException("GPU layers must be -1 (all), 0 or more: " + gpuLayers);
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1: " + batchSize);
     }
 
     public static LoadOptions defaults() {
-        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 4096, KvCacheType.F16, "cpu", 64);
+        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 4096, KvCacheType.F16, "cpu", 64, -1);
     }
 
     public LoadOptions threads(int n) {
-        return new LoadOptions(n, contextLength, kvCache, backend, batchSize);
+        return new LoadOptions(n, contextLength, kvCache, backend, batchSize, gpuLayers);
     }
 
     public LoadOptions contextLength(int n) {
-        return new LoadOptions(threads, n, kvCache, backend, batchSize);
+        return new LoadOptions(threads, n, kvCache, backend, batchSize, gpuLayers);
     }
 
     public LoadOptions kvCache(KvCacheType t) {
-        return new LoadOptions(threads, contextLength, t, backend, batchSize);
+        return new LoadOptions(threads, contextLength, t, backend, batchSize, gpuLayers);
     }
 
     public LoadOptions backend(String b) {
-        return new LoadOptions(threads, contextLength, kvCache, b, batchSize);
+        return new LoadOptions(threads, contextLength, kvCache, b, batchSize, gpuLayers);
     }
 
     public LoadOptions batchSize(int n) {
-        return new LoadOptions(threads, contextLength, kvCache, backend, n);
+        return new LoadOptions(threads, contextLength, kvCache, backend, n, gpuLayers);
+    }
+
+    /** Decoder blocks on the GPU with CUDA: -1 all, 0 none. */
+    public LoadOptions gpuLayers(int n) {
+        return new LoadOptions(threads, contextLength, kvCache, backend, batchSize, n);
     }
 }

@@ -5,7 +5,12 @@ import dev.kiri.gguf.GgufMetadata;
 import dev.kiri.gguf.ModelArchive;
 import dev.kiri.runtime.chat.ChatTemplate;
 import dev.kiri.runtime.chat.ChatTemplateException;
+import dev.kiri.kernels.cuda.CudaContext;
+import dev.kiri.kernels.cuda.CudaException;
+import dev.kiri.kernels.cuda.CudaUnavailableException;
+import dev.kiri.runtime.gpu.GpuModel;
 import dev.kiri.runtime.hub.HfDownloader;
+import dev.kiri.runtime.model.Decoder;
 import dev.kiri.runtime.model.ModelConfig;
 import dev.kiri.runtime.model.ModelWeights;
 import dev.kiri.runtime.tokenizer.Tokenizer;
@@ -48,6 +53,7 @@ import java.util.function.BiFunction;
  * while generations run lets them finish first. Listeners are called on the generating thread.
  */
 public final class Model implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("dev.kiri.runtime");
     private final GgufFile file;
     private final String source;
     private final ModelWeights weights;
@@ -60,13 +66,18 @@ public final class Model implements AutoCloseable {
     private final ConcurrentLinkedQueue<Sequence> idle = new ConcurrentLinkedQueue<>();
     private final Object lifecycle = new Object();
     private final String backend;
+    private final GpuModel gpu;        // null: everything on the CPU
+    private final String gpuNote;      // why CUDA is not used under "auto", or null
     private int active;       // guarded by lifecycle
     private boolean closed;   // guarded by lifecycle
     private boolean released; // guarded by lifecycle
 
     private Model(GgufFile file, ModelWeights weights, Tokenizer tokenizer,
-                  BiFunction<List<Message>, Boolean, String> chatTemplate, LoadOptions options, long t0) {
+                  BiFunction<List<Message>, Boolean, String> chatTemplate, LoadOptions options, long t0,
+                  GpuModel gpu, String gpuNote) {
         this.file = file;
+        this.gpu = gpu;
+        this.gpuNote = gpuNote;
         this.source = String.valueOf(file.path().getFileName());
         this.weights = weights;
         this.tokenizer = tokenizer;
@@ -77,7 +88,14 @@ public final class Model implements AutoCloseable {
         this.contextLength = Math.min(wanted, c.contextLength());
         this.endOfGeneration = endOfGeneration(file.metadata(), tokenizer, c.vocab());
         Sequence first = new Sequence(this);
-        this.backend = first.kernels.name();
+        String cpuName = first.kernels.name();
+        if (gpu != null) {
+            this.backend = "cuda (" + gpu.context().device().name() + ", " + gpu.gpuLayers() + " of " + c.layers()
+                    + " layers" + (gpu.offloadsAll() ? " and the output" : "") + " on the GPU"
+                    + (gpu.offloadsAll() ? "" : "; CPU: " + cpuName) + ")";
+        } else {
+            this.backend = gpuNote != null ? cpuName + " (CUDA not used: " + gpuNote + ")" : cpuName;
+        }
         idle.add(first);
         this.loadMillis = (System.nanoTime() - t0) / 1_000_000;
     }
@@ -143,9 +161,39 @@ public final class Model implements AutoCloseable {
                 throw new UnsupportedModelException(name + ": the tokenizer has " + tok.vocabularySize()
                         + " tokens but token_embd.weight only " + weights.config().vocab() + " rows");
             }
-            return new Model(file, weights, tok, templates.apply(file.metadata(), name), options, t0);
+            var template = templates.apply(file.metadata(), name);
+            GpuModel gpu = null;
+            String gpuNote = null;
+            if (!"cpu".equals(options.backend()) && options.gpuLayers() != 0) {
+                try {
+                    gpu = openGpu(weights, ctx, options.gpuLayers());
+                } catch (CudaUnavailableException | CudaException | UnsupportedModelException e) {
+                    if ("cuda".equals(options.backend())) throw e;
+                    gpuNote = e.getMessage();
+                    LOG.log(System.Logger.Level.WARNING, name + ": CUDA not used, running on the CPU: " + gpuNote);
+                }
+            }
+            try {
+                return new Model(file, weights, tok, template, options, t0, gpu, gpuNote);
+            } catch (RuntimeException | Error e) {
+                if (gpu != null) gpu.close();
+                throw e;
+            }
         } catch (RuntimeException | Error e) {
             file.close();
+            throw e;
+        }
+    }
+
+    /** Opens device 0 and uploads the first {@code gpuLayers} blocks (-1: all). */
+    private static GpuModel openGpu(ModelWeights weights, int contextLength, int gpuLayers) {
+        CudaContext ctx = CudaContext.open(0);
+        try {
+            var tables = Decoder.ropeTables(weights, contextLength);
+            int layers = gpuLayers < 0 ? weights.config().layers() : gpuLayers;
+            return new GpuModel(ctx, weights, layers, tables[0], tables[1]);
+        } catch (RuntimeException | Error e) {
+            ctx.close();
             throw e;
         }
     }
@@ -323,6 +371,7 @@ public final class Model implements AutoCloseable {
         if (released) return;
         released = true;
         for (Sequence s; (s = idle.poll()) != null; ) s.close();
+        if (gpu != null) gpu.close();
         file.close();
     }
 
@@ -349,6 +398,16 @@ public final class Model implements AutoCloseable {
         return s != null ? s.state.kvCacheBytes() : Sequence.kvBytes(this);
     }
 
+    /** True when some decoder blocks run on a GPU. */
+    public boolean usesGpu() {
+        return gpu != null;
+    }
+
+    /** Peak memory bandwidth of the GPU in bytes per second (from its clock and bus width), or 0 without one. */
+    public double gpuPeakBandwidth() {
+        return gpu == null ? 0 : gpu.context().device().peakBandwidth();
+    }
+
     /** Time {@link #load} took, in milliseconds. */
     public long loadMillis() {
         return loadMillis;
@@ -364,7 +423,11 @@ public final class Model implements AutoCloseable {
         return weights.bytesPerToken();
     }
 
-    /** The kernels in use, e.g. {@code "vector-256 (AVX2)"} or {@code "scalar"}. */
+    /**
+     * The kernels in use, e.g. {@code "vector-256 (AVX2)"} or {@code "scalar"}; with CUDA
+     * {@code "cuda (GPU name, N of M layers on the GPU...)"}; under {@code "auto"} without CUDA, the
+     * CPU kernels and why CUDA is not used.
+     */
     public String backend() {
         return backend;
     }
@@ -390,6 +453,11 @@ public final class Model implements AutoCloseable {
 
     ModelWeights weights() {
         return weights;
+    }
+
+    /** The GPU part of the model, or null. */
+    GpuModel gpu() {
+        return gpu;
     }
 
     boolean[] endOfGenerationTable() {

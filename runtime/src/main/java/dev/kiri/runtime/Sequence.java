@@ -3,7 +3,9 @@ package dev.kiri.runtime;
 import dev.kiri.kernels.Kernels;
 import dev.kiri.kernels.KernelsProvider;
 import dev.kiri.kernels.KvCache;
+import dev.kiri.runtime.gpu.GpuDecoder;
 import dev.kiri.runtime.model.Decoder;
+import dev.kiri.runtime.model.Forward;
 import dev.kiri.runtime.model.ModelConfig;
 import dev.kiri.runtime.model.State;
 import dev.kiri.runtime.sampling.Sampler;
@@ -28,7 +30,7 @@ import java.util.concurrent.ThreadLocalRandom;
 final class Sequence implements AutoCloseable {
     private final Model model;
     final Kernels kernels;
-    private final Decoder decoder;
+    private final Forward decoder;
     final State state;
     private final Sampler sampler;
     private final int vocab;
@@ -42,8 +44,10 @@ final class Sequence implements AutoCloseable {
         LoadOptions o = model.options();
         this.kernels = KernelsProvider.create(o.threads());
         try {
-            this.decoder = new Decoder(model.weights(), kernels, model.contextLength());
-            this.state = new State(c, model.contextLength(), Math.min(o.batchSize(), model.contextLength()), kvType(o));
+            Decoder cpu = new Decoder(model.weights(), kernels, model.contextLength());
+            int batch = Math.min(o.batchSize(), model.contextLength());
+            this.state = new State(c, model.contextLength(), batch, kvType(o));
+            this.decoder = model.gpu() != null ? new GpuDecoder(model.gpu(), cpu, model.contextLength(), batch) : cpu;
             this.sampler = new Sampler(vocab);
             this.tokens = new int[model.contextLength()];
         } catch (RuntimeException | Error e) {
@@ -199,6 +203,10 @@ final class Sequence implements AutoCloseable {
 
     @Override
     public void close() {
-        kernels.close();
+        try {
+            decoder.close();
+        } finally {
+            kernels.close();
+        }
     }
 }

@@ -24,7 +24,7 @@ public final class CudaKernels implements AutoCloseable {
             List.of("kiri_matvec_f32", "kiri_matvec_f16", "kiri_matvec_bf16", "kiri_matvec_q8_0", "kiri_matvec_q4_0",
                     "kiri_matvec_q4_k", "kiri_matvec_q6_k", "kiri_get_rows"),
             List.of("kiri_rmsnorm", "kiri_rope", "kiri_silu_inplace", "kiri_gelu_inplace", "kiri_swiglu", "kiri_geglu",
-                    "kiri_add", "kiri_mul", "kiri_scale", "kiri_softcap", "kiri_kv_store"),
+                    "kiri_add", "kiri_mul", "kiri_add_rows", "kiri_scale", "kiri_softcap", "kiri_kv_store"),
             List.of("kiri_attn_split", "kiri_attn_merge"));
     /** Weight types the matrix products and the row lookup read. */
     public static final Set<GgmlType> SUPPORTED = Set.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
@@ -40,7 +40,7 @@ public final class CudaKernels implements AutoCloseable {
     private final CudaContext ctx;
     private final KernelArgs args = new KernelArgs(16);
     private final CudaFunction mvF32, mvF16, mvBf16, mvQ80, mvQ40, mvQ4K, mvQ6K, getRows;
-    private final CudaFunction rmsnorm, rope, silu, gelu, swiglu, geglu, add, mul, scale, softcap, kvStore;
+    private final CudaFunction rmsnorm, rope, silu, gelu, swiglu, geglu, add, mul, addRows, scale, softcap, kvStore;
     private final CudaFunction attnSplit, attnMerge;
 
     /** Loads the modules into {@code ctx} and looks up every kernel. */
@@ -65,6 +65,7 @@ public final class CudaKernels implements AutoCloseable {
         geglu = ops.function("kiri_geglu");
         add = ops.function("kiri_add");
         mul = ops.function("kiri_mul");
+        addRows = ops.function("kiri_add_rows");
         scale = ops.function("kiri_scale");
         softcap = ops.function("kiri_softcap");
         kvStore = ops.function("kiri_kv_store");
@@ -242,6 +243,21 @@ public final class CudaKernels implements AutoCloseable {
         f.launch(blocks(n, ELEM_THREADS), 1, ELEM_THREADS, 0, args);
     }
 
+    /**
+     * Row broadcast in place: {@code x[r*cols + c] += bias[c]} for {@code r < rows}, {@code c < cols}
+     * (a bias added to every token of a batch).
+     */
+    public void addRows(DeviceBuffer x, DeviceBuffer bias, int rows, int cols) {
+        if (rows <= 0 || cols <= 0 || (long) rows * cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("row broadcast over " + rows + " rows of " + cols);
+        }
+        int n = rows * cols;
+        x.require((long) n * Float.BYTES, "addRows input");
+        bias.require((long) cols * Float.BYTES, "addRows bias");
+        args.clear().ptr(x).ptr(bias).i32(cols).i32(n);
+        addRows.launch(blocks(n, ELEM_THREADS), 1, ELEM_THREADS, 0, args);
+    }
+
     /** {@code x *= s}. */
     public void scale(DeviceBuffer x, float s, int n) {
         x.require((long) n * Float.BYTES, "scale");
@@ -277,32 +293,41 @@ public final class CudaKernels implements AutoCloseable {
         return Math.max(1, Math.min(32, (capacity + 255) / 256));
     }
 
-    /** Floats of scratch {@link #attention} needs. */
-    public static long attentionScratchFloats(int nHeads, int headDim, int splits) {
-        return (long) nHeads * splits * (headDim + 2);
+    /** Floats of scratch {@link #attention} needs for {@code n} tokens. */
+    public static long attentionScratchFloats(int n, int nHeads, int headDim, int splits) {
+        return (long) n * nHeads * splits * (headDim + 2);
     }
 
     /**
-     * Decode attention of one token at position {@code pos[0]} (device int) over {@code layer} of
-     * the cache, the semantics of {@code Kernels.attention} for {@code n = 1}: grouped-query, an
-     * optional sliding {@code window} ({@code <= 0}: none), scores {@code q·k * scale}, soft-capped
-     * when {@code softcap > 0}. The context is split {@code splits} ways and merged (flash decoding).
+     * Causal attention of {@code n} tokens over {@code layer} of the cache, the semantics of
+     * {@code Kernels.attention}: {@code q} and {@code out} hold {@code [n][nHeads*headDim]}; token
+     * {@code i} is at position {@code pos[0] + i} ({@code pos}: a device int) and attends to the
+     * positions {@code max(0, p - window + 1) .. p} ({@code window <= 0}: no window), whose keys and
+     * values {@link #kvStore} has already written (those of the {@code n} tokens included);
+     * grouped-query, scores {@code q·k * scale}, soft-capped when {@code softcap > 0}. Each token's
+     * context is split {@code splits} ways and merged (flash decoding); a decode step is
+     * {@code n = 1}. The caller keeps {@code pos[0] + n <= capacity}.
      */
-    public void attention(DeviceBuffer q, DeviceBuffer out, int nHeads, DeviceKvCache cache, int layer,
+    public void attention(DeviceBuffer q, DeviceBuffer out, int n, int nHeads, DeviceKvCache cache, int layer,
                           DeviceBuffer pos, int window, float scale, float softcap, DeviceBuffer scratch, int splits) {
         int headDim = cache.headDim();
-        if (nHeads % cache.kvHeads() != 0) {
+        if (nHeads <= 0 || nHeads % cache.kvHeads() != 0) {
             throw new IllegalArgumentException(nHeads + " query heads are not a multiple of " + cache.kvHeads() + " KV heads");
         }
+        if (n <= 0 || (long) n * nHeads > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("attention over " + n + " tokens of " + nHeads + " heads");
+        }
+        if (n > cache.capacity()) throw new IllegalArgumentException("attention over " + n + " tokens, cache of " + cache.capacity());
         if (splits <= 0 || splits > 65535) throw new IllegalArgumentException("attention splits " + splits);
-        q.require((long) nHeads * headDim * Float.BYTES, "attention queries");
-        out.require((long) nHeads * headDim * Float.BYTES, "attention output");
-        scratch.require(attentionScratchFloats(nHeads, headDim, splits) * Float.BYTES, "attention scratch");
+        long floats = (long) n * nHeads * headDim;
+        q.require(floats * Float.BYTES, "attention queries");
+        out.require(floats * Float.BYTES, "attention output");
+        scratch.require(attentionScratchFloats(n, nHeads, headDim, splits) * Float.BYTES, "attention scratch");
         args.clear().ptr(q).ptr(cache.keys(layer)).ptr(cache.values(layer)).ptr(scratch).ptr(pos)
                 .i32(nHeads).i32(cache.kvHeads()).i32(headDim).i32(cache.capacity()).i32(window).f32(scale).f32(softcap);
-        attnSplit.launch(nHeads, splits, ATTN_THREADS, 0, args);
+        attnSplit.launch(n * nHeads, splits, ATTN_THREADS, 0, args);
         args.clear().ptr(scratch).ptr(out).i32(headDim).i32(splits);
-        attnMerge.launch(nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), 0, args);
+        attnMerge.launch(n * nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), 0, args);
     }
 
     /** Nothing of its own to free: buffers belong to their owners, modules to the context. */

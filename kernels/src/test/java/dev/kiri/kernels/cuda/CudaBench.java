@@ -114,7 +114,7 @@ public final class CudaBench {
                     kk = ctx.allocateFloats(KV_HEADS * HEAD_DIM, "k"), vv = ctx.allocateFloats(KV_HEADS * HEAD_DIM, "v"),
                     att = ctx.allocateFloats(HIDDEN, "att"), gate = ctx.allocateFloats(FFN, "gate"),
                     up = ctx.allocateFloats(FFN, "up"), logits = ctx.allocateFloats(VOCAB, "logits"),
-                    scratch = ctx.allocateFloats(CudaKernels.attentionScratchFloats(HEADS, HEAD_DIM, splits), "scratch"),
+                    scratch = ctx.allocateFloats(CudaKernels.attentionScratchFloats(1, HEADS, HEAD_DIM, splits), "scratch"),
                     pos = ctx.allocate(4, "pos"), tok = ctx.allocate(4, "token");
             owned.addAll(List.of(norm, rope[0], rope[1], cache, x, xn, tmp, q, kk, vv, att, gate, up, logits, scratch, pos, tok));
             float scale = (float) (1 / Math.sqrt(HEAD_DIM));
@@ -129,7 +129,7 @@ public final class CudaBench {
                     k.rope(q, pos, 1, HEADS, HEAD_DIM, HEAD_DIM, rope, false);
                     k.rope(kk, pos, 1, KV_HEADS, HEAD_DIM, HEAD_DIM, rope, false);
                     k.kvStore(cache, l, kk, vv, pos, 1);
-                    k.attention(q, att, HEADS, cache, l, pos, 0, scale, 0f, scratch, splits);
+                    k.attention(q, att, 1, HEADS, cache, l, pos, 0, scale, 0f, scratch, splits);
                     k.matvec(lw[3], att, tmp, 1);
                     k.add(x, x, tmp, HIDDEN);
                     k.rmsnorm(xn, x, norm, HIDDEN, 1, 1e-5f);
@@ -176,7 +176,7 @@ public final class CudaBench {
             matvecTimes(k, w, output, new DeviceBuffer[] {xn, xn, xn, gate}, new DeviceBuffer[] {q, kk, up, tmp}, xn, logits);
             double s;
             ctx.setInt(pos, 0, TOKENS - 1);
-            s = perLaunch(ctx, () -> k.attention(q, att, HEADS, cache, 0, pos, 0, scale, 0f, scratch, splits));
+            s = perLaunch(ctx, () -> k.attention(q, att, 1, HEADS, cache, 0, pos, 0, scale, 0f, scratch, splits));
             System.out.printf("  attention (split + merge) at position %d: %.2f us%n", TOKENS - 1, s * 1e6);
             s = perLaunch(ctx, () -> k.rmsnorm(xn, x, norm, HIDDEN, 1, 1e-5f));
             System.out.printf("  rmsnorm %d: %.2f us%n", HIDDEN, s * 1e6);

@@ -223,43 +223,64 @@ class CudaEmulationTest {
     }
 
     @Test
-    void kvStoreAndSplitAttentionMatchScalarKernels() throws Exception {
-        // {nHeads, kvHeads, headDim, position, window, softcap, splits}
-        int[][] cases = {{4, 2, 64, 40, 0, 0, 3}, {2, 1, 256, 9, 4, 20, 2}, {8, 2, 128, 70, 0, 0, 4}, {4, 4, 80, 2, 0, 0, 8}};
+    void kvStoreAndBatchedSplitAttentionMatchScalarKernels() throws Exception {
+        // {nHeads, kvHeads, headDim, first position, tokens, window, softcap, splits}
+        int[][] cases = {
+                {4, 2, 64, 40, 1, 0, 0, 3}, {2, 1, 256, 9, 1, 4, 20, 2}, {8, 2, 128, 70, 1, 0, 0, 4}, {4, 4, 80, 2, 1, 0, 0, 8},
+                {4, 2, 64, 0, 5, 0, 0, 1}, {4, 2, 40, 12, 5, 6, 0, 2}, {3, 3, 40, 20, 5, 0, 25, 3}, {3, 3, 64, 7, 5, 3, 15, 2},
+                {4, 2, 40, 0, 5, 2, 30, 4}, {3, 3, 64, 30, 5, 0, 0, 7},
+        };
         Random rnd = new Random(13);
         for (int[] c : cases) {
-            int nHeads = c[0], kvHeads = c[1], headDim = c[2], p = c[3], window = c[4], splits = c[6];
-            float softcap = c[5], scale = (float) (1 / Math.sqrt(headDim));
-            int capacity = p + 3;
+            int nHeads = c[0], kvHeads = c[1], headDim = c[2], p0 = c[3], n = c[4], window = c[5], splits = c[7];
+            float softcap = c[6], scale = (float) (1 / Math.sqrt(headDim));
+            int last = p0 + n - 1;
+            int capacity = last + 3;
             String what = "attention " + java.util.Arrays.toString(c);
-            float[] ks = random(rnd, (p + 1) * kvHeads * headDim, 1), vs = random(rnd, (p + 1) * kvHeads * headDim, 1);
-            float[] q = random(rnd, nHeads * headDim, 1);
+            float[] ks = random(rnd, (last + 1) * kvHeads * headDim, 1), vs = random(rnd, (last + 1) * kvHeads * headDim, 1);
+            float[] q = random(rnd, n * nHeads * headDim, 1);
             KvCache cache = new KvCache(1, kvHeads, headDim, capacity, KvCache.Type.F32);
-            for (int t = 0; t <= p; t++) cache.store(0, t, ks, t * kvHeads * headDim, vs, t * kvHeads * headDim);
+            for (int t = 0; t <= last; t++) cache.store(0, t, ks, t * kvHeads * headDim, vs, t * kvHeads * headDim);
             float[] want = new float[q.length];
-            cpu.attention(q, want, 1, nHeads, cache, 0, p, window, scale, softcap);
+            cpu.attention(q, want, n, nHeads, cache, 0, p0, window, scale, softcap);
 
             Emulator e = new Emulator();
             long cacheBytes = 4L * kvHeads * capacity * headDim;
             int kc = e.zeros(cacheBytes), vc = e.zeros(cacheBytes), dk = e.buffer(ks), dv = e.buffer(vs);
-            int pos0 = e.buffer(new int[] {0}), pos = e.buffer(new int[] {p}), dq = e.buffer(q);
-            int part = e.zeros(4 * CudaKernels.attentionScratchFloats(nHeads, headDim, splits)), out = e.zeros(4L * q.length);
-            e.launch("kiri_kv_store", blocks((long) kvHeads * headDim, 128), p + 1, 128,
+            int pos0 = e.buffer(new int[] {0}), pos = e.buffer(new int[] {p0}), dq = e.buffer(q);
+            int part = e.zeros(4 * CudaKernels.attentionScratchFloats(n, nHeads, headDim, splits)), out = e.zeros(4L * q.length);
+            e.launch("kiri_kv_store", blocks((long) kvHeads * headDim, 128), last + 1, 128,
                     at(kc), at(vc), at(dk), at(dv), at(pos0), kvHeads, headDim, capacity);
-            e.launch("kiri_attn_split", nHeads, splits, CudaKernels.ATTN_THREADS,
+            // the launch shapes of CudaKernels.attention
+            e.launch("kiri_attn_split", n * nHeads, splits, CudaKernels.ATTN_THREADS,
                     at(dq), at(kc), at(vc), at(part), at(pos), nHeads, kvHeads, headDim, capacity, window, scale, softcap);
-            e.launch("kiri_attn_merge", nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), at(part), at(out), headDim, splits);
+            e.launch("kiri_attn_merge", n * nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), at(part), at(out), headDim, splits);
             e.run();
             double maxV = 0;
             for (float v : vs) maxV = Math.max(maxV, Math.abs(v));
+            // a weighted mean of values: score, exp and sum rounding, relative to the largest value
             assertClose(want, e.floats(out), 0, 2e-5 * maxV, what);
             float[] kBack = e.floats(kc);
             for (int h = 0; h < kvHeads; h++) {
                 for (int d = 0; d < headDim; d++) {
-                    float got = kBack[(h * capacity + p) * headDim + d];
-                    if (got != cache.key(0, h, p, d)) throw new AssertionError(what + ": stored key h" + h + " d" + d);
+                    float got = kBack[(h * capacity + last) * headDim + d];
+                    if (got != cache.key(0, h, last, d)) throw new AssertionError(what + ": stored key h" + h + " d" + d);
                 }
             }
         }
+    }
+
+    @Test
+    void addRowsBroadcastsTheBiasOverEveryRow() throws Exception {
+        Random rnd = new Random(14);
+        int rows = 5, cols = 131, n = rows * cols;
+        float[] x = random(rnd, n + 7, 2), bias = random(rnd, cols, 1);
+        Emulator e = new Emulator();
+        int dx = e.buffer(x), db = e.buffer(bias);
+        e.launch("kiri_add_rows", blocks(n, CudaKernels.ELEM_THREADS), 1, CudaKernels.ELEM_THREADS, at(dx), at(db), cols, n);
+        e.run();
+        float[] want = x.clone();
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) want[r * cols + c] = x[r * cols + c] + bias[c];
+        assertClose(want, e.floats(dx), 0, 0, "kiri_add_rows (the 7 floats after the rows stay)");
     }
 }

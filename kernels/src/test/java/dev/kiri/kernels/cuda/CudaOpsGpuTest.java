@@ -125,6 +125,14 @@ class CudaOpsGpuTest {
             cpu.add(want, 0, a, 0, b, 0, n);
             assertClose(want, download(ctx, out, n), exact, "add");
 
+            // a bias of 97 columns over the 103 rows of a (n = 97 * 103 + 16)
+            int cols = 97, rows = n / cols;
+            ctx.upload(a, 0, n, out, 0);
+            k.addRows(out, db, rows, cols);
+            want = a.clone();
+            for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) want[r * cols + c] += b[c];
+            assertClose(want, download(ctx, out, n), exact, "addRows");
+
             k.mul(out, da, db, n);
             cpu.mul(want, 0, a, 0, b, 0, n);
             assertClose(want, download(ctx, out, n), exact, "mul");
@@ -209,47 +217,53 @@ class CudaOpsGpuTest {
     }
 
     @Test
-    void decodeAttentionMatchesTheScalarReference() {
+    void batchedCausalAttentionMatchesTheScalarReference() {
         CudaKernels k = Gpu.kernels();
         CudaContext ctx = k.context();
-        // {nHeads, kvHeads, headDim, position, window, softcap, splits}
+        // {nHeads, kvHeads, headDim, first position, tokens, window, softcap, splits}
         int[][] cases = {
-                {4, 2, 64, 0, 0, 0, 1},
-                {8, 1, 80, 300, 0, 0, 3},
-                {6, 3, 128, 1000, 100, 30, 4},
-                {4, 4, 256, 517, 0, 50, 5},
-                {14, 2, 64, 2047, 0, 0, CudaKernels.attentionSplits(2048)},
+                {4, 2, 64, 0, 1, 0, 0, 1},
+                {8, 1, 80, 300, 1, 0, 0, 3},
+                {6, 3, 128, 1000, 1, 100, 30, 4},
+                {4, 4, 256, 517, 1, 0, 50, 5},
+                {14, 2, 64, 2047, 1, 0, 0, CudaKernels.attentionSplits(2048)},
+                {4, 2, 64, 0, 7, 0, 0, 1},
+                {3, 3, 40, 30, 17, 8, 0, 2},
+                {6, 3, 128, 990, 11, 100, 30, 4},
+                {32, 8, 64, 0, 512, 0, 0, 1},
+                {8, 2, 256, 100, 64, 0, 50, 3},
         };
         Random rnd = new Random(5);
         for (int[] c : cases) {
-            int nHeads = c[0], kvHeads = c[1], headDim = c[2], p = c[3], window = c[4], splits = c[6];
-            float softcap = c[5];
-            int capacity = p + 1 + 3;
+            int nHeads = c[0], kvHeads = c[1], headDim = c[2], p0 = c[3], n = c[4], window = c[5], splits = c[7];
+            float softcap = c[6];
+            int last = p0 + n - 1;
+            int capacity = last + 1 + 3;
             float scale = (float) (1 / Math.sqrt(headDim));
-            String what = "attention heads " + nHeads + "/" + kvHeads + " dim " + headDim + " pos " + p + " window "
-                    + window + " softcap " + softcap + " splits " + splits;
+            String what = "attention heads " + nHeads + "/" + kvHeads + " dim " + headDim + " positions " + p0 + ".." + last
+                    + " window " + window + " softcap " + softcap + " splits " + splits;
             KvCache cache = new KvCache(2, kvHeads, headDim, capacity, KvCache.Type.F32);
             try (DeviceKvCache dc = new DeviceKvCache(ctx, 2, kvHeads, headDim, capacity);
                  DeviceBuffer pos = ctx.allocate(4, "pos");
-                 DeviceBuffer dk = ctx.allocateFloats((long) (p + 1) * kvHeads * headDim, "k");
-                 DeviceBuffer dv = ctx.allocateFloats((long) (p + 1) * kvHeads * headDim, "v");
-                 DeviceBuffer dq = ctx.allocateFloats((long) nHeads * headDim, "q");
-                 DeviceBuffer out = ctx.allocateFloats((long) nHeads * headDim, "out");
-                 DeviceBuffer scratch = ctx.allocateFloats(CudaKernels.attentionScratchFloats(nHeads, headDim, splits), "scratch")) {
-                float[] ks = random((p + 1) * kvHeads * headDim, rnd, 1);
-                float[] vs = random((p + 1) * kvHeads * headDim, rnd, 1);
-                for (int t = 0; t <= p; t++) cache.store(1, t, ks, t * kvHeads * headDim, vs, t * kvHeads * headDim);
+                 DeviceBuffer dk = ctx.allocateFloats((long) (last + 1) * kvHeads * headDim, "k");
+                 DeviceBuffer dv = ctx.allocateFloats((long) (last + 1) * kvHeads * headDim, "v");
+                 DeviceBuffer dq = ctx.allocateFloats((long) n * nHeads * headDim, "q");
+                 DeviceBuffer out = ctx.allocateFloats((long) n * nHeads * headDim, "out");
+                 DeviceBuffer scratch = ctx.allocateFloats(CudaKernels.attentionScratchFloats(n, nHeads, headDim, splits), "scratch")) {
+                float[] ks = random((last + 1) * kvHeads * headDim, rnd, 1);
+                float[] vs = random((last + 1) * kvHeads * headDim, rnd, 1);
+                for (int t = 0; t <= last; t++) cache.store(1, t, ks, t * kvHeads * headDim, vs, t * kvHeads * headDim);
                 ctx.upload(ks, 0, ks.length, dk, 0);
                 ctx.upload(vs, 0, vs.length, dv, 0);
                 ctx.setInt(pos, 0, 0);
-                k.kvStore(dc, 1, dk, dv, pos, p + 1); // every position in one launch
-                float[] q = random(nHeads * headDim, rnd, 1);
+                k.kvStore(dc, 1, dk, dv, pos, last + 1); // every position in one launch
+                float[] q = random(n * nHeads * headDim, rnd, 1);
                 ctx.upload(q, 0, q.length, dq, 0);
-                ctx.setInt(pos, 0, p);
-                k.attention(dq, out, nHeads, dc, 1, pos, window, scale, softcap, scratch, splits);
+                ctx.setInt(pos, 0, p0);
+                k.attention(dq, out, n, nHeads, dc, 1, pos, window, scale, softcap, scratch, splits);
                 float[] got = download(ctx, out, q.length);
                 float[] want = new float[q.length];
-                cpu.attention(q, want, 1, nHeads, cache, 1, p, window, scale, softcap);
+                cpu.attention(q, want, n, nHeads, cache, 1, p0, window, scale, softcap);
                 double maxV = 0;
                 for (float v : vs) maxV = Math.max(maxV, Math.abs(v));
                 double[] tol = new double[want.length];
@@ -257,9 +271,9 @@ class CudaOpsGpuTest {
                 java.util.Arrays.fill(tol, 2e-5 * maxV);
                 assertClose(want, got, tol, what);
                 float[] keysBack = new float[headDim];
-                ctx.download(dc.keys(1), ((long) (kvHeads - 1) * capacity + p) * headDim, keysBack, 0, headDim);
+                ctx.download(dc.keys(1), ((long) (kvHeads - 1) * capacity + last) * headDim, keysBack, 0, headDim);
                 for (int d = 0; d < headDim; d++) {
-                    assertEquals(cache.key(1, kvHeads - 1, p, d), keysBack[d], what + ": stored key d " + d);
+                    assertEquals(cache.key(1, kvHeads - 1, last, d), keysBack[d], what + ": stored key d " + d);
                 }
             }
         }

@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -55,6 +56,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "print the stack trace of an error")
     boolean verbose;
 
+    @Mixin
+    BackendOptions backend = new BackendOptions();
+
     @Override
     public Integer call() {
         return Cli.run(spec, verbose, this::eval);
@@ -64,6 +68,7 @@ final class EvalCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         LoadOptions lo = LoadOptions.defaults().contextLength(0).kvCache(Options.kvType(kv)).batchSize(batch);
+        lo = backend.apply(lo);
         if (threads != null) lo = lo.threads(threads);
         try (Model m = Progress.load(Options.resolveModel(model, err), lo, err)) {
             int[] ids;

@@ -3,6 +3,7 @@ package dev.kiri.runtime.cli;
 import dev.kiri.runtime.GenerateOptions;
 import dev.kiri.runtime.LoadOptions;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The model and sampling options of {@code kiri run} and {@code kiri chat} (a picocli mixin). */
@@ -55,8 +56,11 @@ final class GenerationOptions {
     @Option(names = "--verbose", description = "print the stack trace of an error")
     boolean verbose;
 
+    @Mixin
+    BackendOptions backend = new BackendOptions();
+
     LoadOptions load() {
-        LoadOptions o = LoadOptions.defaults().contextLength(context).kvCache(Options.kvType(kv));
+        LoadOptions o = backend.apply(LoadOptions.defaults().contextLength(context).kvCache(Options.kvType(kv)));
         return threads != null ? o.threads(threads) : o;
     }
 

@@ -16,7 +16,7 @@ import dev.kiri.runtime.ContextFullException;
  * <p>A decoder holds no per-sequence data and allocates nothing per call; it is used by one
  * thread at a time because its {@link Kernels} are.
  */
-public final class Decoder {
+public final class Decoder implements Forward {
     private final ModelConfig c;
     private final ModelWeights w;
     private final Kernels k;
@@ -29,16 +29,26 @@ public final class Decoder {
         this.c = weights.config();
         this.w = weights;
         this.k = kernels;
+        RopeTable[] tables = ropeTables(weights, maxPositions);
+        this.rope = tables[0];
+        this.ropeSwa = tables[1];
+        this.embeddingScale = c.arch().scaleEmbeddings() ? (float) Math.sqrt(c.dim()) : 1f;
+    }
+
+    /**
+     * The RoPE tables of a model for {@code maxPositions} positions: {@code [0]} for global layers,
+     * {@code [1]} for sliding-window layers (the same object unless the architecture has its own base).
+     */
+    public static RopeTable[] ropeTables(ModelWeights weights, int maxPositions) {
+        ModelConfig c = weights.config();
         float[] factors = weights.ropeFactors();
         if (factors == null && c.llama3Scaling() != null) {
             float[] s = c.llama3Scaling();
             factors = RopeTable.llama3FreqFactors(c.ropeDim(), c.ropeBase(), s[0], s[1], s[2], (int) s[3]);
         }
-        this.rope = RopeTable.create(c.ropeDim(), maxPositions, c.ropeBase(), factors, c.ropeScale());
-        this.ropeSwa = c.arch().swaRopeBase()
-                ? RopeTable.create(c.ropeDim(), maxPositions, c.ropeBaseSwa(), null, 1f)
-                : rope;
-        this.embeddingScale = c.arch().scaleEmbeddings() ? (float) Math.sqrt(c.dim()) : 1f;
+        RopeTable rope = RopeTable.create(c.ropeDim(), maxPositions, c.ropeBase(), factors, c.ropeScale());
+        RopeTable swa = c.arch().swaRopeBase() ? RopeTable.create(c.ropeDim(), maxPositions, c.ropeBaseSwa(), null, 1f) : rope;
+        return new RopeTable[] {rope, swa};
     }
 
     public ModelConfig config() {
@@ -61,24 +71,53 @@ public final class Decoder {
      * @throws IllegalArgumentException  if a token id is out of range or n exceeds the state's batch
      * @throws ContextFullException      if the tokens do not fit in the state's KV cache
      */
+    @Override
     public void forward(State s, int[] tokens, int off, int n, float[] allLogits) {
+        check(s, tokens, off, n, allLogits);
+        int pos0 = s.position();
+        embed(s, tokens, off, n);
+        layers(s, 0, c.layers(), n, pos0);
+        head(s, n, allLogits);
+        s.advance(n);
+    }
+
+    /**
+     * Checks a forward pass of {@code tokens[off .. off+n)} before anything runs.
+     *
+     * @throws IllegalArgumentException if a token id is out of range or n exceeds the state's batch
+     * @throws ContextFullException     if the tokens do not fit in the state's KV cache
+     */
+    public void check(State s, int[] tokens, int off, int n, float[] allLogits) {
         int pos0 = s.position();
         if (n < 1 || n > s.batch) throw new IllegalArgumentException(n + " tokens in one forward pass; the batch holds 1.." + s.batch);
         if (pos0 + n > s.capacity()) throw new ContextFullException(pos0, n, s.capacity());
         if (allLogits != null && allLogits.length < (long) n * c.vocab()) {
             throw new IllegalArgumentException("logits array holds " + allLogits.length + " floats, need " + n + " x " + c.vocab());
         }
-        int dim = c.dim();
-        Weights embd = w.tokenEmbd();
         for (int i = 0; i < n; i++) {
             int id = tokens[off + i];
             if (id < 0 || id >= c.vocab()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + c.vocab());
-            Dequant.row(embd.type(), embd.data(), id * embd.rowBytes(), s.x, i * dim, dim);
+        }
+    }
+
+    /** Looks up (and scales, where the architecture does) the embeddings of n tokens into {@code s.x}. */
+    public void embed(State s, int[] tokens, int off, int n) {
+        int dim = c.dim();
+        Weights embd = w.tokenEmbd();
+        for (int i = 0; i < n; i++) {
+            Dequant.row(embd.type(), embd.data(), tokens[off + i] * embd.rowBytes(), s.x, i * dim, dim);
             if (embeddingScale != 1f) k.scale(s.x, i * dim, dim, embeddingScale);
         }
+    }
 
-        for (int l = 0; l < c.layers(); l++) layer(s, l, n, pos0);
+    /** Runs layers {@code [from, to)} over the n tokens in {@code s.x}, the first at position {@code pos0}. */
+    public void layers(State s, int from, int to, int n, int pos0) {
+        for (int l = from; l < to; l++) layer(s, l, n, pos0);
+    }
 
+    /** The final norm and the output product: the last token's logits, or every token's into {@code allLogits}. */
+    public void head(State s, int n, float[] allLogits) {
+        int dim = c.dim();
         if (allLogits == null) {
             k.rmsnorm(s.xb, 0, s.x, (n - 1) * dim, w.outputNorm(), dim, c.eps());
             k.matvec(w.output(), s.xb, 0, s.logits, 0);
@@ -89,7 +128,21 @@ public final class Decoder {
             if (c.finalSoftcap() > 0) k.softcap(allLogits, 0, n * c.vocab(), c.finalSoftcap());
             System.arraycopy(allLogits, (n - 1) * c.vocab(), s.logits, 0, c.vocab());
         }
-        s.advance(n);
+    }
+
+    /** The RoPE table of global layers. */
+    public RopeTable rope() {
+        return rope;
+    }
+
+    /** The RoPE table of sliding-window layers (the global one unless the architecture has its own base). */
+    public RopeTable ropeSliding() {
+        return ropeSwa;
+    }
+
+    /** The factor embeddings are multiplied by (1 for most architectures). */
+    public float embeddingScale() {
+        return embeddingScale;
     }
 
     private void layer(State s, int l, int n, int pos0) {

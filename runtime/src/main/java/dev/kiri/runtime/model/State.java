@@ -58,13 +58,19 @@ public final class State {
         position = n;
     }
 
-    void advance(int n) {
+    /** Advances the position by n tokens whose keys and values are now cached. */
+    public void advance(int n) {
         position += n;
     }
 
     /** The logits of the last token of the last forward pass, {@code [vocab]}. Owned by the state. */
     public float[] logits() {
         return logits;
+    }
+
+    /** The residual stream, {@code [batch][dim]}: where a split forward pass hands activations over. */
+    public float[] residual() {
+        return x;
     }
 
     /** Most tokens one forward pass takes. */
