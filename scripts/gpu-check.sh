@@ -36,6 +36,7 @@ TESTS=0
 # shellcheck disable=SC2086
 "$JAVA" $FLAGS -jar .gpu-run/junit-platform-console-standalone.jar execute \
     --class-path "$CP" --select-package dev.kiri.kernels.cuda --select-class dev.kiri.kernels.matmul.CudaMatvecGpuTest \
+    --select-class dev.kiri.kernels.matmul.CudaGemmGpuTest \
     --details=tree --disable-banner --fail-if-no-tests --reports-dir "$LOG/junit" 2>&1 | tee "$LOG/tests.log" || TESTS=$?
 
 echo "== runtime GPU tests"

@@ -19,7 +19,7 @@
 // type's offset (8 for Q4_0, 128 for the sign-flipped Q8_0 bytes, 32 for Q6_K) is exact.
 #include "common.cuh"
 
-#define KIRI_MV_ROWS 4
+#define KIRI_MV_ROWS 4   // kiri_mv_store's shuffles assume 4
 #define KIRI_MV_MAX_WARPS 8
 
 // 2^23 + byte k of w (w's bytes must be below 256, k a constant or a lane constant).
@@ -288,25 +288,28 @@ struct KiriHalf {
     }
 };
 
-// Sums each thread's KIRI_MV_ROWS partial sums over the block and stores the rows that exist.
+// Sums each thread's KIRI_MV_ROWS (4) partial sums over the block and stores the rows that exist.
+// Within a warp the four sums are folded into one value per lane in six shuffles instead of 20:
+// across 16 lanes each lane keeps two of the rows (lanes 0-15 rows 0, 1; lanes 16-31 rows 2, 3)
+// and adds its partner's, across 8 lanes one, then the usual butterfly over the last 8 lanes;
+// lane l ends with the warp's sum of row 2 * (l >> 4 & 1) + (l >> 3 & 1).
 static __device__ __forceinline__ void kiri_mv_store(float* acc, float* yc, int r0, int rows) {
     __shared__ float part[KIRI_MV_MAX_WARPS][KIRI_MV_ROWS];
     const int lane = threadIdx.x % KIRI_WARP, warp = threadIdx.x / KIRI_WARP, warps = blockDim.x / KIRI_WARP;
-#pragma unroll
-    for (int i = 0; i < KIRI_MV_ROWS; i++) acc[i] = kiri_warp_sum(acc[i]);
+    const bool upper = (lane & 16) != 0, odd = (lane & 8) != 0;
+    float k0 = upper ? acc[2] : acc[0], k1 = upper ? acc[3] : acc[1];
+    k0 += __shfl_xor_sync(0xffffffffu, upper ? acc[0] : acc[2], 16);
+    k1 += __shfl_xor_sync(0xffffffffu, upper ? acc[1] : acc[3], 16);
+    float v = (odd ? k1 : k0) + __shfl_xor_sync(0xffffffffu, odd ? k0 : k1, 8);
+    v += __shfl_xor_sync(0xffffffffu, v, 4);
+    v += __shfl_xor_sync(0xffffffffu, v, 2);
+    v += __shfl_xor_sync(0xffffffffu, v, 1);
+    const int r = (upper ? 2 : 0) + (odd ? 1 : 0);
     if (warps == 1) {
-        if (lane == 0) {
-#pragma unroll
-            for (int i = 0; i < KIRI_MV_ROWS; i++) {
-                if (r0 + i < rows) yc[r0 + i] = acc[i];
-            }
-        }
+        if ((lane & 7) == 0 && r0 + r < rows) yc[r0 + r] = v;
         return;
     }
-    if (lane == 0) {
-#pragma unroll
-        for (int i = 0; i < KIRI_MV_ROWS; i++) part[warp][i] = acc[i];
-    }
+    if ((lane & 7) == 0) part[warp][r] = v;
     __syncthreads();
     const int i = threadIdx.x;
     if (i < KIRI_MV_ROWS && r0 + i < rows) {

@@ -32,11 +32,13 @@
 #define __forceinline__ inline
 #define __restrict__
 #define __shared__ static
+#define __align__(n) __attribute__((aligned(n)))
 #define __launch_bounds__(...)
 
 struct alignas(16) float4 { float x, y, z, w; };
 struct alignas(8) uint2 { unsigned x, y; };
 struct alignas(16) uint4 { unsigned x, y, z, w; };
+static inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 
 struct KiriDim { int x, y, z; };
 static thread_local KiriDim threadIdx, blockIdx;
@@ -66,9 +68,84 @@ static inline float __shfl_xor_sync(unsigned, float v, int o) {
 using std::max;
 using std::min;
 
+// The few WMMA functions gemm.cu uses, for TF32 m16n16k8 with F32 accumulators. Every thread of a
+// warp holds a whole 16x16 (or 16x8, 8x16) fragment; lane 0 does the warp's work (the products
+// and the store) and the other lanes' copies are never read, since the kernels touch fragments
+// only through these calls. As the hardware, the multiply reads only the TF32 bits of its inputs
+// (the low 13 mantissa bits are dropped), forms exact products and accumulates in F32, in k order.
+namespace nvcuda::wmma {
+struct matrix_a {};
+struct matrix_b {};
+struct accumulator {};
+struct row_major {};
+struct col_major {};
+namespace precision { struct tf32 {}; }
+enum layout_t { mem_row_major, mem_col_major };
+
+template <class Use, int M, int N, int K, class T, class Layout = void> struct fragment;
+template <class Layout> struct fragment<matrix_a, 16, 16, 8, precision::tf32, Layout> { float v[16][8]; };
+template <class Layout> struct fragment<matrix_b, 16, 16, 8, precision::tf32, Layout> { float v[8][16]; };
+template <> struct fragment<accumulator, 16, 16, 8, float, void> { float v[16][16]; };
+
+static inline float __float_to_tf32(float f) {  // round to nearest, ties away from zero, to 10 mantissa bits
+    unsigned int u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7f800000u) != 0x7f800000u) u = (u + 0x1000u) & 0xffffe000u;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static inline float kiri_tf32_bits(float f) {  // what the tensor cores read of an F32 register
+    unsigned int u;
+    memcpy(&u, &f, 4);
+    u &= 0xffffe000u;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static inline bool kiri_lane0() { return threadIdx.x % 32 == 0; }
+
+static inline void fill_fragment(fragment<accumulator, 16, 16, 8, float, void>& f, float v) {
+    for (auto& r : f.v) for (auto& e : r) e = v;
+}
+
+static inline void load_matrix_sync(fragment<matrix_a, 16, 16, 8, precision::tf32, row_major>& f, const float* p, unsigned ldm) {
+    if (!kiri_lane0()) return;
+    for (int m = 0; m < 16; m++) for (int k = 0; k < 8; k++) f.v[m][k] = p[m * ldm + k];
+}
+
+static inline void load_matrix_sync(fragment<matrix_b, 16, 16, 8, precision::tf32, col_major>& f, const float* p, unsigned ldm) {
+    if (!kiri_lane0()) return;
+    for (int n = 0; n < 16; n++) for (int k = 0; k < 8; k++) f.v[k][n] = p[n * ldm + k];
+}
+
+template <class LA, class LB>
+static inline void mma_sync(fragment<accumulator, 16, 16, 8, float, void>& d,
+                            const fragment<matrix_a, 16, 16, 8, precision::tf32, LA>& a,
+                            const fragment<matrix_b, 16, 16, 8, precision::tf32, LB>& b,
+                            const fragment<accumulator, 16, 16, 8, float, void>& c) {
+    if (!kiri_lane0()) return;
+    for (int m = 0; m < 16; m++) {
+        for (int n = 0; n < 16; n++) {
+            float s = c.v[m][n];
+            for (int k = 0; k < 8; k++) s += kiri_tf32_bits(a.v[m][k]) * kiri_tf32_bits(b.v[k][n]);
+            d.v[m][n] = s;
+        }
+    }
+}
+
+static inline void store_matrix_sync(float* p, const fragment<accumulator, 16, 16, 8, float, void>& f, unsigned ldm, layout_t l) {
+    if (!kiri_lane0()) return;
+    for (int m = 0; m < 16; m++) {
+        for (int n = 0; n < 16; n++) p[l == mem_col_major ? m + n * ldm : m * ldm + n] = f.v[m][n];
+    }
+}
+}  // namespace nvcuda::wmma
+
 #include "matvec.cu"
 #include "ops.cu"
 #include "attention.cu"
+#include "gemm.cu"
 
 struct Arg {
     void* p;
@@ -97,6 +174,8 @@ static const std::map<std::string, std::pair<size_t, std::function<void(const Ar
     KIRI_KERNEL(kiri_swiglu), KIRI_KERNEL(kiri_geglu), KIRI_KERNEL(kiri_add), KIRI_KERNEL(kiri_mul), KIRI_KERNEL(kiri_add_rows),
     KIRI_KERNEL(kiri_scale), KIRI_KERNEL(kiri_softcap), KIRI_KERNEL(kiri_kv_store),
     KIRI_KERNEL(kiri_attn_split), KIRI_KERNEL(kiri_attn_merge),
+    KIRI_KERNEL(kiri_gemm_f32), KIRI_KERNEL(kiri_gemm_f16), KIRI_KERNEL(kiri_gemm_bf16), KIRI_KERNEL(kiri_gemm_q8_0),
+    KIRI_KERNEL(kiri_gemm_q4_0), KIRI_KERNEL(kiri_gemm_q4_k), KIRI_KERNEL(kiri_gemm_q6_k),
 };
 
 // Runs a launch: blockX threads, each walking the blocks in order, a barrier between blocks.

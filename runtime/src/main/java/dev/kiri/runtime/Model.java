@@ -219,14 +219,40 @@ public final class Model implements AutoCloseable {
      * {@link #chat} then fails with the reason.
      */
     private static BiFunction<List<Message>, Boolean, String> chatTemplateOf(GgufMetadata md, String source) {
-        try {
-            ChatTemplate template = ChatTemplate.fromGguf(md, null);
-            return template::render;
-        } catch (ChatTemplateException | IllegalArgumentException e) {
-            String reason = source + ": the chat template cannot be used: " + e.getMessage();
-            return (messages, generationPrompt) -> {
-                throw new UnsupportedModelException(reason);
-            };
+        return new LazyTemplate(md, source);
+    }
+
+    /**
+     * The chat template, parsed on first use: a model used only through {@link #generate} never
+     * starts the template engine (which also needs the {@code java.desktop} module for its bean
+     * introspection, absent from minimal jlinked runtimes).
+     */
+    private static final class LazyTemplate implements BiFunction<List<Message>, Boolean, String> {
+        private final GgufMetadata md;
+        private final String source;
+        private volatile BiFunction<List<Message>, Boolean, String> template;
+
+        LazyTemplate(GgufMetadata md, String source) {
+            this.md = md;
+            this.source = source;
+        }
+
+        @Override
+        public String apply(List<Message> messages, Boolean generationPrompt) {
+            BiFunction<List<Message>, Boolean, String> t = template;
+            if (t == null) {
+                try {
+                    ChatTemplate parsed = ChatTemplate.fromGguf(md, null);
+                    t = parsed::render;
+                } catch (ChatTemplateException | IllegalArgumentException e) {
+                    String reason = source + ": the chat template cannot be used: " + e.getMessage();
+                    t = (m, g) -> {
+                        throw new UnsupportedModelException(reason);
+                    };
+                }
+                template = t;
+            }
+            return t.apply(messages, generationPrompt);
         }
     }
 

@@ -18,22 +18,33 @@ import java.util.Set;
  */
 public final class CudaKernels implements AutoCloseable {
     /** The PTX modules, one per {@code .cu} file. */
-    public static final List<String> MODULES = List.of("matvec", "ops", "attention");
+    public static final List<String> MODULES = List.of("matvec", "ops", "attention", "gemm");
     /** Every kernel entry this class launches, by module. */
     public static final List<List<String>> ENTRIES = List.of(
             List.of("kiri_matvec_f32", "kiri_matvec_f16", "kiri_matvec_bf16", "kiri_matvec_q8_0", "kiri_matvec_q4_0",
                     "kiri_matvec_q4_k", "kiri_matvec_q6_k", "kiri_get_rows"),
             List.of("kiri_rmsnorm", "kiri_rope", "kiri_silu_inplace", "kiri_gelu_inplace", "kiri_swiglu", "kiri_geglu",
                     "kiri_add", "kiri_mul", "kiri_add_rows", "kiri_scale", "kiri_softcap", "kiri_kv_store"),
-            List.of("kiri_attn_split", "kiri_attn_merge"));
+            List.of("kiri_attn_split", "kiri_attn_merge"),
+            List.of("kiri_gemm_f32", "kiri_gemm_f16", "kiri_gemm_bf16", "kiri_gemm_q8_0", "kiri_gemm_q4_0", "kiri_gemm_q4_k",
+                    "kiri_gemm_q6_k"));
     /** Weight types the matrix products and the row lookup read. */
     public static final Set<GgmlType> SUPPORTED = Set.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
             GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K);
     /** Largest head dimension the attention kernel takes (32 lanes x 8 registers). */
     public static final int MAX_HEAD_DIM = 256;
 
+    /**
+     * Columns (tokens) from which {@link #matvec} runs the tiled tensor-core product ({@link #gemm})
+     * instead of the column-batched matrix-vector kernels, which read the weights once per column.
+     */
+    public static final int GEMM_MIN_COLUMNS = 16;
+
     static final int MV_ROWS = 4;           // KIRI_MV_ROWS in matvec.cu: rows per block
     static final int MV_WARPS = 8;          // KIRI_MV_MAX_WARPS in matvec.cu: most warps per block
+    static final int GEMM_ROWS = 128;       // KIRI_GEMM_BM in gemm.cu
+    static final int GEMM_COLUMNS = 64;     // KIRI_GEMM_BN
+    static final int GEMM_THREADS = 256;    // KIRI_GEMM_THREADS
     static final int ATTN_THREADS = 128;    // 32 * KIRI_ATTN_WARPS in attention.cu
     static final int ELEM_THREADS = 256;
 
@@ -42,6 +53,9 @@ public final class CudaKernels implements AutoCloseable {
     private final CudaFunction mvF32, mvF16, mvBf16, mvQ80, mvQ40, mvQ4K, mvQ6K, getRows;
     private final CudaFunction rmsnorm, rope, silu, gelu, swiglu, geglu, add, mul, addRows, scale, softcap, kvStore;
     private final CudaFunction attnSplit, attnMerge;
+    private final CudaFunction gemmF32, gemmF16, gemmBf16, gemmQ80, gemmQ40, gemmQ4K, gemmQ6K;
+    /** False makes {@link #matvec} keep to the matrix-vector kernels (benchmarks compare the two). */
+    boolean gemmEnabled = true;
 
     /** Loads the modules into {@code ctx} and looks up every kernel. */
     public CudaKernels(CudaContext ctx) {
@@ -71,6 +85,14 @@ public final class CudaKernels implements AutoCloseable {
         kvStore = ops.function("kiri_kv_store");
         attnSplit = at.function("kiri_attn_split");
         attnMerge = at.function("kiri_attn_merge");
+        CudaModule gm = ctx.loadModule("gemm");
+        gemmF32 = gm.function("kiri_gemm_f32");
+        gemmF16 = gm.function("kiri_gemm_f16");
+        gemmBf16 = gm.function("kiri_gemm_bf16");
+        gemmQ80 = gm.function("kiri_gemm_q8_0");
+        gemmQ40 = gm.function("kiri_gemm_q4_0");
+        gemmQ4K = gm.function("kiri_gemm_q4_k");
+        gemmQ6K = gm.function("kiri_gemm_q6_k");
     }
 
     /** The context the kernels run in. */
@@ -114,9 +136,15 @@ public final class CudaKernels implements AutoCloseable {
 
     /**
      * {@code y[i*rows + r] = Σ_c W[r][c] · x[i*cols + c]} for {@code i < n}: the matrix-vector
-     * product for {@code n = 1}, the column-batched one for prefill.
+     * product for {@code n = 1}, the column-batched one for a few columns, and from
+     * {@link #GEMM_MIN_COLUMNS} columns (prefill) the tensor-core product {@link #gemm} where it
+     * applies ({@link #gemmApplies}).
      */
     public void matvec(DeviceWeights w, DeviceBuffer x, DeviceBuffer y, int n) {
+        if (gemmEnabled && n >= GEMM_MIN_COLUMNS && gemmApplies(w, x)) {
+            gemm(w, x, y, n);
+            return;
+        }
         if (n <= 0) throw new IllegalArgumentException(w.name() + ": product over " + n + " columns");
         x.require((long) n * w.cols() * Float.BYTES, "matvec input of " + w.name());
         y.require((long) n * w.rows() * Float.BYTES, "matvec output of " + w.name());
@@ -160,6 +188,46 @@ public final class CudaKernels implements AutoCloseable {
         int steps = Math.max(1, cols / values);
         int warps = Math.min(MV_WARPS, (steps + 32 * unroll - 1) / (32 * unroll));
         return 32 * warps;
+    }
+
+    /**
+     * Whether {@link #gemm} can run this product: {@code cols} a multiple of 32 (every quantized
+     * type's is), rows packed as in a whole tensor, and the weights and activations 16-byte aligned
+     * (allocations are; slices at odd offsets may not be), as the kernel's vector loads need.
+     */
+    public static boolean gemmApplies(DeviceWeights w, DeviceBuffer x) {
+        return w.cols() % 32 == 0 && w.rowBytes() == w.type().byteSize(w.cols())
+                && (w.buffer().address() & 15) == 0 && (x.address() & 15) == 0;
+    }
+
+    /**
+     * The same product as {@link #matvec} for any {@code n}, always on the tensor cores: tiles of 128
+     * weight rows by 64 columns, weights dequantized into shared memory 32 columns at a time, both
+     * inputs rounded to TF32 (10 mantissa bits), F32 accumulation. Each product term is thus off by
+     * up to about 2^-10 of its magnitude, against the matrix-vector kernels' F32-only rounding.
+     *
+     * @throws IllegalArgumentException where {@link #gemmApplies} is false
+     */
+    public void gemm(DeviceWeights w, DeviceBuffer x, DeviceBuffer y, int n) {
+        if (n <= 0) throw new IllegalArgumentException(w.name() + ": product over " + n + " columns");
+        if (!gemmApplies(w, x)) {
+            throw new IllegalArgumentException(w.name() + ": the tensor-core product needs columns a multiple of 32 (has "
+                    + w.cols() + ") and 16-byte aligned weights and activations");
+        }
+        x.require((long) n * w.cols() * Float.BYTES, "gemm input of " + w.name());
+        y.require((long) n * w.rows() * Float.BYTES, "gemm output of " + w.name());
+        CudaFunction f = switch (w.type()) {
+            case F32 -> gemmF32;
+            case F16 -> gemmF16;
+            case BF16 -> gemmBf16;
+            case Q8_0 -> gemmQ80;
+            case Q4_0 -> gemmQ40;
+            case Q4_K -> gemmQ4K;
+            case Q6_K -> gemmQ6K;
+            default -> throw new IllegalArgumentException(w.name() + ": no CUDA product for " + w.type().ggmlName());
+        };
+        args.clear().ptr(w.buffer()).i64(w.rowBytes()).ptr(x).ptr(y).i32(w.rows()).i32(w.cols()).i32(n);
+        f.launch(blocks(w.rows(), GEMM_ROWS), blocks(n, GEMM_COLUMNS), GEMM_THREADS, 0, args);
     }
 
     /** {@code out[i*cols + c] = W[ids[i]][c]} dequantized, for {@code i < n}; ids are ints in device memory. */

@@ -16,9 +16,11 @@ import java.util.List;
  * embedding lookup, per layer RMSNorm, Q/K/V products, RoPE, KV store, split-K attention, output
  * product, residual, RMSNorm, gate/up products, SwiGLU, down product, residual, then the final
  * norm and the output product. Timed as direct launches and as one replayed CUDA graph per token,
- * at positions 0..127 (as {@code llama-bench -n 128}); also the column-batched product over 512
- * columns for every layer matrix (the current prefill path, attention left out), and each kernel
- * on its own (50 launches in one graph) with the bandwidth it reaches.
+ * at positions 0..127 (as {@code llama-bench -n 128}); each kernel on its own (50 launches in one
+ * graph) with the bandwidth it reaches. Prefill: a 512-token prompt through every layer with the
+ * tensor-core products and batched attention (as {@code llama-bench -p 512}), the TF32 product's
+ * TFLOP/s per matrix shape, the column-batched matrix-vector product against it for a few token
+ * counts (where {@link CudaKernels#GEMM_MIN_COLUMNS} should lie), and the old column-batched prefill.
  *
  * <p>Arguments: weight types to benchmark ({@code Q4_0 Q8_0} by default); {@code matvec:TYPE} times
  * only the matrix products of that type. Run by {@code scripts/gpu-check.sh}:
@@ -106,7 +108,7 @@ public final class CudaBench {
             float[] ones = new float[HIDDEN];
             Arrays.fill(ones, 1f);
             DeviceBuffer norm = k.upload(ones, "norm");
-            DeviceBuffer[] rope = k.upload(RopeTable.create(HEAD_DIM, CAPACITY, 500000f, null, 1f));
+            DeviceBuffer[] rope = k.upload(RopeTable.create(HEAD_DIM, Math.max(CAPACITY, PROMPT), 500000f, null, 1f));
             DeviceKvCache cache = new DeviceKvCache(ctx, LAYERS, KV_HEADS, HEAD_DIM, CAPACITY);
             int splits = CudaKernels.attentionSplits(CAPACITY);
             DeviceBuffer x = ctx.allocateFloats(HIDDEN, "x"), xn = ctx.allocateFloats(HIDDEN, "xn"),
@@ -183,20 +185,7 @@ public final class CudaBench {
             s = perLaunch(ctx, () -> k.swiglu(gate, gate, up, FFN));
             System.out.printf("  swiglu %d: %.2f us%n", FFN, s * 1e6);
 
-            // prefill as the column-batched product (no attention): every layer matrix over PROMPT columns
-            DeviceBuffer px = ctx.allocateFloats((long) PROMPT * FFN, "prefill in");
-            DeviceBuffer py = ctx.allocateFloats((long) PROMPT * FFN, "prefill out");
-            owned.addAll(List.of(px, py));
-            Runnable prefill = () -> {
-                for (int l = 0; l < LAYERS; l++) for (DeviceWeights m : w[l]) k.matvec(m, px, py, PROMPT);
-            };
-            prefill.run();
-            ctx.synchronize();
-            t0 = System.nanoTime();
-            prefill.run();
-            ctx.synchronize();
-            double pre = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("  prefill products only (column-batched matvec, %d columns): %.0f tokens/s%n", PROMPT, PROMPT / pre);
+            prefill(k, w, embd, output, norm, rope, owned);
         } finally {
             for (int i = owned.size() - 1; i >= 0; i--) {
                 try {
@@ -205,6 +194,142 @@ public final class CudaBench {
                     throw new IllegalStateException(e);
                 }
             }
+        }
+    }
+
+    /**
+     * Prefill of {@code PROMPT} tokens at positions 0.. through every layer: embedding rows, then per
+     * layer RMSNorm, Q/K/V products, RoPE, KV store, causal attention of the batch, output product,
+     * residual, RMSNorm, gate/up, SwiGLU, down, residual (products as {@link CudaKernels#matvec}
+     * chooses: the tensor-core product for the batch); then the last token's norm and logits.
+     */
+    private static void prefill(CudaKernels k, DeviceWeights[][] w, DeviceWeights embd, DeviceWeights output,
+                                DeviceBuffer norm, DeviceBuffer[] rope, List<AutoCloseable> owned) {
+        CudaContext ctx = k.context();
+        int n = PROMPT;
+        DeviceKvCache cache = new DeviceKvCache(ctx, LAYERS, KV_HEADS, HEAD_DIM, PROMPT);
+        owned.add(cache);
+        DeviceBuffer x = ctx.allocateFloats((long) n * HIDDEN, "prefill x"), xn = ctx.allocateFloats((long) n * HIDDEN, "prefill xn"),
+                tmp = ctx.allocateFloats((long) n * HIDDEN, "prefill tmp"), q = ctx.allocateFloats((long) n * HIDDEN, "prefill q"),
+                kk = ctx.allocateFloats((long) n * KV_HEADS * HEAD_DIM, "prefill k"),
+                vv = ctx.allocateFloats((long) n * KV_HEADS * HEAD_DIM, "prefill v"),
+                att = ctx.allocateFloats((long) n * HIDDEN, "prefill att"), gate = ctx.allocateFloats((long) n * FFN, "prefill gate"),
+                up = ctx.allocateFloats((long) n * FFN, "prefill up"), logits = ctx.allocateFloats(VOCAB, "prefill logits"),
+                scratch = ctx.allocateFloats(CudaKernels.attentionScratchFloats(n, HEADS, HEAD_DIM, 1), "prefill scratch"),
+                pos = ctx.allocate(4, "prefill pos"), tok = ctx.allocate(4L * n, "prefill tokens");
+        owned.addAll(List.of(x, xn, tmp, q, kk, vv, att, gate, up, logits, scratch, pos, tok));
+        for (int i = 0; i < n; i++) ctx.setInt(tok, i, (i * 7919 + 13) % VOCAB);
+        ctx.setInt(pos, 0, 0);
+        float scale = (float) (1 / Math.sqrt(HEAD_DIM));
+        DeviceBuffer lastIn = xn.sliceFloats((long) (n - 1) * HIDDEN, HIDDEN), lastX = x.sliceFloats((long) (n - 1) * HIDDEN, HIDDEN);
+        Runnable run = () -> {
+            k.getRows(embd, tok, x, n);
+            for (int l = 0; l < LAYERS; l++) {
+                DeviceWeights[] lw = w[l];
+                k.rmsnorm(xn, x, norm, HIDDEN, n, 1e-5f);
+                k.matvec(lw[0], xn, q, n);
+                k.matvec(lw[1], xn, kk, n);
+                k.matvec(lw[2], xn, vv, n);
+                k.rope(q, pos, n, HEADS, HEAD_DIM, HEAD_DIM, rope, false);
+                k.rope(kk, pos, n, KV_HEADS, HEAD_DIM, HEAD_DIM, rope, false);
+                k.kvStore(cache, l, kk, vv, pos, n);
+                k.attention(q, att, n, HEADS, cache, l, pos, 0, scale, 0f, scratch, 1);
+                k.matvec(lw[3], att, tmp, n);
+                k.add(x, x, tmp, n * HIDDEN);
+                k.rmsnorm(xn, x, norm, HIDDEN, n, 1e-5f);
+                k.matvec(lw[4], xn, gate, n);
+                k.matvec(lw[5], xn, up, n);
+                k.swiglu(gate, gate, up, n * FFN);
+                k.matvec(lw[6], gate, tmp, n);
+                k.add(x, x, tmp, n * HIDDEN);
+            }
+            k.rmsnorm(lastIn, lastX, norm, HIDDEN, 1, 1e-5f);
+            k.matvec(output, lastIn, logits, 1);
+        };
+        double flop = 0;
+        for (DeviceWeights m : w[0]) flop += 2.0 * m.rows() * m.cols() * n;
+        flop *= LAYERS;
+        run.run();
+        ctx.synchronize();
+        long t0 = System.nanoTime();
+        run.run();
+        ctx.synchronize();
+        double direct = (System.nanoTime() - t0) / 1e9;
+        double graph;
+        try (CudaGraph g = ctx.capture(run)) {
+            g.launch();
+            ctx.synchronize();
+            t0 = System.nanoTime();
+            for (int r = 0; r < 3; r++) g.launch();
+            ctx.synchronize();
+            graph = (System.nanoTime() - t0) / 1e9 / 3;
+        }
+        float[] got = new float[VOCAB];
+        ctx.download(logits, 0, got, 0, VOCAB);
+        boolean finite = true;
+        for (float v : got) finite &= Float.isFinite(v);
+        System.out.printf("  prefill %d tokens, direct launches:  %8.2f ms %9.0f tokens/s%n", n, direct * 1e3, n / direct);
+        System.out.printf("  prefill %d tokens, one graph:        %8.2f ms %9.0f tokens/s (layer products %.1f TFLOP/s overall; last logits finite: %b)%n",
+                n, graph * 1e3, n / graph, flop / graph / 1e12, finite);
+
+        // the parts on their own (the graph of 50 launches of perLaunch; positions 0..n-1)
+        String[] names = {"q/o " + HIDDEN + "x" + HIDDEN, "k/v " + KV_HEADS * HEAD_DIM + "x" + HIDDEN,
+                "gate/up " + FFN + "x" + HIDDEN, "down " + HIDDEN + "x" + FFN};
+        DeviceWeights[] mats = {w[0][0], w[0][1], w[0][4], w[0][6]};
+        DeviceBuffer[] ins = {xn, xn, xn, gate};
+        DeviceBuffer[] outs = {q, kk, up, tmp};
+        for (int i = 0; i < mats.length; i++) {
+            DeviceWeights m = mats[i];
+            DeviceBuffer in = ins[i], out = outs[i];
+            double s = perLaunch(ctx, () -> k.gemm(m, in, out, n));
+            System.out.printf("  gemm %-20s x %d tokens %9.1f us %7.1f TFLOP/s%n", names[i], n, s * 1e6,
+                    2.0 * m.rows() * m.cols() * n / s / 1e12);
+        }
+        double s = perLaunch(ctx, () -> k.attention(q, att, n, HEADS, cache, 0, pos, 0, scale, 0f, scratch, 1));
+        System.out.printf("  attention of %d tokens (causal, one layer): %.1f us%n", n, s * 1e6);
+        s = perLaunch(ctx, () -> k.rmsnorm(xn, x, norm, HIDDEN, n, 1e-5f));
+        System.out.printf("  rmsnorm %d x %d: %.1f us%n", n, HIDDEN, s * 1e6);
+        s = perLaunch(ctx, () -> k.rope(q, pos, n, HEADS, HEAD_DIM, HEAD_DIM, rope, false));
+        System.out.printf("  rope %d x %d heads: %.1f us%n", n, HEADS, s * 1e6);
+        s = perLaunch(ctx, () -> k.swiglu(gate, gate, up, n * FFN));
+        System.out.printf("  swiglu %d x %d: %.1f us%n", n, FFN, s * 1e6);
+
+        // where the tensor-core product overtakes the column-batched matrix-vector kernels
+        for (int i : new int[] {0, 2}) {
+            DeviceWeights m = mats[i];
+            StringBuilder line = new StringBuilder("  " + names[i] + " us, matvec/gemm by tokens:");
+            for (int c : new int[] {1, 2, 4, 8, 12, 16, 24, 32, 64}) {
+                k.gemmEnabled = false;
+                double mv = perLaunch(ctx, () -> k.matvec(m, xn, outs[i], c));
+                k.gemmEnabled = true;
+                double gm = perLaunch(ctx, () -> k.gemm(m, xn, outs[i], c));
+                line.append(String.format(" %d: %.1f/%.1f", c, mv * 1e6, gm * 1e6));
+            }
+            System.out.println(line);
+        }
+
+        // the former prefill path: every layer matrix as column-batched matrix-vector products
+        k.gemmEnabled = false;
+        try {
+            Runnable columns = () -> {
+                for (int l = 0; l < LAYERS; l++) {
+                    k.matvec(w[l][0], xn, q, n);
+                    k.matvec(w[l][1], xn, kk, n);
+                    k.matvec(w[l][2], xn, vv, n);
+                    k.matvec(w[l][3], att, tmp, n);
+                    k.matvec(w[l][4], xn, gate, n);
+                    k.matvec(w[l][5], xn, up, n);
+                    k.matvec(w[l][6], gate, tmp, n);
+                }
+            };
+            ctx.synchronize();
+            t0 = System.nanoTime();
+            columns.run();
+            ctx.synchronize();
+            double pre = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("  prefill products only as column-batched matvec (%d columns): %.0f tokens/s%n", n, n / pre);
+        } finally {
+            k.gemmEnabled = true;
         }
     }
 

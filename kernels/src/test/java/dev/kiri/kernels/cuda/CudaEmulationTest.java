@@ -283,4 +283,75 @@ class CudaEmulationTest {
         for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) want[r * cols + c] = x[r * cols + c] + bias[c];
         assertClose(want, e.floats(dx), 0, 0, "kiri_add_rows (the 7 floats after the rows stay)");
     }
+
+    /**
+     * How far the tensor-core product may lie from the exact product of the dequantized weights:
+     * both inputs are rounded to TF32 (10 mantissa bits, round to nearest: relative 2^-11 each), so
+     * a term w·x is off by at most (2^-10 + 2^-22)|w·x|; the dequantization itself rounds in float
+     * relative to its parts (the K-quant min term included: the offset magnitude, counted twice);
+     * and the F32 accumulation over cols terms adds at most (cols + 16) units of 2^-24 of the
+     * running magnitude, doubled for hardware that truncates instead of rounding.
+     */
+    static double tf32Bound(double magnitude, int cols) {
+        return (0x1p-10 + 0x1p-21 + 2 * (cols + 16) * U) * magnitude + 1e-30;
+    }
+
+    @Test
+    void tensorCoreProductOfEveryTypeMatchesTheExactProductWithinTf32Rounding() throws Exception {
+        Random rnd = new Random(15);
+        int rows = 131; // two row tiles, the second partial
+        int[] ns = {1, 3, 15, 16, 17, 40, 70};
+        int maxN = 70;
+        for (GgmlType t : CudaKernels.SUPPORTED.stream().sorted().toList()) {
+            int cols = t.blockSize() == 256 ? 512 : 96;
+            float[] src = random(rnd, rows * cols, 0.1);
+            if (t == GgmlType.Q4_K) for (int i = 0; i < src.length; i++) src[i] += 0.03f; // non-zero mins
+            byte[] w = Quantize.quantize(t, src);
+            long rowBytes = t.byteSize(cols);
+            MemorySegment seg = MemorySegment.ofArray(w);
+            float[] deq = new float[rows * cols];
+            for (int r = 0; r < rows; r++) Dequant.row(t, seg, r * rowBytes, deq, r * cols, cols);
+            float[] x = random(rnd, maxN * cols, 1);
+            for (int c = 0; c < cols; c += 7) x[c] *= 30; // outliers, as real activations have
+
+            Emulator e = new Emulator();
+            int dw = e.buffer(w), dx = e.buffer(x);
+            int[] dy = new int[ns.length];
+            String kernel = "kiri_gemm_" + t.ggmlName().toLowerCase(java.util.Locale.ROOT);
+            for (int k = 0; k < ns.length; k++) {
+                int n = ns[k];
+                dy[k] = e.zeros(4L * (n * rows + 64)); // 64 guard floats that must stay zero
+                e.launch(kernel, blocks(rows, CudaKernels.GEMM_ROWS), blocks(n, CudaKernels.GEMM_COLUMNS), CudaKernels.GEMM_THREADS,
+                        at(dw), rowBytes, at(dx), at(dy[k]), rows, cols, n);
+            }
+            e.run();
+
+            for (int k = 0; k < ns.length; k++) {
+                int n = ns[k];
+                float[] y = e.floats(dy[k]);
+                for (int i = 0; i < n; i++) {
+                    for (int r = 0; r < rows; r++) {
+                        double exact = 0, magnitude = 0;
+                        for (int c = 0; c < cols; c++) {
+                            double off = 0;
+                            if (t == GgmlType.Q4_K) {
+                                long o = r * rowBytes + (c / 256) * 144L + 2;
+                                off = 63 * Math.abs(Float.float16ToFloat(seg.get(ValueLayout.JAVA_SHORT_UNALIGNED, o)));
+                            }
+                            exact += (double) deq[r * cols + c] * x[i * cols + c];
+                            magnitude += (Math.abs(deq[r * cols + c]) + 2 * off) * Math.abs(x[i * cols + c]);
+                        }
+                        double bound = tf32Bound(magnitude, cols);
+                        if (!(Math.abs(y[i * rows + r] - exact) <= bound)) {
+                            throw new AssertionError(kernel + " n " + n + " column " + i + " row " + r + ": " + y[i * rows + r]
+                                    + ", exact " + exact + ", bound " + bound);
+                        }
+                    }
+                }
+                for (int g = n * rows; g < y.length; g++) {
+                    if (y[g] != 0) throw new AssertionError(kernel + " n " + n + ": wrote past the output, float " + g);
+                }
+            }
+        }
+    }
 }

@@ -18,6 +18,11 @@ import java.util.List;
  * for the blocks and output that stay on the CPU), over device buffers and a device KV cache of
  * its own.
  *
+ * <p>Each decoder has a context object of its own on the model's device (the same primary context,
+ * so the model's weights are visible, but its own stream, modules and argument block): sequences
+ * of one model run concurrently on their own streams, and the graph one of them captures never
+ * sees another's launches.
+ *
  * <p>A single-token step is one replay of a CUDA graph captured at the first step: the position
  * and (with full offload) the token id are written to device memory before the launch, and the
  * kernels read them there; then one copy brings the logits back (full offload) or the residual
@@ -47,19 +52,18 @@ public final class GpuDecoder implements Forward {
     public GpuDecoder(GpuModel g, Decoder cpu, int capacity, int batch) {
         this.g = g;
         this.cpu = cpu;
-        this.ctx = g.context();
+        this.ctx = CudaContext.open(g.context().device().ordinal());
         this.c = g.config();
         this.batch = batch;
         this.splits = CudaKernels.attentionSplits(capacity);
         this.embeddingScale = cpu.embeddingScale();
         this.lookup = g.offloadsAll() && g.tokenEmbd() != null;
-        ctx.makeCurrent();
         long activations = activationFloats(c, batch, capacity, g.offloadsAll()) * Float.BYTES;
         long kv = 2L * g.gpuLayers() * c.kvHeads() * capacity * c.headDim() * Float.BYTES;
-        ctx.requireFits(kv + activations, c.name() + ": KV cache of " + capacity + " positions and activations");
-        this.k = new CudaKernels(ctx);
         DeviceKvCache kvc = null;
         try {
+            ctx.requireFits(kv + activations, c.name() + ": KV cache of " + capacity + " positions and activations");
+            this.k = new CudaKernels(ctx);
             kvc = new DeviceKvCache(ctx, g.gpuLayers(), c.kvHeads(), c.headDim(), capacity);
             x = floats((long) batch * c.dim(), "x");
             xb = floats((long) batch * c.dim(), "xb");
@@ -75,8 +79,7 @@ public final class GpuDecoder implements Forward {
             ids = floats(1, "token id");
             scratch = floats(CudaKernels.attentionScratchFloats(batch, c.heads(), c.headDim(), splits), "attention scratch");
         } catch (RuntimeException | Error e) {
-            if (kvc != null) kvc.close();
-            for (DeviceBuffer b : owned) b.close();
+            ctx.close(); // frees what was allocated
             throw e;
         }
         this.cache = kvc;
@@ -213,9 +216,11 @@ public final class GpuDecoder implements Forward {
         if (closed) return;
         closed = true;
         ctx.makeCurrent();
-        if (step != null) step.close();
-        cache.close();
-        for (DeviceBuffer b : owned) b.close();
-        k.close();
+        try {
+            if (step != null) step.close();
+            k.close();
+        } finally {
+            ctx.close(); // frees the cache and the activations
+        }
     }
 }

@@ -77,8 +77,8 @@ class GpuDecoderGpuTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")
     void fullOffloadLogitsMatchTheF32References(String file, String ref, double tolerance) throws Exception {
-        float[] expected = RefLogits.read(ref);
         Path model = GpuSkip.model(file);
+        float[] expected = RefLogits.read(ref);
         int layers;
         try (GgufFile f = GgufFile.open(model)) {
             layers = ModelConfig.fromMetadata(f.metadata(), file).layers();
