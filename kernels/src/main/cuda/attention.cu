@@ -28,7 +28,7 @@
 #define KIRI_NEG_INF __int_as_float(0xff800000)
 
 template <int T>
-static __device__ __forceinline__ void kiri_attn_split_tile(const float* __restrict__ q, const float* __restrict__ kCache,
+__device__ __forceinline__ void kiri_attn_split_tile(const float* __restrict__ q, const float* __restrict__ kCache,
         const float* __restrict__ vCache, float* __restrict__ part, const int* __restrict__ pos,
         int nHeads, int kvHeads, int headDim, int capacity, int window, float scale, float softcap, int n) {
     __shared__ float sm[KIRI_ATTN_WARPS][T];
