@@ -8,7 +8,8 @@
 #      launcher, with -Dkiri.cuda.require=true so that a missing GPU fails rather than skips;
 #   3. runs the runtime's GPU tests (whole-model logits against the references and the CPU path,
 #      greedy generation, partial offload, concurrency);
-#   4. runs the kernel micro-benchmark (CudaBench) for the Llama-3.2-1B shape in Q4_0 and Q8_0;
+#   4. runs the kernel micro-benchmark (CudaBench) for the Llama-3.2-1B shape in Q4_0 and Q8_0,
+#      and its matrix products alone in Q4_K and Q6_K;
 #   5. writes random-weight Llama-3.2-1B-shaped models in Q4_0 and Q8_0 (kiri synth) and runs
 #      `kiri bench --backend cuda -p 512 -n 128` on them (as llama-bench -ngl 99 -p 512 -n 128).
 #
@@ -48,7 +49,7 @@ echo "== runtime GPU tests"
 echo "== CUDA kernel benchmark"
 BENCH=0
 # shellcheck disable=SC2086
-"$JAVA" $FLAGS -cp "$CP" dev.kiri.kernels.cuda.CudaBench Q4_0 Q8_0 2>&1 | tee "$LOG/bench.log" || BENCH=$?
+"$JAVA" $FLAGS -cp "$CP" dev.kiri.kernels.cuda.CudaBench Q4_0 Q8_0 matvec:Q4_K matvec:Q6_K 2>&1 | tee "$LOG/bench.log" || BENCH=$?
 
 echo "== kiri bench --backend cuda (random-weight Llama-3.2-1B shape)"
 MODELS=$(mktemp -d)

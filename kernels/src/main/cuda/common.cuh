@@ -36,9 +36,50 @@ static __device__ __forceinline__ float kiri_bf16(unsigned short bits) {
     return __int_as_float(((int) bits) << 16);
 }
 
+// Loads of a given width need an address aligned to it: the GPU faults on a misaligned one. The
+// CPU emulation checks that (KIRI_ALIGNED aborts naming the line), so that a wrong offset shows
+// in the tests that run without a GPU.
+#ifndef KIRI_HOST_EMULATION
+#define KIRI_ALIGNED(p, n)
+#else
+#define KIRI_ALIGNED(p, n) kiri_check_aligned(p, n, __FILE__, __LINE__)
+static inline void kiri_check_aligned(const void* p, unsigned long long n, const char* file, int line) {
+    if ((reinterpret_cast<unsigned long long>(p) & (n - 1)) != 0) {
+        fprintf(stderr, "%s:%d: %llu-byte load from misaligned address %p\n", file, line, n, p);
+        abort();
+    }
+}
+#endif
+
 // Little-endian 16-bit load from a 2-byte aligned address.
 static __device__ __forceinline__ unsigned short kiri_u16(const unsigned char* p) {
+    KIRI_ALIGNED(p, 2);
     return *(const unsigned short*) p;
+}
+
+// Four bytes from a 2-byte aligned address (two 16-bit loads), little-endian.
+static __device__ __forceinline__ unsigned kiri_u16x2(const unsigned char* p) {
+    return (unsigned) kiri_u16(p) | ((unsigned) kiri_u16(p + 2) << 16);
+}
+
+static __device__ __forceinline__ unsigned kiri_u32(const unsigned char* p) {
+    KIRI_ALIGNED(p, 4);
+    return *(const unsigned*) p;
+}
+
+static __device__ __forceinline__ uint2 kiri_u32x2(const unsigned char* p) {
+    KIRI_ALIGNED(p, 8);
+    return *(const uint2*) p;
+}
+
+static __device__ __forceinline__ uint4 kiri_u32x4(const unsigned char* p) {
+    KIRI_ALIGNED(p, 16);
+    return *(const uint4*) p;
+}
+
+static __device__ __forceinline__ float4 kiri_f32x4(const float* p) {
+    KIRI_ALIGNED(p, 16);
+    return *(const float4*) p;
 }
 
 static __device__ __forceinline__ float kiri_warp_sum(float v) {

@@ -4,7 +4,8 @@
 // the CUDA built-ins the kernels use: every thread of a block is a std::thread, __syncthreads
 // is a block-wide std::barrier, __shfl_xor_sync exchanges values through a per-warp slot array
 // between two per-warp barriers, __shared__ variables are statics (blocks run one after
-// another). This checks indexing, reductions and arithmetic; not speed, nor the JIT.
+// another), vector types are aligned structs and common.cuh's load helpers check alignment.
+// This checks indexing, reductions and arithmetic; not speed, nor the JIT.
 //
 // Protocol (little-endian binary, written by CudaEmulationTest), on stdin:
 //   int buffers; per buffer: long bytes, then the bytes
@@ -16,6 +17,7 @@
 #include <barrier>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -33,8 +35,9 @@
 #define __align__(n) __attribute__((aligned(n)))
 #define __launch_bounds__(...)
 
-struct float4 { float x, y, z, w; };
-struct uint4 { unsigned int x, y, z, w; };
+struct alignas(16) float4 { float x, y, z, w; };
+struct alignas(8) uint2 { unsigned x, y; };
+struct alignas(16) uint4 { unsigned x, y, z, w; };
 static inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 
 struct KiriDim { int x, y, z; };
@@ -45,6 +48,13 @@ static std::unique_ptr<std::barrier<>> kiri_warp_barrier[32];
 static float kiri_slots[32][32];
 
 static inline float __int_as_float(int i) { float f; memcpy(&f, &i, 4); return f; }
+// Byte n of the result: byte (s >> 4n) & 7 of the 8 bytes y:x (x the low four).
+static inline unsigned __byte_perm(unsigned x, unsigned y, unsigned s) {
+    unsigned long long v = ((unsigned long long) y << 32) | x;
+    unsigned r = 0;
+    for (int n = 0; n < 4; n++) r |= (unsigned) ((v >> (8 * ((s >> (4 * n)) & 7))) & 0xFF) << (8 * n);
+    return r;
+}
 static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 static inline void __syncthreads() { kiri_block_barrier->arrive_and_wait(); }
 static inline float __shfl_xor_sync(unsigned, float v, int o) {

@@ -40,7 +40,8 @@ public final class CudaKernels implements AutoCloseable {
      */
     public static final int GEMM_MIN_COLUMNS = 16;
 
-    static final int MV_WARPS = 4;          // KIRI_MV_WARPS in matvec.cu
+    static final int MV_ROWS = 4;           // KIRI_MV_ROWS in matvec.cu: rows per block
+    static final int MV_WARPS = 8;          // KIRI_MV_MAX_WARPS in matvec.cu: most warps per block
     static final int GEMM_ROWS = 128;       // KIRI_GEMM_BM in gemm.cu
     static final int GEMM_COLUMNS = 64;     // KIRI_GEMM_BN
     static final int GEMM_THREADS = 256;    // KIRI_GEMM_THREADS
@@ -158,7 +159,35 @@ public final class CudaKernels implements AutoCloseable {
             default -> throw new IllegalArgumentException(w.name() + ": no CUDA product for " + w.type().ggmlName());
         };
         args.clear().ptr(w.buffer()).i64(w.rowBytes()).ptr(x).ptr(y).i32(w.rows()).i32(w.cols());
-        f.launch(blocks(w.rows(), MV_WARPS), n, 32 * MV_WARPS, 0, args);
+        f.launch(blocks(w.rows(), MV_ROWS), n, matvecThreads(w.type(), w.cols()), 0, args);
+    }
+
+    /**
+     * Threads per block of the matvec kernel of {@code type} over rows of {@code cols} values:
+     * one warp per {@code 32 * unroll} lane steps of a row (a step is the slice of a block one
+     * thread reads: {@code KiriQ4_0::VALUES} etc. in matvec.cu), 1 to {@link #MV_WARPS} warps, so
+     * that short rows still spread over a few warps and long ones over the most.
+     */
+    static int matvecThreads(GgmlType type, int cols) {
+        int values, unroll;
+        switch (type) {
+            case F32 -> {
+                values = 4;
+                unroll = 2;
+            }
+            case F16, BF16, Q8_0, Q4_0 -> {
+                values = 8;
+                unroll = 2;
+            }
+            case Q4_K, Q6_K -> {
+                values = 16;
+                unroll = 1;
+            }
+            default -> throw new IllegalArgumentException("no CUDA product for " + type.ggmlName());
+        }
+        int steps = Math.max(1, cols / values);
+        int warps = Math.min(MV_WARPS, (steps + 32 * unroll - 1) / (32 * unroll));
+        return 32 * warps;
     }
 
     /**

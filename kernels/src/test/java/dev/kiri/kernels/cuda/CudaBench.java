@@ -22,7 +22,9 @@ import java.util.List;
  * TFLOP/s per matrix shape, the column-batched matrix-vector product against it for a few token
  * counts (where {@link CudaKernels#GEMM_MIN_COLUMNS} should lie), and the old column-batched prefill.
  *
- * <p>Run by {@code scripts/gpu-check.sh}: {@code java ... dev.kiri.kernels.cuda.CudaBench Q4_0 Q8_0}.
+ * <p>Arguments: weight types to benchmark ({@code Q4_0 Q8_0} by default); {@code matvec:TYPE} times
+ * only the matrix products of that type. Run by {@code scripts/gpu-check.sh}:
+ * {@code java ... dev.kiri.kernels.cuda.CudaBench Q4_0 Q8_0 matvec:Q4_K matvec:Q6_K}.
  */
 public final class CudaBench {
     private static final int HIDDEN = 2048, FFN = 8192, LAYERS = 16, HEADS = 32, KV_HEADS = 8, HEAD_DIM = 64, VOCAB = 128256;
@@ -36,7 +38,10 @@ public final class CudaBench {
         try (CudaContext ctx = CudaContext.open(0)) {
             System.out.println("device: " + ctx.device());
             CudaKernels k = new CudaKernels(ctx);
-            for (String a : args.length == 0 ? new String[] {"Q4_0", "Q8_0"} : args) run(k, GgmlType.valueOf(a));
+            for (String a : args.length == 0 ? new String[] {"Q4_0", "Q8_0"} : args) {
+                if (a.startsWith("matvec:")) runMatvecOnly(k, GgmlType.valueOf(a.substring("matvec:".length())));
+                else run(k, GgmlType.valueOf(a));
+            }
         }
     }
 
@@ -169,21 +174,9 @@ public final class CudaBench {
                         + Arrays.equals(directLogits, graphLogits));
             }
 
-            // each kernel alone: 50 launches captured in a graph, so that launch overhead drops out
-            String[] names = {"q/o " + HIDDEN + "x" + HIDDEN, "k/v " + KV_HEADS * HEAD_DIM + "x" + HIDDEN,
-                    "gate/up " + FFN + "x" + HIDDEN, "down " + HIDDEN + "x" + FFN};
-            DeviceWeights[] mats = {w[0][0], w[0][1], w[0][4], w[0][6]};
-            DeviceBuffer[] ins = {xn, xn, xn, gate};
-            DeviceBuffer[] outs = {q, kk, up, tmp};
-            for (int i = 0; i < mats.length; i++) {
-                DeviceWeights m = mats[i];
-                DeviceBuffer in = ins[i], out = outs[i];
-                double s = perLaunch(ctx, () -> k.matvec(m, in, out, 1));
-                System.out.printf("  matvec %-20s %8.2f us %8.1f GB/s%n", names[i], s * 1e6, m.buffer().byteSize() / s / 1e9);
-            }
-            double s = perLaunch(ctx, () -> k.matvec(output, xn, logits, 1));
-            System.out.printf("  matvec %-20s %8.2f us %8.1f GB/s%n", "output " + VOCAB + "x" + HIDDEN, s * 1e6,
-                    output.buffer().byteSize() / s / 1e9);
+            // each kernel alone: 48-50 launches captured in a graph, so that launch overhead drops out
+            matvecTimes(k, w, output, new DeviceBuffer[] {xn, xn, xn, gate}, new DeviceBuffer[] {q, kk, up, tmp}, xn, logits);
+            double s;
             ctx.setInt(pos, 0, TOKENS - 1);
             s = perLaunch(ctx, () -> k.attention(q, att, 1, HEADS, cache, 0, pos, 0, scale, 0f, scratch, splits));
             System.out.printf("  attention (split + merge) at position %d: %.2f us%n", TOKENS - 1, s * 1e6);
@@ -342,15 +335,99 @@ public final class CudaBench {
 
     /** Seconds per run of {@code op}, from a graph of 50 runs replayed 5 times after one warm-up. */
     private static double perLaunch(CudaContext ctx, Runnable op) {
+        return perLaunch(ctx, 50, i -> op.run());
+    }
+
+    /** Seconds per run of {@code op(i)}, from a graph of runs i = 0..count-1 replayed 5 times after one warm-up. */
+    private static double perLaunch(CudaContext ctx, int count, java.util.function.IntConsumer op) {
         try (CudaGraph g = ctx.capture(() -> {
-            for (int i = 0; i < 50; i++) op.run();
+            for (int i = 0; i < count; i++) op.accept(i);
         })) {
             g.launch();
             ctx.synchronize();
             long t0 = System.nanoTime();
             for (int r = 0; r < 5; r++) g.launch();
             ctx.synchronize();
-            return (System.nanoTime() - t0) / 1e9 / 250;
+            return (System.nanoTime() - t0) / 1e9 / (5.0 * count);
+        }
+    }
+
+    /**
+     * Each matrix shape of a layer ({@code w[layer][0..6]}: q, k, v, o, gate, up, down) and the
+     * output product alone, n = 1: once as 50 launches on the same matrix (which may then stay in
+     * L2, as the small ones do on large GPUs) and once cycling through the layers' copies (3 x 16
+     * launches, each matrix read from device memory), with GB/s and the fraction of peak.
+     */
+    private static void matvecTimes(CudaKernels k, DeviceWeights[][] w, DeviceWeights output, DeviceBuffer[] ins,
+                                    DeviceBuffer[] outs, DeviceBuffer outIn, DeviceBuffer logits) {
+        CudaContext ctx = k.context();
+        double peak = ctx.device().peakBandwidth();
+        int[] which = {0, 1, 4, 6};
+        String[] names = {"q/o", "k/v", "gate/up", "down"};
+        for (int i = 0; i < which.length; i++) {
+            int m = which[i];
+            DeviceWeights m0 = w[0][m];
+            DeviceBuffer in = ins[i], out = outs[i];
+            double same = perLaunch(ctx, () -> k.matvec(m0, in, out, 1));
+            double cycled = perLaunch(ctx, 3 * w.length, j -> k.matvec(w[j % w.length][m], in, out, 1));
+            printMatvec(names[i] + " " + m0.rows() + "x" + m0.cols(), m0, same, cycled, peak);
+        }
+        double s = perLaunch(ctx, () -> k.matvec(output, outIn, logits, 1));
+        printMatvec("output " + output.rows() + "x" + output.cols(), output, s, Double.NaN, peak);
+    }
+
+    private static void printMatvec(String what, DeviceWeights m, double same, double cycled, double peak) {
+        double bytes = m.buffer().byteSize();
+        String line = String.format("  matvec %-5s %-18s same matrix %8.2f us %7.1f GB/s", m.type().ggmlName(), what,
+                same * 1e6, bytes / same / 1e9);
+        if (!Double.isNaN(cycled)) {
+            line += String.format(" | 16 copies %8.2f us %7.1f GB/s", cycled * 1e6, bytes / cycled / 1e9);
+        }
+        double best = Double.isNaN(cycled) ? same : cycled;
+        if (peak > 0) line += String.format(" (%.0f%% of peak)", 100 * bytes / best / peak);
+        System.out.println(line);
+    }
+
+    /**
+     * Matrix products only, for types the decode benchmark does not cover: 16 copies of each
+     * layer matrix shape and one output matrix of {@code t}, timed by {@link #matvecTimes}.
+     */
+    private static void runMatvecOnly(CudaKernels k, GgmlType t) {
+        CudaContext ctx = k.context();
+        List<AutoCloseable> owned = new ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
+            Weights hq = random(arena, t, HIDDEN, HIDDEN, 1), hk = random(arena, t, KV_HEADS * HEAD_DIM, HIDDEN, 2);
+            Weights hgate = random(arena, t, FFN, HIDDEN, 3), hdown = random(arena, t, HIDDEN, FFN, 4);
+            Weights hvocab = random(arena, t, VOCAB, HIDDEN, 5);
+            long bytes = LAYERS * (hq.byteSize() + hk.byteSize() + hgate.byteSize() + hdown.byteSize()) + hvocab.byteSize();
+            ctx.requireFits(bytes, "matrices of " + t.ggmlName());
+            DeviceWeights[][] w = new DeviceWeights[LAYERS][7];
+            for (int l = 0; l < LAYERS; l++) {
+                Weights[] src = {hq, hk, null, null, hgate, null, hdown};
+                for (int i = 0; i < 7; i++) {
+                    if (src[i] == null) continue;
+                    w[l][i] = k.upload(src[i]);
+                    owned.add(w[l][i]);
+                }
+            }
+            DeviceWeights output = k.upload(hvocab);
+            owned.add(output);
+            DeviceBuffer x = ctx.allocateFloats(FFN, "x"), y = ctx.allocateFloats(VOCAB, "y");
+            owned.add(x);
+            owned.add(y);
+            float[] ones = new float[FFN];
+            Arrays.fill(ones, 0.5f);
+            ctx.upload(ones, 0, FFN, x, 0);
+            System.out.printf("%n%s matrix products (n = 1):%n", t.ggmlName());
+            matvecTimes(k, w, output, new DeviceBuffer[] {x, x, x, x}, new DeviceBuffer[] {y, y, y, y}, x, y);
+        } finally {
+            for (int i = owned.size() - 1; i >= 0; i--) {
+                try {
+                    owned.get(i).close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
         }
     }
 

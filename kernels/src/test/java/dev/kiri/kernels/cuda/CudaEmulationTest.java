@@ -10,6 +10,8 @@ import dev.kiri.kernels.RopeTable;
 import dev.kiri.kernels.ScalarKernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,55 +55,98 @@ class CudaEmulationTest {
         return (int) ((n + per - 1) / per);
     }
 
+    /** One product checked by the matvec test: {@code rows x cols}, {@code n} columns, x at a byte offset. */
+    private record MvCase(int rows, int cols, int n, int xOffsetBytes) {
+    }
+
+    /**
+     * Shapes for the matvec kernels of {@code t}: row counts that are and are not multiples of the
+     * rows per block, rows of one block up to rows spanning every warp of a block, activations that
+     * are not 16-byte aligned (a slice), and for the float types rows whose length rules out
+     * 16-byte loads.
+     */
+    private static List<MvCase> matvecCases(GgmlType t) {
+        int bs = t.isQuantized() ? t.blockSize() : 32;
+        List<MvCase> cases = new ArrayList<>(List.of(new MvCase(1, bs, 1, 0), new MvCase(3, 3 * bs, 2, 0),
+                new MvCase(37, 2 * bs, 1, 0), new MvCase(130, bs, 2, 0), new MvCase(9, 3 * bs, 2, 4),
+                new MvCase(6, bs == 256 ? 4096 : 2048, 1, 0), new MvCase(5, bs == 256 ? 768 : 1056, 1, 0)));
+        if (!t.isQuantized()) {
+            cases.add(new MvCase(7, 37, 2, 0));
+            cases.add(new MvCase(5, 36, 1, 0));
+            cases.add(new MvCase(4, 40, 1, 8));
+        }
+        return cases;
+    }
+
     @Test
     void matvecAndRowLookupOfEveryTypeMatchTheReferenceDequantization() throws Exception {
         Random rnd = new Random(11);
         for (GgmlType t : CudaKernels.SUPPORTED.stream().sorted().toList()) {
-            int rows = 9, n = 2;
-            int cols = t.blockSize() == 256 ? 512 : 96;
-            float[] src = random(rnd, rows * cols, 0.1);
-            if (t == GgmlType.Q4_K) for (int i = 0; i < src.length; i++) src[i] += 0.03f; // non-zero mins
-            byte[] w = Quantize.quantize(t, src);
-            long rowBytes = t.byteSize(cols);
-            MemorySegment seg = MemorySegment.ofArray(w);
-            float[] deq = new float[rows * cols];
-            for (int r = 0; r < rows; r++) Dequant.row(t, seg, r * rowBytes, deq, r * cols, cols);
-            float[] x = random(rnd, n * cols, 1);
-            int[] ids = {8, 0, 3};
-
-            Emulator e = new Emulator();
-            int dw = e.buffer(w), dx = e.buffer(x), dy = e.zeros(4L * n * rows), did = e.buffer(ids),
-                    drows = e.zeros(4L * ids.length * cols);
             String kernel = "kiri_matvec_" + t.ggmlName().toLowerCase(java.util.Locale.ROOT);
-            e.launch(kernel, blocks(rows, CudaKernels.MV_WARPS), n, 32 * CudaKernels.MV_WARPS,
-                    at(dw), rowBytes, at(dx), at(dy), rows, cols);
-            e.launch("kiri_get_rows", blocks(cols, CudaKernels.ELEM_THREADS), ids.length, CudaKernels.ELEM_THREADS,
-                    at(dw), rowBytes, t.id(), at(did), at(drows), rows, cols);
+            List<MvCase> cases = matvecCases(t);
+            Emulator e = new Emulator();
+            List<float[]> deqs = new ArrayList<>(), xs = new ArrayList<>();
+            List<MemorySegment> segs = new ArrayList<>();
+            int[] outs = new int[cases.size()], weights = new int[cases.size()];
+            for (int k = 0; k < cases.size(); k++) {
+                MvCase c = cases.get(k);
+                int rows = c.rows(), cols = c.cols(), n = c.n();
+                float[] src = random(rnd, rows * cols, 0.1);
+                if (t == GgmlType.Q4_K) for (int i = 0; i < src.length; i++) src[i] += 0.03f; // non-zero mins
+                byte[] w = Quantize.quantize(t, src);
+                long rowBytes = t.byteSize(cols);
+                MemorySegment seg = MemorySegment.ofArray(w);
+                float[] deq = new float[rows * cols];
+                for (int r = 0; r < rows; r++) Dequant.row(t, seg, r * rowBytes, deq, r * cols, cols);
+                float[] x = random(rnd, n * cols, 1);
+                float[] padded = new float[c.xOffsetBytes() / 4 + x.length];
+                System.arraycopy(x, 0, padded, c.xOffsetBytes() / 4, x.length);
+                int dw = e.buffer(w), dx = e.buffer(padded);
+                weights[k] = dw;
+                outs[k] = e.zeros(4L * n * rows);
+                e.launch(kernel, blocks(rows, CudaKernels.MV_ROWS), n, CudaKernels.matvecThreads(t, cols),
+                        at(dw), rowBytes, new Emulator.Ref(dx, c.xOffsetBytes()), at(outs[k]), rows, cols);
+                deqs.add(deq);
+                xs.add(x);
+                segs.add(seg);
+            }
+            // row lookup on the second case's matrix
+            MvCase c1 = cases.get(1);
+            int[] ids = {2, 0, 1};
+            int did = e.buffer(ids), drows = e.zeros(4L * ids.length * c1.cols());
+            e.launch("kiri_get_rows", blocks(c1.cols(), CudaKernels.ELEM_THREADS), ids.length, CudaKernels.ELEM_THREADS,
+                    at(weights[1]), t.byteSize(c1.cols()), t.id(), at(did), at(drows), c1.rows(), c1.cols());
             e.run();
 
-            float[] y = e.floats(dy);
-            for (int i = 0; i < n; i++) {
-                for (int r = 0; r < rows; r++) {
-                    double exact = 0, magnitude = 0;
-                    for (int c = 0; c < cols; c++) {
-                        double off = 0;
-                        if (t == GgmlType.Q4_K) {
-                            long o = r * rowBytes + (c / 256) * 144L + 2;
-                            off = 63 * Math.abs(Float.float16ToFloat(seg.get(ValueLayout.JAVA_SHORT_UNALIGNED, o)));
+            for (int k = 0; k < cases.size(); k++) {
+                MvCase c = cases.get(k);
+                int rows = c.rows(), cols = c.cols(), n = c.n();
+                long rowBytes = t.byteSize(cols);
+                float[] deq = deqs.get(k), x = xs.get(k), y = e.floats(outs[k]);
+                for (int i = 0; i < n; i++) {
+                    for (int r = 0; r < rows; r++) {
+                        double exact = 0, magnitude = 0;
+                        for (int col = 0; col < cols; col++) {
+                            double off = 0;
+                            if (t == GgmlType.Q4_K) {
+                                long o = r * rowBytes + (col / 256) * 144L + 2;
+                                off = 63 * Math.abs(Float.float16ToFloat(segs.get(k).get(ValueLayout.JAVA_SHORT_UNALIGNED, o)));
+                            }
+                            exact += (double) deq[r * cols + col] * x[i * cols + col];
+                            magnitude += (Math.abs(deq[r * cols + col]) + 2 * off) * Math.abs(x[i * cols + col]);
                         }
-                        exact += (double) deq[r * cols + c] * x[i * cols + c];
-                        magnitude += (Math.abs(deq[r * cols + c]) + 2 * off) * Math.abs(x[i * cols + c]);
-                    }
-                    // float sums of at most cols/32 + 48 steps
-                    double bound = 2 * (cols / 32.0 + 48) * U * magnitude;
-                    if (!(Math.abs(y[i * rows + r] - exact) <= bound)) {
-                        throw new AssertionError(kernel + " column " + i + " row " + r + ": " + y[i * rows + r] + ", exact "
-                                + exact + ", bound " + bound);
+                        // float sums of at most cols/32 + 48 steps
+                        double bound = 2 * (cols / 32.0 + 48) * U * magnitude;
+                        if (!(Math.abs(y[i * rows + r] - exact) <= bound)) {
+                            throw new AssertionError(kernel + " " + c + " column " + i + " row " + r + ": " + y[i * rows + r]
+                                    + ", exact " + exact + ", bound " + bound);
+                        }
                     }
                 }
             }
-            float[] want = new float[ids.length * cols];
-            for (int i = 0; i < ids.length; i++) System.arraycopy(deq, ids[i] * cols, want, i * cols, cols);
+            float[] deq1 = deqs.get(1);
+            float[] want = new float[ids.length * c1.cols()];
+            for (int i = 0; i < ids.length; i++) System.arraycopy(deq1, ids[i] * c1.cols(), want, i * c1.cols(), c1.cols());
             assertClose(want, e.floats(drows), 2 * U, t == GgmlType.Q4_K ? 1e-6 : 0, "kiri_get_rows " + t.ggmlName());
         }
     }
