@@ -227,7 +227,7 @@ struct KiriLoadQ6_K {
 };
 
 template <class L>
-static __device__ __forceinline__ void kiri_gemm(const unsigned char* __restrict__ W, long long rowBytes,
+__device__ __forceinline__ void kiri_gemm(const unsigned char* __restrict__ W, long long rowBytes,
         const float* __restrict__ x, float* __restrict__ y, int rows, int cols, int n) {
     __shared__ __align__(128) float smem[KIRI_GEMM_SMEM];
     float* As = smem;                                  // [BM][LDA]: weight rows

@@ -323,8 +323,9 @@ struct KiriHalf {
 // across 16 lanes each lane keeps two of the rows (lanes 0-15 rows 0, 1; lanes 16-31 rows 2, 3)
 // and adds its partner's, across 8 lanes one, then the usual butterfly over the last 8 lanes;
 // lane l ends with the warp's sum of row 2 * (l >> 4 & 1) + (l >> 3 & 1).
-static __device__ __forceinline__ void kiri_mv_store(float* acc, float* yc, int r0, int rows) {
-    __shared__ float part[KIRI_MV_MAX_WARPS][KIRI_MV_ROWS];
+// part: the kernel's shared array of KIRI_MV_MAX_WARPS * KIRI_MV_ROWS floats (declared in the
+// extern "C" kernel, so that its PTX name does not depend on the source path).
+static __device__ __forceinline__ void kiri_mv_store(float* acc, float* yc, int r0, int rows, float* part) {
     const int lane = threadIdx.x % KIRI_WARP, warp = threadIdx.x / KIRI_WARP, warps = blockDim.x / KIRI_WARP;
     const bool upper = (lane & 16) != 0, odd = (lane & 8) != 0;
     float k0 = upper ? acc[2] : acc[0], k1 = upper ? acc[3] : acc[1];
@@ -339,19 +340,19 @@ static __device__ __forceinline__ void kiri_mv_store(float* acc, float* yc, int 
         if ((lane & 7) == 0 && r0 + r < rows) yc[r0 + r] = v;
         return;
     }
-    if ((lane & 7) == 0) part[warp][r] = v;
+    if ((lane & 7) == 0) part[warp * KIRI_MV_ROWS + r] = v;
     __syncthreads();
     const int i = threadIdx.x;
     if (i < KIRI_MV_ROWS && r0 + i < rows) {
-        float s = part[0][i];
-        for (int w = 1; w < warps; w++) s += part[w][i];
+        float s = part[i];
+        for (int w = 1; w < warps; w++) s += part[w * KIRI_MV_ROWS + i];
         yc[r0 + i] = s;
     }
 }
 
 template <class T, bool VX>
 static __device__ __forceinline__ void kiri_mv_rows(const unsigned char* W, long long rowBytes, const float* xs,
-        float* yc, int rows, int cols) {
+        float* yc, int rows, int cols, float* part) {
     const int r0 = blockIdx.x * KIRI_MV_ROWS;
     const unsigned char* row[KIRI_MV_ROWS];
 #pragma unroll
@@ -393,14 +394,14 @@ static __device__ __forceinline__ void kiri_mv_rows(const unsigned char* W, long
             for (int i = 0; i < KIRI_MV_ROWS; i++) acc[i] += T::dot(wa[i], xa, u);
         }
     }
-    kiri_mv_store(acc, yc, r0, rows);
+    kiri_mv_store(acc, yc, r0, rows, part);
 }
 
 // Shapes the unit layout cannot take (F32/F16/BF16 rows whose length or alignment does not
 // allow 16-byte loads): one value per thread step, element by element. type: kiri_value's id.
 template <int TYPE>
 static __device__ __forceinline__ void kiri_mv_elements(const unsigned char* W, long long rowBytes, const float* xs,
-        float* yc, int rows, int cols) {
+        float* yc, int rows, int cols, float* part) {
     const int r0 = blockIdx.x * KIRI_MV_ROWS;
     const unsigned char* row[KIRI_MV_ROWS];
 #pragma unroll
@@ -413,7 +414,7 @@ static __device__ __forceinline__ void kiri_mv_elements(const unsigned char* W, 
 #pragma unroll
         for (int i = 0; i < KIRI_MV_ROWS; i++) acc[i] = fmaf(kiri_value(TYPE, row[i], c), xv, acc[i]);
     }
-    kiri_mv_store(acc, yc, r0, rows);
+    kiri_mv_store(acc, yc, r0, rows, part);
 }
 
 static __device__ __forceinline__ bool kiri_aligned16(const void* p) {
@@ -423,30 +424,31 @@ static __device__ __forceinline__ bool kiri_aligned16(const void* p) {
 // Quantized types: rows are whole blocks, so only the activations' alignment varies (a slice).
 template <class T>
 static __device__ __forceinline__ void kiri_mv_quant(const unsigned char* W, long long rowBytes, const float* x,
-        float* y, int rows, int cols) {
+        float* y, int rows, int cols, float* part) {
     const float* xs = x + (long long) blockIdx.y * cols;
     float* yc = y + (long long) blockIdx.y * rows;
-    if (kiri_aligned16(xs)) kiri_mv_rows<T, true>(W, rowBytes, xs, yc, rows, cols);
-    else kiri_mv_rows<T, false>(W, rowBytes, xs, yc, rows, cols);
+    if (kiri_aligned16(xs)) kiri_mv_rows<T, true>(W, rowBytes, xs, yc, rows, cols, part);
+    else kiri_mv_rows<T, false>(W, rowBytes, xs, yc, rows, cols, part);
 }
 
 // Float types: the unit layout when every row and the activations are 16-byte aligned.
 template <class T, int TYPE>
 static __device__ __forceinline__ void kiri_mv_float(const unsigned char* W, long long rowBytes, const float* x,
-        float* y, int rows, int cols) {
+        float* y, int rows, int cols, float* part) {
     const float* xs = x + (long long) blockIdx.y * cols;
     float* yc = y + (long long) blockIdx.y * rows;
     if (cols % T::VALUES == 0 && rowBytes % 16 == 0 && kiri_aligned16(W) && kiri_aligned16(xs)) {
-        kiri_mv_rows<T, true>(W, rowBytes, xs, yc, rows, cols);
+        kiri_mv_rows<T, true>(W, rowBytes, xs, yc, rows, cols, part);
     } else {
-        kiri_mv_elements<TYPE>(W, rowBytes, xs, yc, rows, cols);
+        kiri_mv_elements<TYPE>(W, rowBytes, xs, yc, rows, cols, part);
     }
 }
 
 #define KIRI_MV_KERNEL(name, body)                                                                           \
     extern "C" __global__ void __launch_bounds__(32 * KIRI_MV_MAX_WARPS) name(const unsigned char* __restrict__ W, \
             long long rowBytes, const float* __restrict__ x, float* __restrict__ y, int rows, int cols) {     \
-        body(W, rowBytes, x, y, rows, cols);                                                                  \
+        __shared__ float part[KIRI_MV_MAX_WARPS * KIRI_MV_ROWS];                                              \
+        body(W, rowBytes, x, y, rows, cols, part);                                                            \
     }
 
 KIRI_MV_KERNEL(kiri_matvec_f32, (kiri_mv_float<KiriF32, 0>))
