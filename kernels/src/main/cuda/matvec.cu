@@ -293,7 +293,7 @@ struct KiriHalf {
 // across 16 lanes each lane keeps two of the rows (lanes 0-15 rows 0, 1; lanes 16-31 rows 2, 3)
 // and adds its partner's, across 8 lanes one, then the usual butterfly over the last 8 lanes;
 // lane l ends with the warp's sum of row 2 * (l >> 4 & 1) + (l >> 3 & 1).
-static __device__ __forceinline__ void kiri_mv_store(float* acc, float* yc, int r0, int rows) {
+__device__ __forceinline__ void kiri_mv_store(float* acc, float* yc, int r0, int rows) {
     __shared__ float part[KIRI_MV_MAX_WARPS][KIRI_MV_ROWS];
     const int lane = threadIdx.x % KIRI_WARP, warp = threadIdx.x / KIRI_WARP, warps = blockDim.x / KIRI_WARP;
     const bool upper = (lane & 16) != 0, odd = (lane & 8) != 0;
