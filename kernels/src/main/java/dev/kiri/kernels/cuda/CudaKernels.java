@@ -25,7 +25,7 @@ public final class CudaKernels implements AutoCloseable {
                     "kiri_matvec_q4_k", "kiri_matvec_q6_k", "kiri_get_rows"),
             List.of("kiri_rmsnorm", "kiri_rope", "kiri_silu_inplace", "kiri_gelu_inplace", "kiri_swiglu", "kiri_geglu",
                     "kiri_add", "kiri_mul", "kiri_add_rows", "kiri_scale", "kiri_softcap", "kiri_kv_store"),
-            List.of("kiri_attn_split", "kiri_attn_merge"),
+            List.of("kiri_attn_split", "kiri_attn_split4", "kiri_attn_merge"),
             List.of("kiri_gemm_f32", "kiri_gemm_f16", "kiri_gemm_bf16", "kiri_gemm_q8_0", "kiri_gemm_q4_0", "kiri_gemm_q4_k",
                     "kiri_gemm_q6_k"));
     /** Weight types the matrix products and the row lookup read. */
@@ -46,13 +46,14 @@ public final class CudaKernels implements AutoCloseable {
     static final int GEMM_COLUMNS = 64;     // KIRI_GEMM_BN
     static final int GEMM_THREADS = 256;    // KIRI_GEMM_THREADS
     static final int ATTN_THREADS = 128;    // 32 * KIRI_ATTN_WARPS in attention.cu
+    static final int ATTN_TILE = 4;         // tokens per block of kiri_attn_split4
     static final int ELEM_THREADS = 256;
 
     private final CudaContext ctx;
     private final KernelArgs args = new KernelArgs(16);
     private final CudaFunction mvF32, mvF16, mvBf16, mvQ80, mvQ40, mvQ4K, mvQ6K, getRows;
     private final CudaFunction rmsnorm, rope, silu, gelu, swiglu, geglu, add, mul, addRows, scale, softcap, kvStore;
-    private final CudaFunction attnSplit, attnMerge;
+    private final CudaFunction attnSplit, attnSplit4, attnMerge;
     private final CudaFunction gemmF32, gemmF16, gemmBf16, gemmQ80, gemmQ40, gemmQ4K, gemmQ6K;
     /** False makes {@link #matvec} keep to the matrix-vector kernels (benchmarks compare the two). */
     boolean gemmEnabled = true;
@@ -84,6 +85,7 @@ public final class CudaKernels implements AutoCloseable {
         softcap = ops.function("kiri_softcap");
         kvStore = ops.function("kiri_kv_store");
         attnSplit = at.function("kiri_attn_split");
+        attnSplit4 = at.function("kiri_attn_split4");
         attnMerge = at.function("kiri_attn_merge");
         CudaModule gm = ctx.loadModule("gemm");
         gemmF32 = gm.function("kiri_gemm_f32");
@@ -365,6 +367,16 @@ public final class CudaKernels implements AutoCloseable {
         return Math.max(1, Math.min(32, (capacity + 255) / 256));
     }
 
+    /**
+     * Splits a batch's attention uses: at most {@code splits}, and no more than it takes for
+     * {@code blocks} blocks per split to reach 4 blocks per multiprocessor (a 512-token prompt of
+     * 32 heads has 4096 blocks without splitting: 1).
+     */
+    static int batchSplits(int splits, int blocks, int multiprocessors) {
+        int want = (4 * Math.max(1, multiprocessors) + blocks - 1) / blocks;
+        return Math.max(1, Math.min(splits, want));
+    }
+
     /** Floats of scratch {@link #attention} needs for {@code n} tokens. */
     public static long attentionScratchFloats(int n, int nHeads, int headDim, int splits) {
         return (long) n * nHeads * splits * (headDim + 2);
@@ -378,7 +390,9 @@ public final class CudaKernels implements AutoCloseable {
      * values {@link #kvStore} has already written (those of the {@code n} tokens included);
      * grouped-query, scores {@code q·k * scale}, soft-capped when {@code softcap > 0}. Each token's
      * context is split {@code splits} ways and merged (flash decoding); a decode step is
-     * {@code n = 1}. The caller keeps {@code pos[0] + n <= capacity}.
+     * {@code n = 1}. A batch ({@code n > 1}) takes blocks of 4 tokens that share every key and
+     * value row they read, and uses fewer splits where its blocks alone fill the GPU
+     * ({@link #batchSplits}). The caller keeps {@code pos[0] + n <= capacity}.
      */
     public void attention(DeviceBuffer q, DeviceBuffer out, int n, int nHeads, DeviceKvCache cache, int layer,
                           DeviceBuffer pos, int window, float scale, float softcap, DeviceBuffer scratch, int splits) {
@@ -395,10 +409,13 @@ public final class CudaKernels implements AutoCloseable {
         q.require(floats * Float.BYTES, "attention queries");
         out.require(floats * Float.BYTES, "attention output");
         scratch.require(attentionScratchFloats(n, nHeads, headDim, splits) * Float.BYTES, "attention scratch");
+        int tile = n == 1 ? 1 : ATTN_TILE;
+        int blocks = blocks(n, tile) * nHeads;
+        int s = n == 1 ? splits : batchSplits(splits, blocks, ctx.device().multiprocessors());
         args.clear().ptr(q).ptr(cache.keys(layer)).ptr(cache.values(layer)).ptr(scratch).ptr(pos)
-                .i32(nHeads).i32(cache.kvHeads()).i32(headDim).i32(cache.capacity()).i32(window).f32(scale).f32(softcap);
-        attnSplit.launch(n * nHeads, splits, ATTN_THREADS, 0, args);
-        args.clear().ptr(scratch).ptr(out).i32(headDim).i32(splits);
+                .i32(nHeads).i32(cache.kvHeads()).i32(headDim).i32(cache.capacity()).i32(window).f32(scale).f32(softcap).i32(n);
+        (tile == 1 ? attnSplit : attnSplit4).launch(blocks, s, ATTN_THREADS, 0, args);
+        args.clear().ptr(scratch).ptr(out).i32(headDim).i32(s);
         attnMerge.launch(n * nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), 0, args);
     }
 

@@ -1,0 +1,35 @@
+package dev.kiri.kernels.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiri.gguf.GgmlType;
+import org.junit.jupiter.api.Test;
+
+/** The launch choices of {@link CudaKernels} that need no GPU: batch attention splits, when the tensor-core product applies. */
+class CudaKernelsShapeTest {
+    @Test
+    void batchAttentionSplitsOnlyWhileItsBlocksLeaveTheGpuIdle() {
+        assertEquals(1, CudaKernels.batchSplits(16, 128 * 32, 132), "512 tokens of 32 heads in tiles of 4");
+        assertEquals(9, CudaKernels.batchSplits(16, 2 * 32, 132), "5 tokens of 32 heads: 64 blocks, 528 wanted");
+        assertEquals(3, CudaKernels.batchSplits(3, 2 * 32, 132), "never more than asked");
+        assertEquals(1, CudaKernels.batchSplits(1, 1, 132));
+        assertEquals(4, CudaKernels.batchSplits(32, 1, 1), "a device reporting no multiprocessors still gets a sane count");
+        assertEquals(4, CudaKernels.batchSplits(32, 1, 0));
+    }
+
+    @Test
+    void tensorCoreProductNeedsColumnsOf32PackedRowsAndAlignedBuffers() {
+        DeviceBuffer w = new DeviceBuffer(null, 4096, 1 << 20, "w");
+        DeviceBuffer x = new DeviceBuffer(null, 8192, 1 << 20, "x");
+        DeviceWeights q8 = new DeviceWeights("q8", GgmlType.Q8_0, w, 64, 256, GgmlType.Q8_0.byteSize(256));
+        assertTrue(CudaKernels.gemmApplies(q8, x));
+        assertFalse(CudaKernels.gemmApplies(q8, x.slice(4, 1024)), "activations off 16-byte alignment");
+        assertFalse(CudaKernels.gemmApplies(new DeviceWeights("q8", GgmlType.Q8_0, w.slice(2, 4096), 64, 256, 272), x),
+                "weights off 16-byte alignment");
+        assertFalse(CudaKernels.gemmApplies(new DeviceWeights("q8", GgmlType.Q8_0, w, 64, 256, 300), x), "rows not packed");
+        assertFalse(CudaKernels.gemmApplies(new DeviceWeights("f32", GgmlType.F32, w, 64, 100, 400), x), "100 columns");
+        assertTrue(CudaKernels.gemmApplies(new DeviceWeights("f32", GgmlType.F32, w, 64, 96, 384), x));
+    }
+}
