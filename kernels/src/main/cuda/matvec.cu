@@ -123,58 +123,88 @@ struct KiriQ8_0 {
 
 // Q4_K (144-byte blocks of 256 values: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins for
 // the eight 32-value sub-blocks, 128 bytes of nibbles; sub-blocks 2p and 2p+1 are the low and
-// high nibbles of bytes 32p..32p+31; w = d * sc * q - dmin * m). Sixteen units per block, unit
-// 4p + t holding bytes 32p + 8t .. +7 (one 8-byte load): values 64p + 8t.. of sub-block 2p and
-// 64p + 32 + 8t.. of sub-block 2p + 1. The mins need Σx per sub-block, summed once per unit.
+// high nibbles of bytes 32p..32p+31; w = d * sc * q - dmin * m). Eight units per block, unit
+// 2p + t holding bytes 32p + 16t .. +15 (one 16-byte load): values 64p + 16t.. of sub-block 2p
+// and 64p + 32 + 16t.. of sub-block 2p + 1. The mins need Σx per sub-block, summed once per unit.
+//
+// The nibbles are unsigned, so they become floats without the subtraction the other types need:
+// the bits of a byte n alone are the subnormal float n * 2^-149, and an FMA with x * 2^90 gives
+// n * x * 2^-59 exactly rounded (subnormal operands are exact in fma.rn.f32 without .ftz); the
+// row's sums are scaled back through d * 2^59. This keeps full precision for |x| in
+// [2^-67, 2^38): the scaled x stays finite and the products stay normal.
+#define KIRI_Q4_K_XSCALE 0x1p90f
+#define KIRI_Q4_K_DSCALE 0x1p59f
+
+// The subnormal float n * 2^-149 for byte k of w.
+static __device__ __forceinline__ float kiri_sub(unsigned w, int k) {
+    return __int_as_float((int) __byte_perm(w, 0u, 0x4440u + k));
+}
+
+// s + Σ_j (byte j of w) * 2^-149 * x[j]
+static __device__ __forceinline__ float kiri_dot4_sub(unsigned w, const float* x, float s) {
+    s = fmaf(kiri_sub(w, 0), x[0], s);
+    s = fmaf(kiri_sub(w, 1), x[1], s);
+    s = fmaf(kiri_sub(w, 2), x[2], s);
+    s = fmaf(kiri_sub(w, 3), x[3], s);
+    return s;
+}
+
 struct KiriQ4_K {
-    static constexpr int VALUES = 16, UNROLL = 1;
+    static constexpr int VALUES = 32, UNROLL = 1;
     struct X {
-        float lo[8], hi[8];
-        float slo, shi;
+        float lo[16], hi[16];   // x * 2^90
+        float slo, shi;         // Σx of each sub-block's 16 values, unscaled
     };
     struct W {
-        uint2 q;
+        uint4 q;
         unsigned dm, s0, s1, s2;
     };
     template <bool VX>
     static __device__ __forceinline__ void loadX(const float* xs, int u, X& x) {
-        const float* p = xs + (u >> 4) * 256 + ((u >> 2) & 3) * 64 + (u & 3) * 8;
-        kiri_x4<VX>(p, x.lo);
-        kiri_x4<VX>(p + 4, x.lo + 4);
-        kiri_x4<VX>(p + 32, x.hi);
-        kiri_x4<VX>(p + 36, x.hi + 4);
+        const float* p = xs + (u >> 3) * 256 + ((u >> 1) & 3) * 64 + (u & 1) * 16;
+#pragma unroll
+        for (int i = 0; i < 16; i += 4) {
+            kiri_x4<VX>(p + i, x.lo + i);
+            kiri_x4<VX>(p + 32 + i, x.hi + i);
+        }
         float a = 0.0f, b = 0.0f;
 #pragma unroll
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < 16; i++) {
             a += x.lo[i];
             b += x.hi[i];
+            x.lo[i] *= KIRI_Q4_K_XSCALE;
+            x.hi[i] *= KIRI_Q4_K_XSCALE;
         }
         x.slo = a;
         x.shi = b;
     }
     static __device__ __forceinline__ void loadW(const unsigned char* row, int u, W& w) {
-        const unsigned char* b = row + (u >> 4) * KIRI_Q4_K_BYTES;
+        const unsigned char* b = row + (u >> 3) * KIRI_Q4_K_BYTES;
         w.dm = kiri_u32(b);
         w.s0 = kiri_u32(b + 4);
         w.s1 = kiri_u32(b + 8);
         w.s2 = kiri_u32(b + 12);
-        w.q = kiri_u32x2(b + 16 + (u & 15) * 8);
+        w.q = kiri_u32x4(b + 16 + (u & 7) * 16);
     }
     static __device__ __forceinline__ float dot(const W& w, const X& x, int u) {
         // Scales and mins of sub-blocks 2p, 2p+1: bytes 2(p&1), 2(p&1)+1 of these words.
-        const int p = (u >> 2) & 3;
+        const int p = (u >> 1) & 3;
         const bool first = p < 2;
         unsigned sc = first ? (w.s0 & 0x3F3F3F3Fu) : ((w.s2 & 0x0F0F0F0Fu) | ((w.s0 >> 2) & 0x30303030u));
         unsigned mn = first ? (w.s1 & 0x3F3F3F3Fu) : (((w.s2 >> 4) & 0x0F0F0F0Fu) | ((w.s1 >> 2) & 0x30303030u));
         const int k = (p & 1) * 2;
         float sc0 = kiri_mag(sc, k) - KIRI_2P23, sc1 = kiri_mag(sc, k + 1) - KIRI_2P23;
         float m0 = kiri_mag(mn, k) - KIRI_2P23, m1 = kiri_mag(mn, k + 1) - KIRI_2P23;
-        float d = kiri_f16((unsigned short) (w.dm & 0xFFFFu));
+        float d = kiri_f16((unsigned short) (w.dm & 0xFFFFu)) * KIRI_Q4_K_DSCALE;
         float dmin = kiri_f16((unsigned short) (w.dm >> 16));
-        float lo = kiri_dot4(w.q.x & 0x0F0F0F0Fu, KIRI_2P23, x.lo, 0.0f);
-        lo = kiri_dot4(w.q.y & 0x0F0F0F0Fu, KIRI_2P23, x.lo + 4, lo);
-        float hi = kiri_dot4((w.q.x >> 4) & 0x0F0F0F0Fu, KIRI_2P23, x.hi, 0.0f);
-        hi = kiri_dot4((w.q.y >> 4) & 0x0F0F0F0Fu, KIRI_2P23, x.hi + 4, hi);
+        float lo = kiri_dot4_sub(w.q.x & 0x0F0F0F0Fu, x.lo, 0.0f);
+        lo = kiri_dot4_sub(w.q.y & 0x0F0F0F0Fu, x.lo + 4, lo);
+        lo = kiri_dot4_sub(w.q.z & 0x0F0F0F0Fu, x.lo + 8, lo);
+        lo = kiri_dot4_sub(w.q.w & 0x0F0F0F0Fu, x.lo + 12, lo);
+        float hi = kiri_dot4_sub((w.q.x >> 4) & 0x0F0F0F0Fu, x.hi, 0.0f);
+        hi = kiri_dot4_sub((w.q.y >> 4) & 0x0F0F0F0Fu, x.hi + 4, hi);
+        hi = kiri_dot4_sub((w.q.z >> 4) & 0x0F0F0F0Fu, x.hi + 8, hi);
+        hi = kiri_dot4_sub((w.q.w >> 4) & 0x0F0F0F0Fu, x.hi + 12, hi);
         return d * fmaf(sc0, lo, sc1 * hi) - dmin * fmaf(m0, x.slo, m1 * x.shi);
     }
 };
@@ -293,8 +323,9 @@ struct KiriHalf {
 // across 16 lanes each lane keeps two of the rows (lanes 0-15 rows 0, 1; lanes 16-31 rows 2, 3)
 // and adds its partner's, across 8 lanes one, then the usual butterfly over the last 8 lanes;
 // lane l ends with the warp's sum of row 2 * (l >> 4 & 1) + (l >> 3 & 1).
-static __device__ __forceinline__ void kiri_mv_store(float* acc, float* yc, int r0, int rows) {
-    __shared__ float part[KIRI_MV_MAX_WARPS][KIRI_MV_ROWS];
+// part: the kernel's shared array of KIRI_MV_MAX_WARPS * KIRI_MV_ROWS floats (declared in the
+// extern "C" kernel, so that its PTX name does not depend on the source path).
+static __device__ __forceinline__ void kiri_mv_store(float* acc, float* yc, int r0, int rows, float* part) {
     const int lane = threadIdx.x % KIRI_WARP, warp = threadIdx.x / KIRI_WARP, warps = blockDim.x / KIRI_WARP;
     const bool upper = (lane & 16) != 0, odd = (lane & 8) != 0;
     float k0 = upper ? acc[2] : acc[0], k1 = upper ? acc[3] : acc[1];
@@ -309,19 +340,19 @@ static __device__ __forceinline__ void kiri_mv_store(float* acc, float* yc, int 
         if ((lane & 7) == 0 && r0 + r < rows) yc[r0 + r] = v;
         return;
     }
-    if ((lane & 7) == 0) part[warp][r] = v;
+    if ((lane & 7) == 0) part[warp * KIRI_MV_ROWS + r] = v;
     __syncthreads();
     const int i = threadIdx.x;
     if (i < KIRI_MV_ROWS && r0 + i < rows) {
-        float s = part[0][i];
-        for (int w = 1; w < warps; w++) s += part[w][i];
+        float s = part[i];
+        for (int w = 1; w < warps; w++) s += part[w * KIRI_MV_ROWS + i];
         yc[r0 + i] = s;
     }
 }
 
 template <class T, bool VX>
 static __device__ __forceinline__ void kiri_mv_rows(const unsigned char* W, long long rowBytes, const float* xs,
-        float* yc, int rows, int cols) {
+        float* yc, int rows, int cols, float* part) {
     const int r0 = blockIdx.x * KIRI_MV_ROWS;
     const unsigned char* row[KIRI_MV_ROWS];
 #pragma unroll
@@ -363,14 +394,14 @@ static __device__ __forceinline__ void kiri_mv_rows(const unsigned char* W, long
             for (int i = 0; i < KIRI_MV_ROWS; i++) acc[i] += T::dot(wa[i], xa, u);
         }
     }
-    kiri_mv_store(acc, yc, r0, rows);
+    kiri_mv_store(acc, yc, r0, rows, part);
 }
 
 // Shapes the unit layout cannot take (F32/F16/BF16 rows whose length or alignment does not
 // allow 16-byte loads): one value per thread step, element by element. type: kiri_value's id.
 template <int TYPE>
 static __device__ __forceinline__ void kiri_mv_elements(const unsigned char* W, long long rowBytes, const float* xs,
-        float* yc, int rows, int cols) {
+        float* yc, int rows, int cols, float* part) {
     const int r0 = blockIdx.x * KIRI_MV_ROWS;
     const unsigned char* row[KIRI_MV_ROWS];
 #pragma unroll
@@ -383,7 +414,7 @@ static __device__ __forceinline__ void kiri_mv_elements(const unsigned char* W, 
 #pragma unroll
         for (int i = 0; i < KIRI_MV_ROWS; i++) acc[i] = fmaf(kiri_value(TYPE, row[i], c), xv, acc[i]);
     }
-    kiri_mv_store(acc, yc, r0, rows);
+    kiri_mv_store(acc, yc, r0, rows, part);
 }
 
 static __device__ __forceinline__ bool kiri_aligned16(const void* p) {
@@ -393,30 +424,31 @@ static __device__ __forceinline__ bool kiri_aligned16(const void* p) {
 // Quantized types: rows are whole blocks, so only the activations' alignment varies (a slice).
 template <class T>
 static __device__ __forceinline__ void kiri_mv_quant(const unsigned char* W, long long rowBytes, const float* x,
-        float* y, int rows, int cols) {
+        float* y, int rows, int cols, float* part) {
     const float* xs = x + (long long) blockIdx.y * cols;
     float* yc = y + (long long) blockIdx.y * rows;
-    if (kiri_aligned16(xs)) kiri_mv_rows<T, true>(W, rowBytes, xs, yc, rows, cols);
-    else kiri_mv_rows<T, false>(W, rowBytes, xs, yc, rows, cols);
+    if (kiri_aligned16(xs)) kiri_mv_rows<T, true>(W, rowBytes, xs, yc, rows, cols, part);
+    else kiri_mv_rows<T, false>(W, rowBytes, xs, yc, rows, cols, part);
 }
 
 // Float types: the unit layout when every row and the activations are 16-byte aligned.
 template <class T, int TYPE>
 static __device__ __forceinline__ void kiri_mv_float(const unsigned char* W, long long rowBytes, const float* x,
-        float* y, int rows, int cols) {
+        float* y, int rows, int cols, float* part) {
     const float* xs = x + (long long) blockIdx.y * cols;
     float* yc = y + (long long) blockIdx.y * rows;
     if (cols % T::VALUES == 0 && rowBytes % 16 == 0 && kiri_aligned16(W) && kiri_aligned16(xs)) {
-        kiri_mv_rows<T, true>(W, rowBytes, xs, yc, rows, cols);
+        kiri_mv_rows<T, true>(W, rowBytes, xs, yc, rows, cols, part);
     } else {
-        kiri_mv_elements<TYPE>(W, rowBytes, xs, yc, rows, cols);
+        kiri_mv_elements<TYPE>(W, rowBytes, xs, yc, rows, cols, part);
     }
 }
 
 #define KIRI_MV_KERNEL(name, body)                                                                           \
     extern "C" __global__ void __launch_bounds__(32 * KIRI_MV_MAX_WARPS) name(const unsigned char* __restrict__ W, \
             long long rowBytes, const float* __restrict__ x, float* __restrict__ y, int rows, int cols) {     \
-        body(W, rowBytes, x, y, rows, cols);                                                                  \
+        __shared__ float part[KIRI_MV_MAX_WARPS * KIRI_MV_ROWS];                                              \
+        body(W, rowBytes, x, y, rows, cols, part);                                                            \
     }
 
 KIRI_MV_KERNEL(kiri_matvec_f32, (kiri_mv_float<KiriF32, 0>))

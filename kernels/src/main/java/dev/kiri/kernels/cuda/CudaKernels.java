@@ -181,7 +181,11 @@ public final class CudaKernels implements AutoCloseable {
                 values = 8;
                 unroll = 2;
             }
-            case Q4_K, Q6_K -> {
+            case Q4_K -> {
+                values = 32;
+                unroll = 1;
+            }
+            case Q6_K -> {
                 values = 16;
                 unroll = 1;
             }

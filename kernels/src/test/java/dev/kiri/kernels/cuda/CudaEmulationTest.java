@@ -69,7 +69,7 @@ class CudaEmulationTest {
         int bs = t.isQuantized() ? t.blockSize() : 32;
         List<MvCase> cases = new ArrayList<>(List.of(new MvCase(1, bs, 1, 0), new MvCase(3, 3 * bs, 2, 0),
                 new MvCase(37, 2 * bs, 1, 0), new MvCase(130, bs, 2, 0), new MvCase(9, 3 * bs, 2, 4),
-                new MvCase(6, bs == 256 ? 4096 : 2048, 1, 0), new MvCase(5, bs == 256 ? 768 : 1056, 1, 0)));
+                new MvCase(6, bs == 256 ? 8192 : 2048, 1, 0), new MvCase(5, bs == 256 ? 768 : 1056, 1, 0)));
         if (!t.isQuantized()) {
             cases.add(new MvCase(7, 37, 2, 0));
             cases.add(new MvCase(5, 36, 1, 0));
