@@ -8,6 +8,7 @@ import dev.kiri.kernels.KernelsProvider;
 import dev.kiri.kernels.KvCache;
 import dev.kiri.kernels.RopeTable;
 import dev.kiri.kernels.cuda.CudaContext;
+import dev.kiri.kernels.cuda.CudaKernels;
 import dev.kiri.runtime.gpu.GpuDecoder;
 import dev.kiri.runtime.gpu.GpuModel;
 import java.nio.file.Path;
@@ -84,18 +85,38 @@ class GpuDecoderGpuTest {
             layers = ModelConfig.fromMetadata(f.metadata(), file).layers();
         }
         float[][] gpu = run(model, layers);
-        var db = RefLogits.diff(gpu[0], expected);
         var di = RefLogits.diff(gpu[1], expected);
-        System.out.printf("[cuda] %-26s batch %s | token by token %s%n", file, db, di);
+        System.out.printf("[cuda] %-26s token by token %s%n", file, di);
         assertTrue(di.max() <= tolerance, file + " token by token: " + di + ", tolerance " + tolerance);
-        assertTrue(db.max() <= BatchTolerance.of(tolerance), file + " batch: " + db + ", tolerance " + BatchTolerance.of(tolerance));
+        checkBatch(file, model, gpu[0], expected, tolerance, true);
+    }
+
+    /**
+     * The batch of 16 tokens goes through the tensor-core product, whose inputs are rounded to TF32.
+     * Its reference is the CPU emulation of that rounding ({@link Tf32Kernels}): within 2e-3 of it
+     * (the summation orders differ, and a last-bit difference upstream can flip one input's TF32
+     * rounding, a relative step of 2^-11: 1.7e-3 on the largest logits, 3.4), and within the
+     * emulation's own distance from the F32 reference plus the F32 tolerance.
+     */
+    private static void checkBatch(String file, Path model, float[] batch, float[] expected, double tolerance,
+                                   boolean allOnGpu) throws Exception {
+        float[] emulated = TinyModels.batch(model, RefLogits.TOKENS, new Tf32Kernels(cpuKernels, CudaKernels.GEMM_MIN_COLUMNS),
+                KvCache.Type.F32);
+        var de = RefLogits.diff(batch, emulated);
+        var dr = RefLogits.diff(batch, expected);
+        double tf32 = RefLogits.diff(emulated, expected).max();
+        System.out.printf("[cuda] %-26s batch vs TF32 emulation %s | vs reference %s (emulation vs reference %.3g)%n",
+                file, de, dr, tf32);
+        double emulationTolerance = RefLogits.TOKENS.length >= CudaKernels.GEMM_MIN_COLUMNS ? 2e-3 : tolerance;
+        if (allOnGpu) assertTrue(de.max() <= emulationTolerance, file + " batch vs its TF32 emulation: " + de);
+        assertTrue(dr.max() <= tolerance + tf32, file + " batch: " + dr + ", tolerance " + tolerance + " + " + tf32);
     }
 
     /** Half the blocks on the GPU, the rest and the output on the CPU: the CPU decoder's own F32 result. */
     @Test
     void partialOffloadMatchesTheCpuDecoder() throws Exception {
         Path model = GpuSkip.model("tiny-llama-F32.gguf");
-        float[] cpuBatch = TinyModels.batch(model, RefLogits.TOKENS, cpuKernels, KvCache.Type.F32);
+        float[] cpuBatch = TinyModels.batch(model, RefLogits.TOKENS, new Tf32Kernels(cpuKernels, Integer.MAX_VALUE), KvCache.Type.F32);
         float[] cpuInc = TinyModels.incremental(model, RefLogits.TOKENS, cpuKernels, KvCache.Type.F32);
         int layers;
         try (GgufFile f = GgufFile.open(model)) {
@@ -103,11 +124,11 @@ class GpuDecoderGpuTest {
         }
         for (int g = 1; g < layers; g++) {
             float[][] gpu = run(model, g);
-            var db = RefLogits.diff(gpu[0], cpuBatch);
             var di = RefLogits.diff(gpu[1], cpuInc);
-            System.out.printf("[cuda] %d of %d layers on the GPU: batch %s | token by token %s%n", g, layers, db, di);
+            System.out.printf("[cuda] %d of %d layers on the GPU: token by token %s%n", g, layers, di);
             assertTrue(di.max() <= 1e-4, g + " layers, token by token: " + di);
-            assertTrue(db.max() <= BatchTolerance.of(1e-4), g + " layers, batch: " + db);
+            // only the offloaded blocks' products are TF32 here: the whole-model emulation bounds, not matches
+            checkBatch(g + " of " + layers + " layers", model, gpu[0], cpuBatch, 1e-4, false);
         }
     }
 
