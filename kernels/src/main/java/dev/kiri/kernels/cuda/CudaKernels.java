@@ -150,6 +150,11 @@ public final class CudaKernels implements AutoCloseable {
         if (n <= 0) throw new IllegalArgumentException(w.name() + ": product over " + n + " columns");
         x.require((long) n * w.cols() * Float.BYTES, "matvec input of " + w.name());
         y.require((long) n * w.rows() * Float.BYTES, "matvec output of " + w.name());
+        if (w.type().isQuantized() && (w.buffer().address() & 15) != 0) {
+            // the quantized kernels read rows with loads as wide as 16 bytes (float types fall back)
+            throw new IllegalArgumentException(w.name() + ": quantized weights at device address 0x"
+                    + Long.toHexString(w.buffer().address()) + " are not 16-byte aligned, as the matvec kernels need");
+        }
         CudaFunction f = switch (w.type()) {
             case F32 -> mvF32;
             case F16 -> mvF16;
