@@ -150,23 +150,25 @@ extern "C" __global__ void kiri_attn_split4(const float* __restrict__ q, const f
     kiri_attn_split_tile<4>(q, kCache, vCache, part, pos, nHeads, kvHeads, headDim, capacity, window, scale, softcap, n);
 }
 
-// Prefill attention without splits (kiri_attn_prefill): a thread group of G = 1, 2 or 4 lanes per
-// query (G * 64 >= headDim; lane g holds dimensions 64g .. 64g+63 of the query and of its output
-// in registers), KIRI_AP_THREADS / G consecutive tokens of one head per block: grid
-// ceil(n / (KIRI_AP_THREADS / G)) * nHeads, blockDim.x = KIRI_AP_THREADS. The block walks the
-// union of its tokens' ranges in tiles of KIRI_AP_KEYS key and value rows staged in shared memory
+// Prompt attention (kiri_attn_prefill): a thread group of G = 1, 2 or 4 lanes per query
+// (G * 64 >= headDim; lane g holds dimensions 64g .. 64g+63 of the query and of its output in
+// registers), KIRI_AP_THREADS / G consecutive tokens of one head per block: grid
+// (ceil(n / (KIRI_AP_THREADS / G)) * nHeads, nSplits), blockDim.x = KIRI_AP_THREADS. The union of
+// the block's ranges is cut into nSplits chunks (as kiri_attn_split does), the block takes chunk
+// blockIdx.y and walks it in tiles of KIRI_AP_KEYS key and value rows staged in shared memory
 // (read once for all its tokens); each thread forms the score of its query with every row by
 // plain FMAs (its group's partial dots summed with G - 1 shuffles), and keeps the running maximum,
-// denominator and weighted sum of the positions its token sees. No partials, no merge: it writes
-// out directly.
+// denominator and weighted sum of the positions its token sees. With one split it writes out
+// directly; with more, the partials (as kiri_attn_split) for kiri_attn_merge. headDim a multiple
+// of 4.
 #define KIRI_AP_THREADS 64
 #define KIRI_AP_KEYS 16
 #define KIRI_AP_DT 64
 
 extern "C" __global__ void __launch_bounds__(KIRI_AP_THREADS) kiri_attn_prefill(const float* __restrict__ q,
         const float* __restrict__ kCache, const float* __restrict__ vCache, float* __restrict__ out,
-        const int* __restrict__ pos, int nHeads, int kvHeads, int headDim, int capacity, int window, float scale,
-        float softcap, int n) {
+        float* __restrict__ part, const int* __restrict__ pos, int nHeads, int kvHeads, int headDim, int capacity,
+        int window, float scale, float softcap, int n) {
     __shared__ __align__(16) float ks[KIRI_AP_KEYS * 32 * KIRI_ATTN_DMAX];   // rows headDim apart
     __shared__ __align__(16) float vs[KIRI_AP_KEYS * 32 * KIRI_ATTN_DMAX];
     int G = headDim <= 64 ? 1 : (headDim <= 128 ? 2 : 4);
@@ -184,7 +186,11 @@ extern "C" __global__ void __launch_bounds__(KIRI_AP_THREADS) kiri_attn_prefill(
     int st = window > 0 ? max(0, p - window + 1) : 0;
     int pFirst = min(base + i0, capacity - 1);
     int pLast = min(base + i0 + nt - 1, capacity - 1);
-    int from = window > 0 ? max(0, pFirst - window + 1) : 0;
+    int start = window > 0 ? max(0, pFirst - window + 1) : 0;
+    int nSplits = gridDim.y;
+    int chunk = (pLast + 1 - start + nSplits - 1) / nSplits;
+    int from = start + blockIdx.y * chunk;
+    int to = min(from + chunk, pLast + 1);                // this block's positions: from .. to-1
 
     float qr[KIRI_AP_DT], o[KIRI_AP_DT];
     const float* qrow = q + ((long long) i * nHeads + h) * headDim + g * KIRI_AP_DT;
@@ -196,8 +202,8 @@ extern "C" __global__ void __launch_bounds__(KIRI_AP_THREADS) kiri_attn_prefill(
     float m = KIRI_NEG_INF, l = 0.0f;
     const float* kh = kCache + (long long) kvh * capacity * headDim;
     const float* vh = vCache + (long long) kvh * capacity * headDim;
-    for (int t0 = from; t0 <= pLast; t0 += KIRI_AP_KEYS) {
-        int rowsHere = min(KIRI_AP_KEYS, pLast + 1 - t0);
+    for (int t0 = from; t0 < to; t0 += KIRI_AP_KEYS) {
+        int rowsHere = min(KIRI_AP_KEYS, to - t0);
         __syncthreads();   // the previous tile is no longer read
         // a head's positions are contiguous in the cache: the tile is one run of rowsHere * headDim floats
         const float* kt = kh + (long long) t0 * headDim;
@@ -238,12 +244,22 @@ extern "C" __global__ void __launch_bounds__(KIRI_AP_THREADS) kiri_attn_prefill(
             }
         }
     }
-    if (valid) {
+    if (valid && nSplits == 1) {
         float inv = 1.0f / l;
         float* orow = out + ((long long) i * nHeads + h) * headDim + g * KIRI_AP_DT;
 #pragma unroll
         for (int d = 0; d < KIRI_AP_DT; d++) {
             if (g * KIRI_AP_DT + d < headDim) orow[d] = o[d] * inv;
+        }
+    } else if (valid) {
+        float* prow = part + (((long long) i * nHeads + h) * nSplits + blockIdx.y) * (headDim + 2);
+        if (g == 0) {
+            prow[0] = m;   // -inf when none of the chunk's positions is this token's
+            prow[1] = l;
+        }
+#pragma unroll
+        for (int d = 0; d < KIRI_AP_DT; d++) {
+            if (g * KIRI_AP_DT + d < headDim) prow[2 + g * KIRI_AP_DT + d] = o[d];
         }
     }
 }

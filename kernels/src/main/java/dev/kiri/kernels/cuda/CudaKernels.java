@@ -432,9 +432,10 @@ public final class CudaKernels implements AutoCloseable {
      * context is split {@code splits} ways and merged (flash decoding); a decode step is
      * {@code n = 1}. A small batch takes blocks of 4 tokens that share every key and value row they
      * read, and uses fewer splits where its blocks alone fill the GPU ({@link #batchSplits}); from
-     * 32 tokens (head dimension a multiple of 4) a prompt kernel without splits takes 16 to 64
-     * tokens per block, one thread (or 2, 4 for head dimensions over 64, 128) per token, with key
-     * and value rows staged in shared memory; {@code scratch} is then unused. The caller keeps
+     * 32 tokens (head dimension a multiple of 4) a prompt kernel takes 16 to 64 tokens per block,
+     * one thread (or 2, 4 for head dimensions over 64, 128) per token, with key and value rows
+     * staged in shared memory, split the same way where its blocks leave the GPU idle (a short
+     * batch after a long context). The caller keeps
      * {@code pos[0] + n <= capacity}.
      */
     public void attention(DeviceBuffer q, DeviceBuffer out, int n, int nHeads, DeviceKvCache cache, int layer,
@@ -454,9 +455,16 @@ public final class CudaKernels implements AutoCloseable {
         scratch.require(attentionScratchFloats(n, nHeads, headDim, splits) * Float.BYTES, "attention scratch");
         if (n >= ATTN_PREFILL_MIN && headDim % 4 == 0) {
             int g = attentionLanes(headDim);
-            args.clear().ptr(q).ptr(cache.keys(layer)).ptr(cache.values(layer)).ptr(out).ptr(pos)
+            int blocks = blocks(n, ATTN_PREFILL_THREADS / g) * nHeads;
+            // blocks of 2 warps: split the context until 8 of them per multiprocessor
+            int s = batchSplits(splits, (blocks + 1) / 2, ctx.device().multiprocessors());
+            args.clear().ptr(q).ptr(cache.keys(layer)).ptr(cache.values(layer)).ptr(out).ptr(scratch).ptr(pos)
                     .i32(nHeads).i32(cache.kvHeads()).i32(headDim).i32(cache.capacity()).i32(window).f32(scale).f32(softcap).i32(n);
-            attnPrefill.launch(blocks(n, ATTN_PREFILL_THREADS / g) * nHeads, 1, ATTN_PREFILL_THREADS, 0, args);
+            attnPrefill.launch(blocks, s, ATTN_PREFILL_THREADS, 0, args);
+            if (s > 1) {
+                args.clear().ptr(scratch).ptr(out).i32(headDim).i32(s);
+                attnMerge.launch(n * nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), 0, args);
+            }
             return;
         }
         int tile = n == 1 ? 1 : ATTN_TILE;

@@ -269,10 +269,18 @@ class CudaEmulationTest {
                         splits);
             }
             // and the prompt kernel (CudaKernels uses it from 32 tokens; any n works)
-            int outP = e.zeros(4L * q.length);
-            e.launch("kiri_attn_prefill", blocks(n, CudaKernels.ATTN_PREFILL_THREADS / CudaKernels.attentionLanes(headDim)) * nHeads,
-                    1, CudaKernels.ATTN_PREFILL_THREADS,
-                    at(dq), at(kc), at(vc), at(outP), at(pos), nHeads, kvHeads, headDim, capacity, window, scale, softcap, n);
+            // whole (writing out) and with the case's splits (partials, merged)
+            int outP = e.zeros(4L * q.length), outPs = e.zeros(4L * q.length);
+            int partP = e.zeros(4 * CudaKernels.attentionScratchFloats(n, nHeads, headDim, splits));
+            int prefillBlocks = blocks(n, CudaKernels.ATTN_PREFILL_THREADS / CudaKernels.attentionLanes(headDim)) * nHeads;
+            e.launch("kiri_attn_prefill", prefillBlocks, 1, CudaKernels.ATTN_PREFILL_THREADS, at(dq), at(kc), at(vc), at(outP),
+                    Emulator.NULL, at(pos), nHeads, kvHeads, headDim, capacity, window, scale, softcap, n);
+            e.launch("kiri_attn_prefill", prefillBlocks, splits, CudaKernels.ATTN_PREFILL_THREADS, at(dq), at(kc), at(vc),
+                    at(outPs), at(partP), at(pos), nHeads, kvHeads, headDim, capacity, window, scale, softcap, n);
+            if (splits > 1) {
+                e.launch("kiri_attn_merge", n * nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), at(partP), at(outPs), headDim,
+                        splits);
+            }
             e.run();
             double maxV = 0;
             for (float v : vs) maxV = Math.max(maxV, Math.abs(v));
@@ -282,6 +290,7 @@ class CudaEmulationTest {
                 assertClose(want, e.floats(out4), 0, 2e-5 * maxV, what + " in tiles of " + CudaKernels.ATTN_TILE);
             }
             assertClose(want, e.floats(outP), 0, 2e-5 * maxV, what + " by the prompt kernel");
+            assertClose(want, e.floats(outPs), 0, 2e-5 * maxV, what + " by the prompt kernel in " + splits + " splits");
             float[] kBack = e.floats(kc);
             for (int h = 0; h < kvHeads; h++) {
                 for (int d = 0; d < headDim; d++) {

@@ -232,6 +232,8 @@ class CudaOpsGpuTest {
                 {6, 3, 128, 990, 11, 100, 30, 4},
                 {32, 8, 64, 0, 512, 0, 0, 1},
                 {8, 2, 256, 100, 64, 0, 50, 3},
+                {8, 2, 128, 1500, 40, 0, 0, 8},   // a short prompt after a long context: the prompt kernel split
+                {4, 1, 64, 700, 33, 256, 0, 4},
         };
         Random rnd = new Random(5);
         for (int[] c : cases) {
