@@ -2,8 +2,12 @@
 // for r < rows, t < n, over GGUF weights as stored (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K).
 //
 // Tiles: a block computes KIRI_GEMM_BM (128) weight rows x KIRI_GEMM_BN (64) tokens; launch with
-// gridDim.x = ceil(rows / 128), gridDim.y = ceil(n / 64), blockDim.x = 256 (8 warps, each a
-// 32 x 32 piece: 2 x 2 WMMA accumulators of 16 x 16). The reduction runs over chunks of
+// gridDim.x = ceil(rows / 128), gridDim.y = ceil(n / 64) * (cols / splitCols), blockDim.x = 256
+// (8 warps, each a 32 x 32 piece: 2 x 2 WMMA accumulators of 16 x 16). splitCols = cols: each
+// block covers the whole reduction and stores its tile; splitCols = cols / 2 (a multiple of the
+// block size; for grids too small to fill the GPU): blockIdx.y % 2 picks the half, and the two
+// halves are added into y with atomicAdd, y zeroed before (exact and order-independent for two
+// terms, so the result stays deterministic). The reduction runs over chunks of
 // KIRI_GEMM_BK (32) columns: one Q8_0/Q4_0 block or one 32-value sub-block of a K-quant, so
 // every chunk of a row has one scale (and min). Per chunk, every thread dequantizes 16 weights
 // (row tid/2, half tid%2 of the chunk, or the Q4_0 nibble pairing) and loads 8 activations
@@ -228,14 +232,17 @@ struct KiriLoadQ6_K {
 
 template <class L>
 __device__ __forceinline__ void kiri_gemm(const unsigned char* __restrict__ W, long long rowBytes,
-        const float* __restrict__ x, float* __restrict__ y, int rows, int cols, int n) {
+        const float* __restrict__ x, float* __restrict__ y, int rows, int cols, int n, int splitCols) {
     __shared__ __align__(128) float smem[KIRI_GEMM_SMEM];
     float* As = smem;                                  // [BM][LDA]: weight rows
     float* Bs = smem + KIRI_GEMM_BM * KIRI_GEMM_LDA;   // [BN][LDA]: tokens
     int tid = threadIdx.x;
     int warp = tid / KIRI_WARP;
     int r0 = blockIdx.x * KIRI_GEMM_BM;
-    int t0 = blockIdx.y * KIRI_GEMM_BN;
+    int nSplit = cols / splitCols;                        // 1, or 2 halves of the reduction
+    int t0 = (blockIdx.y / nSplit) * KIRI_GEMM_BN;
+    int kBegin = (blockIdx.y % nSplit) * splitCols;
+    int kEnd = kBegin + splitCols;
 
     // this thread's weight row and activation token, clamped into range
     int ar = tid / 2, ahalf = tid % 2;
@@ -252,15 +259,15 @@ __device__ __forceinline__ void kiri_gemm(const unsigned char* __restrict__ W, l
         for (int jj = 0; jj < 2; jj++) wmma::fill_fragment(acc[i][jj], 0.0f);
 
     L ld;
-    ld.fetch(wrow, 0, ahalf);
-    float4 xv0 = *(const float4*) xrow;
-    float4 xv1 = *(const float4*) (xrow + 4);
-    for (int k0 = 0; k0 < cols; k0 += KIRI_GEMM_BK) {
+    ld.fetch(wrow, kBegin, ahalf);
+    float4 xv0 = *(const float4*) (xrow + kBegin);
+    float4 xv1 = *(const float4*) (xrow + kBegin + 4);
+    for (int k0 = kBegin; k0 < kEnd; k0 += KIRI_GEMM_BK) {
         ld.put(As + ar * KIRI_GEMM_LDA, ahalf);
         float xf[8] = {xv0.x, xv0.y, xv0.z, xv0.w, xv1.x, xv1.y, xv1.z, xv1.w};
         kiri_put_tf32<8>(Bs + bt * KIRI_GEMM_LDA + 8 * bq, xf);
         __syncthreads();
-        if (k0 + KIRI_GEMM_BK < cols) {   // the next chunk's loads are in flight during the products
+        if (k0 + KIRI_GEMM_BK < kEnd) {   // the next chunk's loads are in flight during the products
             ld.fetch(wrow, k0 + KIRI_GEMM_BK, ahalf);
             xv0 = *(const float4*) (xrow + k0 + KIRI_GEMM_BK);
             xv1 = *(const float4*) (xrow + k0 + KIRI_GEMM_BK + 4);
@@ -292,14 +299,20 @@ __device__ __forceinline__ void kiri_gemm(const unsigned char* __restrict__ W, l
     __syncthreads();
     for (int e = tid; e < KIRI_GEMM_BM * KIRI_GEMM_BN; e += KIRI_GEMM_THREADS) {
         int t = e / KIRI_GEMM_BM, r = e % KIRI_GEMM_BM;
-        if (t0 + t < n && r0 + r < rows) y[(long long) (t0 + t) * rows + r0 + r] = Cs[t * KIRI_GEMM_LDC + r];
+        if (t0 + t < n && r0 + r < rows) {
+            float* o = y + (long long) (t0 + t) * rows + r0 + r;
+            // two halves meet in y, zeroed before: 0 + a + b in either order is a + b exactly
+            if (nSplit == 1) *o = Cs[t * KIRI_GEMM_LDC + r];
+            else atomicAdd(o, Cs[t * KIRI_GEMM_LDC + r]);
+        }
     }
 }
 
 #define KIRI_GEMM_ENTRY(name, loader)                                                                   \
     extern "C" __global__ void __launch_bounds__(KIRI_GEMM_THREADS, 2) name(const unsigned char* __restrict__ W, \
-            long long rowBytes, const float* __restrict__ x, float* __restrict__ y, int rows, int cols, int n) { \
-        kiri_gemm<loader>(W, rowBytes, x, y, rows, cols, n);                                            \
+            long long rowBytes, const float* __restrict__ x, float* __restrict__ y, int rows, int cols, int n,      \
+            int splitCols) {                                                                             \
+        kiri_gemm<loader>(W, rowBytes, x, y, rows, cols, n, splitCols);                                 \
     }
 
 KIRI_GEMM_ENTRY(kiri_gemm_f32, KiriLoadF32)

@@ -14,6 +14,7 @@
 // and on stdout every buffer's final bytes, in order.
 #define KIRI_HOST_EMULATION 1
 #include <algorithm>
+#include <atomic>
 #include <barrier>
 #include <cmath>
 #include <cstdio>
@@ -56,6 +57,7 @@ static inline unsigned __byte_perm(unsigned x, unsigned y, unsigned s) {
     return r;
 }
 static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
+static inline float atomicAdd(float* p, float v) { return std::atomic_ref<float>(*p).fetch_add(v); }
 static inline void __syncthreads() { kiri_block_barrier->arrive_and_wait(); }
 static inline float __shfl_xor_sync(unsigned, float v, int o) {
     int w = threadIdx.x / 32, lane = threadIdx.x % 32;

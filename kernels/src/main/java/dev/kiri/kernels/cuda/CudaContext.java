@@ -211,6 +211,12 @@ public final class CudaContext implements AutoCloseable {
         check(cuMemsetD32Async(b.address(), bits, b.byteSize() / 4, stream), "cuMemsetD32Async", b.what());
     }
 
+    /** Queues the fill of the first {@code count} 32-bit words of {@code b} with {@code bits}. */
+    public void fill(DeviceBuffer b, long count, int bits) {
+        b.require(4 * count, "fill");
+        check(cuMemsetD32Async(b.address(), bits, count, stream), "cuMemsetD32Async", b.what());
+    }
+
     /**
      * Queues the write of one {@code int} into {@code b} at int index {@code index}: how a step's
      * position or token id reaches a captured graph without a host buffer that must outlive the copy.

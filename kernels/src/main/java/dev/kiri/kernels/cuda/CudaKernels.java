@@ -150,6 +150,11 @@ public final class CudaKernels implements AutoCloseable {
         if (n <= 0) throw new IllegalArgumentException(w.name() + ": product over " + n + " columns");
         x.require((long) n * w.cols() * Float.BYTES, "matvec input of " + w.name());
         y.require((long) n * w.rows() * Float.BYTES, "matvec output of " + w.name());
+        if (w.type().isQuantized() && (w.buffer().address() & 15) != 0) {
+            // the quantized kernels read rows with loads as wide as 16 bytes (float types fall back)
+            throw new IllegalArgumentException(w.name() + ": quantized weights at device address 0x"
+                    + Long.toHexString(w.buffer().address()) + " are not 16-byte aligned, as the matvec kernels need");
+        }
         CudaFunction f = switch (w.type()) {
             case F32 -> mvF32;
             case F16 -> mvF16;
@@ -215,7 +220,32 @@ public final class CudaKernels implements AutoCloseable {
      * @throws IllegalArgumentException where {@link #gemmApplies} is false
      */
     public void gemm(DeviceWeights w, DeviceBuffer x, DeviceBuffer y, int n) {
+        gemm(w, x, y, n, gemmSplits(w.type(), w.rows(), w.cols(), n, ctx.device().multiprocessors()));
+    }
+
+    /**
+     * Reduction halves {@link #gemm} uses: 2 where its tiles alone would leave the GPU below two
+     * blocks per multiprocessor (a 2048-row matrix over 512 tokens has 128 tiles) and the columns
+     * halve into whole blocks (of 256 for the K-quants), else 1.
+     */
+    static int gemmSplits(GgmlType type, int rows, int cols, int n, int multiprocessors) {
+        long tiles = (long) blocks(rows, GEMM_ROWS) * blocks(n, GEMM_COLUMNS);
+        int unit = type.blockSize() == 256 ? 256 : 32;
+        return tiles < 2L * multiprocessors && cols % (2 * unit) == 0 ? 2 : 1;
+    }
+
+    /**
+     * {@link #gemm} with the reduction cut into {@code splits} (1 or 2) halves run by separate
+     * blocks, whose results meet in {@code y} (zeroed first) by atomic adds: {@code 0 + a + b} in
+     * either order is {@code a + b}, so the result does not depend on the order. With 2 the
+     * columns must halve into whole blocks (of 256 values for the K-quants).
+     */
+    public void gemm(DeviceWeights w, DeviceBuffer x, DeviceBuffer y, int n, int splits) {
         if (n <= 0) throw new IllegalArgumentException(w.name() + ": product over " + n + " columns");
+        int unit = w.type().blockSize() == 256 ? 256 : 32;
+        if (splits != 1 && (splits != 2 || w.cols() % (2 * unit) != 0)) {
+            throw new IllegalArgumentException(w.name() + ": " + splits + " reduction splits of " + w.cols() + " columns");
+        }
         if (!gemmApplies(w, x)) {
             throw new IllegalArgumentException(w.name() + ": the tensor-core product needs columns a multiple of 32 (has "
                     + w.cols() + ") and 16-byte aligned weights and activations");
@@ -232,8 +262,9 @@ public final class CudaKernels implements AutoCloseable {
             case Q6_K -> gemmQ6K;
             default -> throw new IllegalArgumentException(w.name() + ": no CUDA product for " + w.type().ggmlName());
         };
-        args.clear().ptr(w.buffer()).i64(w.rowBytes()).ptr(x).ptr(y).i32(w.rows()).i32(w.cols()).i32(n);
-        f.launch(blocks(w.rows(), GEMM_ROWS), blocks(n, GEMM_COLUMNS), GEMM_THREADS, 0, args);
+        if (splits > 1) ctx.fill(y, (long) n * w.rows(), 0);
+        args.clear().ptr(w.buffer()).i64(w.rowBytes()).ptr(x).ptr(y).i32(w.rows()).i32(w.cols()).i32(n).i32(w.cols() / splits);
+        f.launch(blocks(w.rows(), GEMM_ROWS), blocks(n, GEMM_COLUMNS) * splits, GEMM_THREADS, 0, args);
     }
 
     /** {@code out[i*cols + c] = W[ids[i]][c]} dequantized, for {@code i < n}; ids are ints in device memory. */

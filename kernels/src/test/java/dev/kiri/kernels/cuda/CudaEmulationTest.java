@@ -309,7 +309,7 @@ class CudaEmulationTest {
         int[] ns = {1, 3, 15, 16, 17, 40, 70};
         int maxN = 70;
         for (GgmlType t : CudaKernels.SUPPORTED.stream().sorted().toList()) {
-            int cols = t.blockSize() == 256 ? 512 : 96;
+            int cols = t.blockSize() == 256 ? 512 : 128;
             float[] src = random(rnd, rows * cols, 0.1);
             if (t == GgmlType.Q4_K) for (int i = 0; i < src.length; i++) src[i] += 0.03f; // non-zero mins
             byte[] w = Quantize.quantize(t, src);
@@ -322,18 +322,19 @@ class CudaEmulationTest {
 
             Emulator e = new Emulator();
             int dw = e.buffer(w), dx = e.buffer(x);
-            int[] dy = new int[ns.length];
+            // every n whole, and every n in two halves of the reduction (added into zeroed outputs)
+            int[] dy = new int[2 * ns.length];
             String kernel = "kiri_gemm_" + t.ggmlName().toLowerCase(java.util.Locale.ROOT);
-            for (int k = 0; k < ns.length; k++) {
-                int n = ns[k];
+            for (int k = 0; k < dy.length; k++) {
+                int n = ns[k % ns.length], splits = k < ns.length ? 1 : 2;
                 dy[k] = e.zeros(4L * (n * rows + 64)); // 64 guard floats that must stay zero
-                e.launch(kernel, blocks(rows, CudaKernels.GEMM_ROWS), blocks(n, CudaKernels.GEMM_COLUMNS), CudaKernels.GEMM_THREADS,
-                        at(dw), rowBytes, at(dx), at(dy[k]), rows, cols, n);
+                e.launch(kernel, blocks(rows, CudaKernels.GEMM_ROWS), blocks(n, CudaKernels.GEMM_COLUMNS) * splits,
+                        CudaKernels.GEMM_THREADS, at(dw), rowBytes, at(dx), at(dy[k]), rows, cols, n, cols / splits);
             }
             e.run();
 
-            for (int k = 0; k < ns.length; k++) {
-                int n = ns[k];
+            for (int k = 0; k < dy.length; k++) {
+                int n = ns[k % ns.length];
                 float[] y = e.floats(dy[k]);
                 for (int i = 0; i < n; i++) {
                     for (int r = 0; r < rows; r++) {
@@ -349,7 +350,8 @@ class CudaEmulationTest {
                         }
                         double bound = tf32Bound(magnitude, cols);
                         if (!(Math.abs(y[i * rows + r] - exact) <= bound)) {
-                            throw new AssertionError(kernel + " n " + n + " column " + i + " row " + r + ": " + y[i * rows + r]
+                            throw new AssertionError(kernel + " n " + n + (k < ns.length ? "" : " in halves") + " column " + i
+                                    + " row " + r + ": " + y[i * rows + r]
                                     + ", exact " + exact + ", bound " + bound);
                         }
                     }

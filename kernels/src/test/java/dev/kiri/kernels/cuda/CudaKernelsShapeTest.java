@@ -32,4 +32,14 @@ class CudaKernelsShapeTest {
         assertFalse(CudaKernels.gemmApplies(new DeviceWeights("f32", GgmlType.F32, w, 64, 100, 400), x), "100 columns");
         assertTrue(CudaKernels.gemmApplies(new DeviceWeights("f32", GgmlType.F32, w, 64, 96, 384), x));
     }
+
+    @Test
+    void tensorCoreProductHalvesTheReductionOnlyForGridsThatLeaveTheGpuIdle() {
+        assertEquals(2, CudaKernels.gemmSplits(GgmlType.Q4_0, 2048, 2048, 512, 132), "16 x 8 tiles");
+        assertEquals(2, CudaKernels.gemmSplits(GgmlType.Q4_K, 2048, 8192, 512, 132), "down: 16 x 8 tiles");
+        assertEquals(1, CudaKernels.gemmSplits(GgmlType.Q4_0, 8192, 2048, 512, 132), "gate/up: 64 x 8 tiles");
+        assertEquals(1, CudaKernels.gemmSplits(GgmlType.Q6_K, 512, 256, 512, 132), "256 columns do not halve into K-quant blocks");
+        assertEquals(2, CudaKernels.gemmSplits(GgmlType.F16, 512, 64, 16, 132));
+        assertEquals(1, CudaKernels.gemmSplits(GgmlType.F16, 512, 96, 16, 132), "48 is not a whole number of 32-column chunks");
+    }
 }

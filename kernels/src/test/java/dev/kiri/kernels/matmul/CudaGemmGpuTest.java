@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The tensor-core product ({@code gemm.cu}) of every supported weight type, on its own for 1 to 40
- * columns and beyond a token tile, and through {@link CudaKernels#matvec} on both sides of
+ * The tensor-core product ({@code gemm.cu}) of every supported weight type, on its own (whole and
+ * with the reduction in two halves) for 1 to 40 columns and beyond a token tile, and through
+ * {@link CudaKernels#matvec} on both sides of
  * {@link CudaKernels#GEMM_MIN_COLUMNS}: against the exact product of the reference dequantization
  * within TF32 rounding ({@link #tf32Bound}), and against the CPU scalar reference
  * {@link ScalarMatmul} within that plus the CPU's activation conversion bound.
@@ -75,18 +76,20 @@ class CudaGemmGpuTest {
                     try (DeviceWeights dw = k.upload(w); DeviceBuffer dx = k.upload(x, "x");
                          DeviceBuffer dy = ctx.allocateFloats((long) top * rows + 64, "y")) {
                         for (int n : ns) {
-                            for (boolean forced : new boolean[] {true, false}) {
+                            // 0: matvec's choice; 1, 2: the tensor-core product whole and in two halves
+                            for (int mode = 0; mode < 3; mode++) {
+                                boolean forced = mode > 0;
                                 float[] guard = new float[64];
                                 java.util.Arrays.fill(guard, 7f);
                                 ctx.upload(guard, 0, 64, dy, (long) n * rows);
-                                if (forced) k.gemm(dw, dx, dy, n);
+                                if (forced) k.gemm(dw, dx, dy, n, mode);
                                 else k.matvec(dw, dx, dy, n);
                                 float[] got = new float[n * rows + 64];
                                 ctx.download(dy, 0, got, 0, got.length);
                                 boolean tensor = forced || n >= CudaKernels.GEMM_MIN_COLUMNS;
                                 for (int i = 0; i < n; i++) {
                                     for (int r = 0; r < rows; r++) {
-                                        String what = t.ggmlName() + " " + rows + "x" + cols + (forced ? " gemm" : " matvec")
+                                        String what = t.ggmlName() + " " + rows + "x" + cols + (forced ? " gemm splits " + mode : " matvec")
                                                 + " n " + n + " column " + i + " row " + r;
                                         float g = got[i * rows + r];
                                         // below the threshold the matrix-vector kernels run: held here only to the

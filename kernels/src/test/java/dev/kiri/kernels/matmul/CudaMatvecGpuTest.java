@@ -68,4 +68,17 @@ class CudaMatvecGpuTest {
             }
         }
     }
+
+    @Test
+    void quantizedWeightsThatAreNotSixteenByteAlignedAreRejected() {
+        CudaKernels k = Gpu.kernels();
+        CudaContext ctx = k.context();
+        try (DeviceBuffer raw = ctx.allocate(18 * 4 + 16, "misaligned Q4_0");
+             DeviceBuffer x = ctx.allocateFloats(32, "x"); DeviceBuffer y = ctx.allocateFloats(4, "y")) {
+            DeviceWeights w = new DeviceWeights("misaligned Q4_0", GgmlType.Q4_0, raw.slice(2, 18 * 4), 4, 32, 18);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> k.matvec(w, x, y, 1));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("16-byte aligned"), e.getMessage());
+        }
+    }
 }
