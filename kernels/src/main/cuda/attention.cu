@@ -150,6 +150,104 @@ extern "C" __global__ void kiri_attn_split4(const float* __restrict__ q, const f
     kiri_attn_split_tile<4>(q, kCache, vCache, part, pos, nHeads, kvHeads, headDim, capacity, window, scale, softcap, n);
 }
 
+// Prefill attention without splits (kiri_attn_prefill): a thread group of G = 1, 2 or 4 lanes per
+// query (G * 64 >= headDim; lane g holds dimensions 64g .. 64g+63 of the query and of its output
+// in registers), KIRI_AP_THREADS / G consecutive tokens of one head per block: grid
+// ceil(n / (KIRI_AP_THREADS / G)) * nHeads, blockDim.x = KIRI_AP_THREADS. The block walks the
+// union of its tokens' ranges in tiles of KIRI_AP_KEYS key and value rows staged in shared memory
+// (read once for all its tokens); each thread forms the score of its query with every row by
+// plain FMAs (its group's partial dots summed with G - 1 shuffles), and keeps the running maximum,
+// denominator and weighted sum of the positions its token sees. No partials, no merge: it writes
+// out directly.
+#define KIRI_AP_THREADS 64
+#define KIRI_AP_KEYS 16
+#define KIRI_AP_DT 64
+
+extern "C" __global__ void __launch_bounds__(KIRI_AP_THREADS) kiri_attn_prefill(const float* __restrict__ q,
+        const float* __restrict__ kCache, const float* __restrict__ vCache, float* __restrict__ out,
+        const int* __restrict__ pos, int nHeads, int kvHeads, int headDim, int capacity, int window, float scale,
+        float softcap, int n) {
+    __shared__ __align__(16) float ks[KIRI_AP_KEYS * 32 * KIRI_ATTN_DMAX];   // rows headDim apart
+    __shared__ __align__(16) float vs[KIRI_AP_KEYS * 32 * KIRI_ATTN_DMAX];
+    int G = headDim <= 64 ? 1 : (headDim <= 128 ? 2 : 4);
+    int qpb = KIRI_AP_THREADS / G;                       // tokens per block
+    int h = blockIdx.x % nHeads;
+    int i0 = (blockIdx.x / nHeads) * qpb;
+    int nt = min(qpb, n - i0);
+    int g = threadIdx.x % G;
+    int qi = threadIdx.x / G;
+    bool valid = qi < nt;
+    int i = i0 + min(qi, nt - 1);
+    int kvh = h / (nHeads / kvHeads);
+    int base = pos[0];
+    int p = min(base + i, capacity - 1);                 // the caller keeps positions inside; never read past the cache
+    int st = window > 0 ? max(0, p - window + 1) : 0;
+    int pFirst = min(base + i0, capacity - 1);
+    int pLast = min(base + i0 + nt - 1, capacity - 1);
+    int from = window > 0 ? max(0, pFirst - window + 1) : 0;
+
+    float qr[KIRI_AP_DT], o[KIRI_AP_DT];
+    const float* qrow = q + ((long long) i * nHeads + h) * headDim + g * KIRI_AP_DT;
+#pragma unroll
+    for (int d = 0; d < KIRI_AP_DT; d++) {
+        qr[d] = g * KIRI_AP_DT + d < headDim ? qrow[d] : 0.0f;
+        o[d] = 0.0f;
+    }
+    float m = KIRI_NEG_INF, l = 0.0f;
+    const float* kh = kCache + (long long) kvh * capacity * headDim;
+    const float* vh = vCache + (long long) kvh * capacity * headDim;
+    for (int t0 = from; t0 <= pLast; t0 += KIRI_AP_KEYS) {
+        int rowsHere = min(KIRI_AP_KEYS, pLast + 1 - t0);
+        __syncthreads();   // the previous tile is no longer read
+        // a head's positions are contiguous in the cache: the tile is one run of rowsHere * headDim floats
+        const float* kt = kh + (long long) t0 * headDim;
+        const float* vt = vh + (long long) t0 * headDim;
+        for (int e = threadIdx.x; e < rowsHere * headDim; e += KIRI_AP_THREADS) {
+            ks[e] = kt[e];
+            vs[e] = vt[e];
+        }
+        __syncthreads();
+        for (int r = 0; r < rowsHere; r++) {
+            int t = t0 + r;
+            const float* kr = ks + r * headDim + g * KIRI_AP_DT;
+            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+#pragma unroll
+            for (int d = 0; d < KIRI_AP_DT; d += 4) {
+                if (g * KIRI_AP_DT + d < headDim) {   // headDim is a multiple of 4 (checked by the caller)
+                    s0 += qr[d] * kr[d];
+                    s1 += qr[d + 1] * kr[d + 1];
+                    s2 += qr[d + 2] * kr[d + 2];
+                    s3 += qr[d + 3] * kr[d + 3];
+                }
+            }
+            float s = (s0 + s1) + (s2 + s3);
+            for (int off = 1; off < G; off <<= 1) s += __shfl_xor_sync(0xffffffffu, s, off);
+            if (valid && t >= st && t <= p) {
+                s *= scale;
+                if (softcap > 0.0f) s = softcap * tanhf(s / softcap);
+                float mNew = fmaxf(m, s);
+                float c = expf(m - mNew);   // 0 when m is -inf
+                float w = expf(s - mNew);
+                l = l * c + w;
+                const float* vr = vs + r * headDim + g * KIRI_AP_DT;
+#pragma unroll
+                for (int d = 0; d < KIRI_AP_DT; d++) {
+                    if (g * KIRI_AP_DT + d < headDim) o[d] = o[d] * c + w * vr[d];
+                }
+                m = mNew;
+            }
+        }
+    }
+    if (valid) {
+        float inv = 1.0f / l;
+        float* orow = out + ((long long) i * nHeads + h) * headDim + g * KIRI_AP_DT;
+#pragma unroll
+        for (int d = 0; d < KIRI_AP_DT; d++) {
+            if (g * KIRI_AP_DT + d < headDim) orow[d] = o[d] * inv;
+        }
+    }
+}
+
 extern "C" __global__ void kiri_attn_merge(const float* __restrict__ part, float* __restrict__ out,
         int headDim, int nSplits) {
     int row = blockIdx.x;              // token * nHeads + head

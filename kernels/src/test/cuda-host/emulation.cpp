@@ -175,7 +175,7 @@ static const std::map<std::string, std::pair<size_t, std::function<void(const Ar
     KIRI_KERNEL(kiri_rmsnorm), KIRI_KERNEL(kiri_rope), KIRI_KERNEL(kiri_silu_inplace), KIRI_KERNEL(kiri_gelu_inplace),
     KIRI_KERNEL(kiri_swiglu), KIRI_KERNEL(kiri_geglu), KIRI_KERNEL(kiri_add), KIRI_KERNEL(kiri_mul), KIRI_KERNEL(kiri_add_rows),
     KIRI_KERNEL(kiri_scale), KIRI_KERNEL(kiri_softcap), KIRI_KERNEL(kiri_kv_store),
-    KIRI_KERNEL(kiri_attn_split), KIRI_KERNEL(kiri_attn_split4), KIRI_KERNEL(kiri_attn_merge),
+    KIRI_KERNEL(kiri_attn_split), KIRI_KERNEL(kiri_attn_split4), KIRI_KERNEL(kiri_attn_prefill), KIRI_KERNEL(kiri_attn_merge),
     KIRI_KERNEL(kiri_gemm_f32), KIRI_KERNEL(kiri_gemm_f16), KIRI_KERNEL(kiri_gemm_bf16), KIRI_KERNEL(kiri_gemm_q8_0),
     KIRI_KERNEL(kiri_gemm_q4_0), KIRI_KERNEL(kiri_gemm_q4_k), KIRI_KERNEL(kiri_gemm_q6_k),
 };

@@ -25,7 +25,7 @@ public final class CudaKernels implements AutoCloseable {
                     "kiri_matvec_q4_k", "kiri_matvec_q6_k", "kiri_get_rows"),
             List.of("kiri_rmsnorm", "kiri_rope", "kiri_silu_inplace", "kiri_gelu_inplace", "kiri_swiglu", "kiri_geglu",
                     "kiri_add", "kiri_mul", "kiri_add_rows", "kiri_scale", "kiri_softcap", "kiri_kv_store"),
-            List.of("kiri_attn_split", "kiri_attn_split4", "kiri_attn_merge"),
+            List.of("kiri_attn_split", "kiri_attn_split4", "kiri_attn_prefill", "kiri_attn_merge"),
             List.of("kiri_gemm_f32", "kiri_gemm_f16", "kiri_gemm_bf16", "kiri_gemm_q8_0", "kiri_gemm_q4_0", "kiri_gemm_q4_k",
                     "kiri_gemm_q6_k"));
     /** Weight types the matrix products and the row lookup read. */
@@ -47,13 +47,16 @@ public final class CudaKernels implements AutoCloseable {
     static final int GEMM_THREADS = 256;    // KIRI_GEMM_THREADS
     static final int ATTN_THREADS = 128;    // 32 * KIRI_ATTN_WARPS in attention.cu
     static final int ATTN_TILE = 4;         // tokens per block of kiri_attn_split4
+    static final int ATTN_PREFILL_THREADS = 64;  // KIRI_AP_THREADS
+    /** Tokens from which a batch's attention runs {@code kiri_attn_prefill} (no splits) rather than the split kernels. */
+    static final int ATTN_PREFILL_MIN = 32;
     static final int ELEM_THREADS = 256;
 
     private final CudaContext ctx;
     private final KernelArgs args = new KernelArgs(16);
     private final CudaFunction mvF32, mvF16, mvBf16, mvQ80, mvQ40, mvQ4K, mvQ6K, getRows;
     private final CudaFunction rmsnorm, rope, silu, gelu, swiglu, geglu, add, mul, addRows, scale, softcap, kvStore;
-    private final CudaFunction attnSplit, attnSplit4, attnMerge;
+    private final CudaFunction attnSplit, attnSplit4, attnPrefill, attnMerge;
     private final CudaFunction gemmF32, gemmF16, gemmBf16, gemmQ80, gemmQ40, gemmQ4K, gemmQ6K;
     /** False makes {@link #matvec} keep to the matrix-vector kernels (benchmarks compare the two). */
     boolean gemmEnabled = true;
@@ -86,6 +89,7 @@ public final class CudaKernels implements AutoCloseable {
         kvStore = ops.function("kiri_kv_store");
         attnSplit = at.function("kiri_attn_split");
         attnSplit4 = at.function("kiri_attn_split4");
+        attnPrefill = at.function("kiri_attn_prefill");
         attnMerge = at.function("kiri_attn_merge");
         CudaModule gm = ctx.loadModule("gemm");
         gemmF32 = gm.function("kiri_gemm_f32");
@@ -408,6 +412,11 @@ public final class CudaKernels implements AutoCloseable {
         return Math.max(1, Math.min(splits, want));
     }
 
+    /** Lanes per query of {@code kiri_attn_prefill}: each holds 64 dimensions. */
+    static int attentionLanes(int headDim) {
+        return headDim <= 64 ? 1 : headDim <= 128 ? 2 : 4;
+    }
+
     /** Floats of scratch {@link #attention} needs for {@code n} tokens. */
     public static long attentionScratchFloats(int n, int nHeads, int headDim, int splits) {
         return (long) n * nHeads * splits * (headDim + 2);
@@ -421,9 +430,12 @@ public final class CudaKernels implements AutoCloseable {
      * values {@link #kvStore} has already written (those of the {@code n} tokens included);
      * grouped-query, scores {@code q·k * scale}, soft-capped when {@code softcap > 0}. Each token's
      * context is split {@code splits} ways and merged (flash decoding); a decode step is
-     * {@code n = 1}. A batch ({@code n > 1}) takes blocks of 4 tokens that share every key and
-     * value row they read, and uses fewer splits where its blocks alone fill the GPU
-     * ({@link #batchSplits}). The caller keeps {@code pos[0] + n <= capacity}.
+     * {@code n = 1}. A small batch takes blocks of 4 tokens that share every key and value row they
+     * read, and uses fewer splits where its blocks alone fill the GPU ({@link #batchSplits}); from
+     * 32 tokens (head dimension a multiple of 4) a prompt kernel without splits takes 16 to 64
+     * tokens per block, one thread (or 2, 4 for head dimensions over 64, 128) per token, with key
+     * and value rows staged in shared memory; {@code scratch} is then unused. The caller keeps
+     * {@code pos[0] + n <= capacity}.
      */
     public void attention(DeviceBuffer q, DeviceBuffer out, int n, int nHeads, DeviceKvCache cache, int layer,
                           DeviceBuffer pos, int window, float scale, float softcap, DeviceBuffer scratch, int splits) {
@@ -440,6 +452,13 @@ public final class CudaKernels implements AutoCloseable {
         q.require(floats * Float.BYTES, "attention queries");
         out.require(floats * Float.BYTES, "attention output");
         scratch.require(attentionScratchFloats(n, nHeads, headDim, splits) * Float.BYTES, "attention scratch");
+        if (n >= ATTN_PREFILL_MIN && headDim % 4 == 0) {
+            int g = attentionLanes(headDim);
+            args.clear().ptr(q).ptr(cache.keys(layer)).ptr(cache.values(layer)).ptr(out).ptr(pos)
+                    .i32(nHeads).i32(cache.kvHeads()).i32(headDim).i32(cache.capacity()).i32(window).f32(scale).f32(softcap).i32(n);
+            attnPrefill.launch(blocks(n, ATTN_PREFILL_THREADS / g) * nHeads, 1, ATTN_PREFILL_THREADS, 0, args);
+            return;
+        }
         int tile = n == 1 ? 1 : ATTN_TILE;
         int blocks = blocks(n, tile) * nHeads;
         int s = n == 1 ? splits : batchSplits(splits, blocks, ctx.device().multiprocessors());

@@ -229,6 +229,8 @@ class CudaEmulationTest {
                 {4, 2, 64, 40, 1, 0, 0, 3}, {2, 1, 256, 9, 1, 4, 20, 2}, {8, 2, 128, 70, 1, 0, 0, 4}, {4, 4, 80, 2, 1, 0, 0, 8},
                 {4, 2, 64, 0, 5, 0, 0, 1}, {4, 2, 40, 12, 5, 6, 0, 2}, {3, 3, 40, 20, 5, 0, 25, 3}, {3, 3, 64, 7, 5, 3, 15, 2},
                 {4, 2, 40, 0, 5, 2, 30, 4}, {3, 3, 64, 30, 5, 0, 0, 7}, {4, 2, 64, 3, 9, 2, 0, 3}, {3, 3, 40, 0, 8, 0, 0, 1},
+                // more tokens than a prompt block takes (64 for head dims to 64, 32 to 128, 16 to 256)
+                {4, 2, 64, 5, 70, 0, 0, 2}, {2, 1, 128, 0, 40, 16, 20, 1}, {2, 2, 256, 3, 33, 0, 0, 1}, {3, 3, 40, 10, 66, 33, 0, 1},
         };
         Random rnd = new Random(13);
         for (int[] c : cases) {
@@ -253,19 +255,33 @@ class CudaEmulationTest {
                     at(kc), at(vc), at(dk), at(dv), at(pos0), kvHeads, headDim, capacity);
             // the launch shapes of CudaKernels.attention: one token per block and tiles of 4 (either
             // may run any n here: the tile kernel also for a single token, the other for a batch)
+            // (the split kernels only below the prompt kernel's threshold, as CudaKernels runs them: the
+            // emulation of their shuffles is slow)
+            boolean small = n < CudaKernels.ATTN_PREFILL_MIN;
             int out4 = e.zeros(4L * q.length), part4 = e.zeros(4 * CudaKernels.attentionScratchFloats(n, nHeads, headDim, splits));
-            e.launch("kiri_attn_split", n * nHeads, splits, CudaKernels.ATTN_THREADS,
-                    at(dq), at(kc), at(vc), at(part), at(pos), nHeads, kvHeads, headDim, capacity, window, scale, softcap, n);
-            e.launch("kiri_attn_merge", n * nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), at(part), at(out), headDim, splits);
-            e.launch("kiri_attn_split4", blocks(n, CudaKernels.ATTN_TILE) * nHeads, splits, CudaKernels.ATTN_THREADS,
-                    at(dq), at(kc), at(vc), at(part4), at(pos), nHeads, kvHeads, headDim, capacity, window, scale, softcap, n);
-            e.launch("kiri_attn_merge", n * nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), at(part4), at(out4), headDim, splits);
+            if (small) {
+                e.launch("kiri_attn_split", n * nHeads, splits, CudaKernels.ATTN_THREADS,
+                        at(dq), at(kc), at(vc), at(part), at(pos), nHeads, kvHeads, headDim, capacity, window, scale, softcap, n);
+                e.launch("kiri_attn_merge", n * nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), at(part), at(out), headDim, splits);
+                e.launch("kiri_attn_split4", blocks(n, CudaKernels.ATTN_TILE) * nHeads, splits, CudaKernels.ATTN_THREADS,
+                        at(dq), at(kc), at(vc), at(part4), at(pos), nHeads, kvHeads, headDim, capacity, window, scale, softcap, n);
+                e.launch("kiri_attn_merge", n * nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), at(part4), at(out4), headDim,
+                        splits);
+            }
+            // and the prompt kernel (CudaKernels uses it from 32 tokens; any n works)
+            int outP = e.zeros(4L * q.length);
+            e.launch("kiri_attn_prefill", blocks(n, CudaKernels.ATTN_PREFILL_THREADS / CudaKernels.attentionLanes(headDim)) * nHeads,
+                    1, CudaKernels.ATTN_PREFILL_THREADS,
+                    at(dq), at(kc), at(vc), at(outP), at(pos), nHeads, kvHeads, headDim, capacity, window, scale, softcap, n);
             e.run();
             double maxV = 0;
             for (float v : vs) maxV = Math.max(maxV, Math.abs(v));
             // a weighted mean of values: score, exp and sum rounding, relative to the largest value
-            assertClose(want, e.floats(out), 0, 2e-5 * maxV, what);
-            assertClose(want, e.floats(out4), 0, 2e-5 * maxV, what + " in tiles of " + CudaKernels.ATTN_TILE);
+            if (small) {
+                assertClose(want, e.floats(out), 0, 2e-5 * maxV, what);
+                assertClose(want, e.floats(out4), 0, 2e-5 * maxV, what + " in tiles of " + CudaKernels.ATTN_TILE);
+            }
+            assertClose(want, e.floats(outP), 0, 2e-5 * maxV, what + " by the prompt kernel");
             float[] kBack = e.floats(kc);
             for (int h = 0; h < kvHeads; h++) {
                 for (int d = 0; d < headDim; d++) {
