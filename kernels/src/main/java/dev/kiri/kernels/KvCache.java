@@ -26,6 +26,7 @@ public final class KvCache {
     public static final int KEY_TILE = 16;
 
     private final int layers;
+    private final int firstLayer;
     private final int kvHeads;
     private final int headDim;
     private final int capacity;
@@ -39,6 +40,17 @@ public final class KvCache {
     private final short[][] v16;
 
     public KvCache(int layers, int kvHeads, int headDim, int capacity, Type type) {
+        this(layers, 0, kvHeads, headDim, capacity, type);
+    }
+
+    /**
+     * A cache that holds only layers {@code firstLayer .. layers-1} (the ones below run elsewhere,
+     * e.g. on a GPU with a cache of their own): the others take no memory and must not be used.
+     */
+    public KvCache(int layers, int firstLayer, int kvHeads, int headDim, int capacity, Type type) {
+        if (firstLayer < 0 || firstLayer > layers) {
+            throw new IllegalArgumentException("first cached layer " + firstLayer + " of " + layers);
+        }
         if (layers <= 0 || kvHeads <= 0 || headDim <= 0 || capacity <= 0) {
             throw new IllegalArgumentException("bad KV cache shape: layers " + layers + ", kv heads " + kvHeads
                     + ", head dim " + headDim + ", capacity " + capacity);
@@ -49,23 +61,34 @@ public final class KvCache {
             throw new IllegalArgumentException("KV cache layer too large: " + kvHeads + " x " + capacity + " x " + headDim);
         }
         this.layers = layers;
+        this.firstLayer = firstLayer;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
         this.capacity = capacity;
         this.paddedCapacity = (int) padded;
         this.type = type;
         if (type == Type.F32) {
-            k32 = new float[layers][(int) perLayer];
-            v32 = new float[layers][(int) perLayer];
+            k32 = new float[layers][];
+            v32 = new float[layers][];
+            for (int l = 0; l < layers; l++) {
+                k32[l] = new float[l < firstLayer ? 0 : (int) perLayer];
+                v32[l] = new float[l < firstLayer ? 0 : (int) perLayer];
+            }
             k16 = v16 = null;
         } else {
-            k16 = new short[layers][(int) perLayer];
-            v16 = new short[layers][(int) perLayer];
+            k16 = new short[layers][];
+            v16 = new short[layers][];
+            for (int l = 0; l < layers; l++) {
+                k16[l] = new short[l < firstLayer ? 0 : (int) perLayer];
+                v16[l] = new short[l < firstLayer ? 0 : (int) perLayer];
+            }
             k32 = v32 = null;
         }
     }
 
     public int layers() { return layers; }
+    /** The first layer this cache holds (0 unless the layers below it are kept elsewhere). */
+    public int firstLayer() { return firstLayer; }
     public int kvHeads() { return kvHeads; }
     public int headDim() { return headDim; }
     public int capacity() { return capacity; }
@@ -73,7 +96,7 @@ public final class KvCache {
 
     /** Bytes reserved for keys and values. */
     public long byteSize() {
-        return 2L * layers * kvHeads * paddedCapacity * headDim * (type == Type.F32 ? 4 : 2);
+        return 2L * (layers - firstLayer) * kvHeads * paddedCapacity * headDim * (type == Type.F32 ? 4 : 2);
     }
 
     /** Index of element 0 of the value row of (head, pos) inside a layer's value array. */

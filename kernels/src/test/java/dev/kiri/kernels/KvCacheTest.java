@@ -36,6 +36,27 @@ class KvCacheTest {
     }
 
     @Test
+    void aCacheFromALaterLayerHoldsOnlyThoseLayers() {
+        for (KvCache.Type t : KvCache.Type.values()) {
+            KvCache full = new KvCache(4, 2, 8, 20, t);
+            KvCache tail = new KvCache(4, 3, 2, 8, 20, t);
+            assertEquals(3, tail.firstLayer());
+            assertEquals(full.byteSize() / 4, tail.byteSize());
+            float[] k = new float[16], v = new float[16];
+            for (int i = 0; i < 16; i++) {
+                k[i] = i + 0.5f;
+                v[i] = -i;
+            }
+            tail.store(3, 19, k, 0, v, 0);
+            assertEquals(15.5f, tail.key(3, 1, 19, 7));
+            assertEquals(-15f, tail.value(3, 1, 19, 7));
+            assertThrows(ArrayIndexOutOfBoundsException.class, () -> tail.store(2, 0, k, 0, v, 0));
+        }
+        assertThrows(IllegalArgumentException.class, () -> new KvCache(4, 5, 2, 8, 20, KvCache.Type.F32));
+        assertEquals(0, new KvCache(4, 4, 2, 8, 20, KvCache.Type.F16).byteSize());
+    }
+
+    @Test
     void f16CacheRoundsToHalfPrecision() {
         KvCache cache = new KvCache(1, 1, 4, 3, KvCache.Type.F16);
         float[] k = {0.1f, -2.5f, 65504f, 1e-8f};

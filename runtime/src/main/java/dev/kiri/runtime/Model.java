@@ -418,10 +418,12 @@ public final class Model implements AutoCloseable {
         return contextLength;
     }
 
-    /** Bytes of one sequence's KV cache (reserved at load; again for each concurrent generation). */
+    /**
+     * Bytes of one sequence's KV cache (reserved at load; again for each concurrent generation):
+     * host memory for the blocks on the CPU plus, with CUDA, device memory (F32) for those on the GPU.
+     */
     public long kvCacheBytes() {
-        Sequence s = idle.peek();
-        return s != null ? s.state.kvCacheBytes() : Sequence.kvBytes(this);
+        return Sequence.kvBytes(this);
     }
 
     /** True when some decoder blocks run on a GPU. */

@@ -46,7 +46,8 @@ final class Sequence implements AutoCloseable {
         try {
             Decoder cpu = new Decoder(model.weights(), kernels, model.contextLength());
             int batch = Math.min(o.batchSize(), model.contextLength());
-            this.state = new State(c, model.contextLength(), batch, kvType(o));
+            int onGpu = model.gpu() != null ? model.gpu().gpuLayers() : 0;
+            this.state = new State(c, model.contextLength(), batch, kvType(o), onGpu);
             this.decoder = model.gpu() != null ? new GpuDecoder(model.gpu(), cpu, model.contextLength(), batch) : cpu;
             this.sampler = new Sampler(vocab);
             this.tokens = new int[model.contextLength()];
@@ -65,7 +66,9 @@ final class Sequence implements AutoCloseable {
         ModelConfig c = m.config();
         long padded = ((long) m.contextLength() + KvCache.KEY_TILE - 1) / KvCache.KEY_TILE * KvCache.KEY_TILE;
         int bytes = m.options().kvCache() == LoadOptions.KvCacheType.F32 ? 4 : 2;
-        return 2L * c.layers() * c.kvHeads() * padded * c.headDim() * bytes;
+        int onGpu = m.gpu() != null ? m.gpu().gpuLayers() : 0;
+        return 2L * (c.layers() - onGpu) * c.kvHeads() * padded * c.headDim() * bytes
+                + 2L * onGpu * c.kvHeads() * m.contextLength() * c.headDim() * Float.BYTES;
     }
 
     GenerationResult generate(int[] prompt, GenerateOptions o, TokenListener listener) {

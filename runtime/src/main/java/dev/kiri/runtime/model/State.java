@@ -27,9 +27,17 @@ public final class State {
      * @param batch   most tokens one forward pass takes (prefill is split into batches of this size)
      */
     public State(ModelConfig c, int context, int batch, KvCache.Type kvType) {
+        this(c, context, batch, kvType, 0);
+    }
+
+    /**
+     * @param firstCachedLayer the first layer whose keys and values this state holds: the layers
+     *                         below it run on a GPU with a cache of their own
+     */
+    public State(ModelConfig c, int context, int batch, KvCache.Type kvType, int firstCachedLayer) {
         if (batch < 1) throw new IllegalArgumentException("batch must be at least 1: " + batch);
         this.batch = batch;
-        this.cache = new KvCache(c.layers(), c.kvHeads(), c.headDim(), context, kvType);
+        this.cache = new KvCache(c.layers(), firstCachedLayer, c.kvHeads(), c.headDim(), context, kvType);
         this.x = new float[batch * c.dim()];
         this.xb = new float[batch * c.dim()];
         this.xb2 = new float[batch * c.dim()];
