@@ -42,6 +42,7 @@ public final class GpuDecoder implements Forward {
     private final DeviceKvCache cache;
     private final DeviceBuffer x, xb, xb2, q, kk, v, att, gate, up, logits, pos, ids, scratch;
     private final List<DeviceBuffer> owned = new ArrayList<>();
+    private final int logitRows;        // tokens whose logits the device buffer holds at once
     private CudaGraph step;
     private boolean closed;
 
@@ -58,6 +59,7 @@ public final class GpuDecoder implements Forward {
         this.splits = CudaKernels.attentionSplits(capacity);
         this.embeddingScale = cpu.embeddingScale();
         this.lookup = g.offloadsAll() && g.tokenEmbd() != null;
+        this.logitRows = Math.min(batch, LOGIT_ROWS);
         long activations = activationFloats(c, batch, capacity, g.offloadsAll()) * Float.BYTES;
         long kv = 2L * g.gpuLayers() * c.kvHeads() * capacity * c.headDim() * Float.BYTES;
         DeviceKvCache kvc = null;
@@ -74,7 +76,7 @@ public final class GpuDecoder implements Forward {
             att = floats((long) batch * c.qDim(), "attention output");
             gate = floats((long) batch * c.ffnDim(), "gate");
             up = floats((long) batch * c.ffnDim(), "up");
-            logits = g.offloadsAll() ? floats((long) batch * c.vocab(), "logits") : null;
+            logits = g.offloadsAll() ? floats((long) logitRows * c.vocab(), "logits") : null;
             pos = floats(1, "position");
             ids = floats(1, "token id");
             scratch = floats(CudaKernels.attentionScratchFloats(batch, c.heads(), c.headDim(), splits), "attention scratch");
@@ -85,11 +87,18 @@ public final class GpuDecoder implements Forward {
         this.cache = kvc;
     }
 
+    /**
+     * Most tokens whose logits are computed at once when every token's logits are asked for: the
+     * rest follow in further rounds, so that a large prompt batch does not reserve batch x vocabulary
+     * floats of device memory (512 x 128256 would be 263 MB).
+     */
+    static final int LOGIT_ROWS = 64;
+
     /** Floats of device activations a sequence reserves (besides the KV cache). */
     static long activationFloats(ModelConfig c, int batch, int capacity, boolean full) {
         int splits = CudaKernels.attentionSplits(capacity);
         long n = (long) batch * (3L * c.dim() + 2L * c.qDim() + 2L * c.kvDim() + 2L * c.ffnDim());
-        if (full) n += (long) batch * c.vocab();
+        if (full) n += (long) Math.min(batch, LOGIT_ROWS) * c.vocab();
         return n + 2 + CudaKernels.attentionScratchFloats(batch, c.heads(), c.headDim(), splits);
     }
 
@@ -127,7 +136,11 @@ public final class GpuDecoder implements Forward {
             if (allLogits == null) {
                 ctx.download(logits, 0, s.logits(), 0, vocab);
             } else {
-                ctx.download(logits, 0, allLogits, 0, n * vocab);
+                for (int t0 = 0; t0 < n; t0 += logitRows) {
+                    int m = Math.min(logitRows, n - t0);
+                    allHead(t0, m);
+                    ctx.download(logits, 0, allLogits, t0 * vocab, m * vocab);
+                }
                 System.arraycopy(allLogits, (n - 1) * vocab, s.logits(), 0, vocab);
             }
         } else {
@@ -148,14 +161,19 @@ public final class GpuDecoder implements Forward {
         for (int l = 0; l < g.gpuLayers(); l++) layer(l, n);
         if (!g.offloadsAll()) return;
         if (allLogits) {
-            k.rmsnorm(xb, x, g.outputNorm(), dim, n, c.eps());
-            k.matvec(g.output(), xb, logits, n);
-            if (c.finalSoftcap() > 0) k.softcap(logits, c.finalSoftcap(), n * c.vocab());
+            k.rmsnorm(xb, x, g.outputNorm(), dim, n, c.eps()); // allHead then takes m rows at a time
         } else {
             k.rmsnorm(xb, x.sliceFloats((long) (n - 1) * dim, dim), g.outputNorm(), dim, 1, c.eps());
             k.matvec(g.output(), xb, logits, 1);
             if (c.finalSoftcap() > 0) k.softcap(logits, c.finalSoftcap(), c.vocab());
         }
+    }
+
+    /** The logits of tokens {@code t0 .. t0+m)} of a pass whose normalised rows are in {@code xb}. */
+    private void allHead(int t0, int m) {
+        DeviceBuffer rows = t0 == 0 ? xb : xb.sliceFloats((long) t0 * c.dim(), (long) m * c.dim());
+        k.matvec(g.output(), rows, logits, m);
+        if (c.finalSoftcap() > 0) k.softcap(logits, c.finalSoftcap(), m * c.vocab());
     }
 
     private void layer(int l, int n) {

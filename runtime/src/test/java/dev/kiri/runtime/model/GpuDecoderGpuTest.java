@@ -132,6 +132,31 @@ class GpuDecoderGpuTest {
         }
     }
 
+    /** Every token's logits of a 150-token batch: the device computes them 64 tokens at a time. */
+    @Test
+    void everyLogitOfALongBatchComesBack() throws Exception {
+        Path model = GpuSkip.model("tiny-llama-F32.gguf");
+        int[] tokens = new java.util.Random(7).ints(150, 0, RefLogits.VOCAB).toArray();
+        float[] emulated = TinyModels.batch(model, tokens, new Tf32Kernels(cpuKernels, CudaKernels.GEMM_MIN_COLUMNS), KvCache.Type.F32);
+        try (GgufFile f = GgufFile.open(model)) {
+            ModelConfig c = ModelConfig.fromMetadata(f.metadata(), "tiny-llama-F32");
+            ModelWeights w = ModelWeights.bind(f, c, 256);
+            Decoder cpu = new Decoder(w, cpuKernels, 256);
+            RopeTable[] tables = Decoder.ropeTables(w, 256);
+            try (GpuModel g = new GpuModel(CudaContext.open(0), w, c.layers(), tables[0], tables[1]);
+                 GpuDecoder d = new GpuDecoder(g, cpu, 256, tokens.length)) {
+                State s = new State(c, 256, tokens.length, KvCache.Type.F32);
+                float[] all = new float[tokens.length * c.vocab()];
+                d.forward(s, tokens, 0, tokens.length, all);
+                var diff = RefLogits.diff(all, emulated);
+                System.out.printf("[cuda] 150-token batch vs its TF32 emulation: %s%n", diff);
+                assertTrue(diff.max() <= 2e-3, diff.toString());
+                float[] last = java.util.Arrays.copyOfRange(all, (tokens.length - 1) * c.vocab(), tokens.length * c.vocab());
+                org.junit.jupiter.api.Assertions.assertArrayEquals(last, s.logits());
+            }
+        }
+    }
+
     /** {@code [0]} the batch logits, {@code [1]} token by token, with {@code gpuLayers} blocks on the GPU. */
     private static float[][] run(Path model, int gpuLayers) throws Exception {
         int[] tokens = RefLogits.TOKENS;
