@@ -2,6 +2,7 @@ package dev.kiri.kernels.matmul;
 
 import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.B2I;
 import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
@@ -19,6 +20,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -43,6 +45,7 @@ import jdk.incubator.vector.VectorSpecies;
  * kept to a few dozen vector operations.
  */
 final class VectorDots {
+    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
@@ -83,7 +86,7 @@ final class VectorDots {
             case Q5_K -> q5_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum32, row * (cols / 256), y, yOff);
             case IQ4_XS -> iq4_xs(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, row * (cols / 256), y, yOff);
             case Q4_K -> q4_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum32, row * (cols / 256), y, yOff);
-            case Q6_K -> q6_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, row * (cols / 256), y, yOff);
+            case Q6_K -> q6_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum16, row * (cols / 256), y, yOff);
             default -> {
                 for (int r = r0; r < r1; r++) y[yOff + r] = ScalarDots.dot(t, w, r * rowBytes, cols, a, row);
             }
@@ -581,37 +584,62 @@ final class VectorDots {
      * Q6_K (210 bytes): ql[128], qh[64], int8 scales[16], d. In half h (elements 128h..), for
      * l < 32 and s < 4, element 32s + l has its low nibble in ql[64h + 32(s%2) + l] (low half of the
      * byte for s < 2, high half otherwise) and its two high bits at bits 2s of qh[32h + l]; value
-     * q - 32; each run of 16 elements has its own scale. One loop step takes the two runs s and s+2
-     * that share their ql and qh bytes.
+     * q - 32; each run of 16 elements has its own scale.
+     *
+     * <p>One inner step per quarter of the block (half h, m = l/16): it loads its two 16-byte
+     * pieces of ql and its one of qh once and builds the four runs 8h + m + {0, 2, 4, 6} that share
+     * them. The products take the unsigned 6-bit values (pairs of products stay within 2·63·128),
+     * and the {@code -32} is taken once per block as {@code 32·Σ scale·bsum} with the activations'
+     * sums per 16. The quarter's scales are lanes 0, 2, 4, 6 of the 8 scale bytes from 8h + m, read
+     * as one vector and widened to 32-bit lanes; each run's scale is a lane broadcast of it
+     * ({@code rearrange} with a constant shuffle) instead of a scalar read and broadcast. The four
+     * quarters stay a loop: written out, the kernel was slower and C2 needed about 100 MB of arena
+     * memory to compile it. The block loop steps the byte offset itself, as in {@link #q4_0}.
      */
-    static void q6_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int xb,
+    static void q6_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, short[] bsum16, int xb,
                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
             long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256);
-            for (int b = 0; b < nb; b++) {
-                long o = 210L * b;
-                IntVector isum = IntVector.zero(I256);
-                for (int step = 0; step < 8; step++) {
-                    // step = 4h + 2·(l/16) + s, s in {0, 1}: runs s and s + 2 of half h at l/16.
-                    int h = step >> 2, lh = 16 * ((step >> 1) & 1), s = step & 1;
-                    ShortVector l = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 64 * h + 32 * s + lh, LE)
-                            .convertShape(ZERO_EXTEND_B2S, S256, 0);
-                    ShortVector hb = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 128 + 32 * h + lh, LE)
-                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 2 * s);
-                    ShortVector qa = l.and((short) 0xF).or(hb.and((short) 3).lanewise(LSHL, 4)).sub((short) 32);
-                    ShortVector qb = l.lanewise(ASHR, 4).or(hb.and((short) 0x30)).sub((short) 32);
-                    int x = (xb + b) * 256 + 128 * h + 32 * s + lh;
-                    IntVector pa = qa.mul(ShortVector.fromArray(S256, xq, x)).reinterpretAsInts();
-                    IntVector pb = qb.mul(ShortVector.fromArray(S256, xq, x + 64)).reinterpretAsInts();
-                    long sc = o + 192 + 8 * h + 2 * s + (lh >> 4);
-                    isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(w.get(ValueLayout.JAVA_BYTE, off + sc)))
-                            .add(pb.add(pb.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(w.get(ValueLayout.JAVA_BYTE, off + sc + 4)));
+            int b = xb;
+            for (long o = off, end = off + 210L * nb; o < end; o += 210, b++) {
+                int x = b * 256;
+                ByteVector scb = ByteVector.fromMemorySegment(B128, w, o + 192, LE);
+                IntVector sc0 = (IntVector) scb.convertShape(B2I, I256, 0);
+                IntVector sc1 = (IntVector) scb.convertShape(B2I, I256, 1);
+                ShortVector bs = ShortVector.fromArray(S256, bsum16, b * 16);
+                IntVector corr = sc0.mul((IntVector) bs.convert(S2I, 0)).add(sc1.mul((IntVector) bs.convert(S2I, 1)));
+                IntVector s0 = IntVector.zero(I256), s1 = s0;
+                for (int j = 0; j < 4; j++) {
+                    // Quarter j: half h = j/2, l/16 = m; its runs are 8h + m + {0, 2, 4, 6}, whose
+                    // scales are lanes 0, 2, 4, 6 of the 8 scale bytes from 8h + m.
+                    int h = j >> 1, m = j & 1;
+                    long q = o + 64 * h + 16 * m;
+                    int xq0 = x + 128 * h + 16 * m;
+                    IntVector sc = (IntVector) ByteVector.fromMemorySegment(B64, w, o + 192 + 8 * h + m, LE).convertShape(B2I, I256, 0);
+                    ShortVector l0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, q, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                    ShortVector l1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, q + 32, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                    ShortVector hb = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128 + 32 * h + 16 * m, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                    IntVector p0 = l0.and((short) 0xF).or(hb.and((short) 3).lanewise(LSHL, 4)).mul(ShortVector.fromArray(S256, xq, xq0)).reinterpretAsInts();
+                    IntVector p1 = l1.and((short) 0xF).or(hb.and((short) 0xC).lanewise(LSHL, 2)).mul(ShortVector.fromArray(S256, xq, xq0 + 32)).reinterpretAsInts();
+                    IntVector p2 = l0.lanewise(LSHR, 4).or(hb.and((short) 0x30)).mul(ShortVector.fromArray(S256, xq, xq0 + 64)).reinterpretAsInts();
+                    IntVector p3 = l1.lanewise(LSHR, 4).or(hb.lanewise(LSHR, 2).and((short) 0x30)).mul(ShortVector.fromArray(S256, xq, xq0 + 96)).reinterpretAsInts();
+                    s0 = s0.add(p0.add(p0.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE0)))
+                            .add(p1.add(p1.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE2)));
+                    s1 = s1.add(p2.add(p2.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE4)))
+                            .add(p3.add(p3.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE6)));
                 }
-                float scale = xd[xb + b] * Float.float16ToFloat(w.get(Le.I16, off + o + 208));
+                IntVector isum = s0.add(s1).sub(corr.lanewise(LSHL, 5));
+                float scale = xd[b] * Float.float16ToFloat(w.get(Le.I16, o + 208));
                 acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, scale), acc);
             }
             y[yOff + r] = acc.reduceLanes(ADD);
         }
     }
+
+    private static VectorShuffle<Integer> lane(int k) {
+        return VectorShuffle.fromValues(I256, k, k, k, k, k, k, k, k);
+    }
+
+    private static final VectorShuffle<Integer> LANE0 = lane(0), LANE2 = lane(2), LANE4 = lane(4), LANE6 = lane(6);
 }
