@@ -173,6 +173,11 @@ public final class Model implements AutoCloseable {
                     LOG.log(System.Logger.Level.WARNING, name + ": CUDA not used, running on the CPU: " + gpuNote);
                 }
             }
+            if (gpu != null && !gpu.convertedToF32().isEmpty()) {
+                LOG.log(System.Logger.Level.INFO, name + ": matrices of types the CUDA kernels do not read are held on the GPU"
+                        + " as F32 (4 bytes a weight): " + String.join(", ", gpu.convertedToF32())
+                        + (gpu.convertedToF32().size() == 8 ? ", ..." : ""));
+            }
             try {
                 return new Model(file, weights, tok, template, options, t0, gpu, gpuNote);
             } catch (RuntimeException | Error e) {

@@ -25,8 +25,8 @@ final class Driver {
         String where = what == null || what.isEmpty() ? call : call + " (" + what + ")";
         String message = where + ": " + name + (text.isEmpty() ? "" : " (" + text + ")");
         if (result == CUDA_ERROR_UNSUPPORTED_PTX_VERSION()) {
-            message += "; the kernels are PTX ISA 9.0 (nvcc 13) and need a CUDA "
-                    + CudaProbe.versionString(CudaProbe.MIN_DRIVER_VERSION) + " driver or newer (R580+)"
+            message += "; the kernels are PTX ISA 8.0 and need a CUDA "
+                    + CudaProbe.versionString(CudaProbe.MIN_DRIVER_VERSION) + " driver or newer (R525+)"
                     + driverVersionNote();
         }
         return new CudaException(result, name, message);
@@ -81,8 +81,8 @@ final class Driver {
             }
             if (version < CudaProbe.MIN_DRIVER_VERSION) {
                 return new CudaProbe.Availability(false, "the driver supports CUDA " + CudaProbe.versionString(version)
-                        + " but the kernels (PTX ISA 9.0, nvcc 13) need CUDA "
-                        + CudaProbe.versionString(CudaProbe.MIN_DRIVER_VERSION) + " or newer: update the NVIDIA driver to R580+",
+                        + " but the kernels (PTX ISA 8.0) need CUDA "
+                        + CudaProbe.versionString(CudaProbe.MIN_DRIVER_VERSION) + " or newer: update the NVIDIA driver to R525+",
                         version, count);
             }
             return new CudaProbe.Availability(true, "", version, count);

@@ -78,6 +78,21 @@ class CudaEmulationTest {
         return cases;
     }
 
+    /** Random weights of type t (Q4_K with non-zero mins), as stored and dequantized by the reference. */
+    private record Quantized(byte[] bytes, MemorySegment segment, float[] dequantized) {
+    }
+
+    private static Quantized quantized(GgmlType t, Random rnd, int rows, int cols) {
+        float[] src = random(rnd, rows * cols, 0.1);
+        if (t == GgmlType.Q4_K) for (int i = 0; i < src.length; i++) src[i] += 0.03f; // non-zero mins
+        byte[] w = Quantize.quantize(t, src);
+        long rowBytes = t.byteSize(cols);
+        MemorySegment seg = MemorySegment.ofArray(w);
+        float[] deq = new float[rows * cols];
+        for (int r = 0; r < rows; r++) Dequant.row(t, seg, r * rowBytes, deq, r * cols, cols);
+        return new Quantized(w, seg, deq);
+    }
+
     @Test
     void matvecAndRowLookupOfEveryTypeMatchTheReferenceDequantization() throws Exception {
         Random rnd = new Random(11);
@@ -91,13 +106,11 @@ class CudaEmulationTest {
             for (int k = 0; k < cases.size(); k++) {
                 MvCase c = cases.get(k);
                 int rows = c.rows(), cols = c.cols(), n = c.n();
-                float[] src = random(rnd, rows * cols, 0.1);
-                if (t == GgmlType.Q4_K) for (int i = 0; i < src.length; i++) src[i] += 0.03f; // non-zero mins
-                byte[] w = Quantize.quantize(t, src);
+                Quantized q = quantized(t, rnd, rows, cols);
+                byte[] w = q.bytes();
                 long rowBytes = t.byteSize(cols);
-                MemorySegment seg = MemorySegment.ofArray(w);
-                float[] deq = new float[rows * cols];
-                for (int r = 0; r < rows; r++) Dequant.row(t, seg, r * rowBytes, deq, r * cols, cols);
+                MemorySegment seg = q.segment();
+                float[] deq = q.dequantized();
                 float[] x = random(rnd, n * cols, 1);
                 float[] padded = new float[c.xOffsetBytes() / 4 + x.length];
                 System.arraycopy(x, 0, padded, c.xOffsetBytes() / 4, x.length);
@@ -335,13 +348,11 @@ class CudaEmulationTest {
         int maxN = 70;
         for (GgmlType t : CudaKernels.SUPPORTED.stream().sorted().toList()) {
             int cols = t.blockSize() == 256 ? 512 : 128;
-            float[] src = random(rnd, rows * cols, 0.1);
-            if (t == GgmlType.Q4_K) for (int i = 0; i < src.length; i++) src[i] += 0.03f; // non-zero mins
-            byte[] w = Quantize.quantize(t, src);
+            Quantized q = quantized(t, rnd, rows, cols);
+            byte[] w = q.bytes();
             long rowBytes = t.byteSize(cols);
-            MemorySegment seg = MemorySegment.ofArray(w);
-            float[] deq = new float[rows * cols];
-            for (int r = 0; r < rows; r++) Dequant.row(t, seg, r * rowBytes, deq, r * cols, cols);
+            MemorySegment seg = q.segment();
+            float[] deq = q.dequantized();
             float[] x = random(rnd, maxN * cols, 1);
             for (int c = 0; c < cols; c += 7) x[c] *= 30; // outliers, as real activations have
 
