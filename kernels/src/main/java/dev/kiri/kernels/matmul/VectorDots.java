@@ -537,7 +537,10 @@ final class VectorDots {
      * Q4_K (144 bytes): d, dmin, 12 bytes of packed 6-bit scales and mins, 128 bytes of nibbles.
      * Sub-block pair i (elements 64i..64i+63) reads qs[32i..32i+31]: low nibbles for sub-block 2i,
      * high nibbles for 2i+1. The mins meet the activations' sums per 32: eight lanes, one vector
-     * multiply per block.
+     * multiply per block. The eight scales are built the same way, as one int vector per block, and
+     * each run's scale is a lane broadcast of it ({@code rearrange} with a constant shuffle) instead
+     * of a scalar extraction and broadcast. The constant shuffles need the four sub-block pairs
+     * written out; the block loop steps the byte offset itself, as in {@link #q4_0}.
      */
     static void q4_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int[] bsum32, int xb,
                      float[] y, int yOff) {
@@ -545,35 +548,51 @@ final class VectorDots {
         for (int r = r0; r < r1; r++) {
             long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256), mins = acc;
-            
-            for (int b = 0; b < nb; b++) {
-                long o = off + 144L * b;
-                int blk = xb + b;
+            int b = xb;
+            for (long o = off, end = off + 144L * nb; o < end; o += 144, b++) {
+                int x = b * 256;
                 int u0 = w.get(Le.I32, o + 4), u1 = w.get(Le.I32, o + 8), u2 = w.get(Le.I32, o + 12);
-                // Scales of sub-blocks 0..7 one per byte of a long; mins likewise.
-                long scales = (u0 & 0x3f3f3f3fL) | (((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
-                long mns = (u1 & 0x3f3f3f3fL) | ((((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
-                // Mins: eight 6-bit values (one per byte of mns) times the activations' sums per 32.
-                IntVector summs = IntVector.broadcast(I256, (int) mns).blend((int) (mns >>> 32), UPPER4)
-                        .lanewise(LSHR, byteShifts).and(0xFF).mul(IntVector.fromArray(I256, bsum32, blk * 8));
-                IntVector isum = IntVector.zero(I256);
-                for (int i = 0; i < 4; i++) {
-                    long q = o + 16 + 32 * i;
-                    int x = blk * 256 + 64 * i;
-                    ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, q, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                    ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, q + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                    IntVector pl = q0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
-                            .add(q1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
-                    IntVector ph = q0.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 32))
-                            .add(q1.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretAsInts();
-                    IntVector sl = pl.add(pl.lanewise(LSHL, 16)).lanewise(ASHR, 16);
-                    IntVector sh = ph.add(ph.lanewise(LSHL, 16)).lanewise(ASHR, 16);
-                    int scl = (int) (scales >>> (16 * i)) & 0xFF;
-                    int sch = (int) (scales >>> (16 * i + 8)) & 0xFF;
-                    isum = isum.add(sl.mul(scl)).add(sh.mul(sch));
-                }
-                float dx = xd[blk];
-                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o))), acc);
+                // Scales (and mins) of sub-blocks 0..3 one per byte of the first int, 4..7 of the second.
+                int sLo = u0 & 0x3f3f3f3f, sHi = (u2 & 0x0f0f0f0f) | ((u0 >>> 2) & 0x30303030);
+                int mLo = u1 & 0x3f3f3f3f, mHi = ((u2 >>> 4) & 0x0f0f0f0f) | ((u1 >>> 2) & 0x30303030);
+                IntVector sc = IntVector.broadcast(I256, sLo).blend(sHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF);
+                IntVector summs = IntVector.broadcast(I256, mLo).blend(mHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF)
+                        .mul(IntVector.fromArray(I256, bsum32, b * 8));
+                // Sub-block pair i: qs[32i..32i+31], low nibbles sub-block 2i, high nibbles 2i+1.
+                ShortVector a0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector a1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                IntVector p0 = a0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
+                        .add(a1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                IntVector p1 = a0.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 32))
+                        .add(a1.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretAsInts();
+                IntVector s0 = p0.add(p0.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE0))
+                        .add(p1.add(p1.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE1)));
+                ShortVector b0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 48, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector b1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                IntVector p2 = b0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 64))
+                        .add(b1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 80))).reinterpretAsInts();
+                IntVector p3 = b0.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 96))
+                        .add(b1.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 112))).reinterpretAsInts();
+                IntVector s1 = p2.add(p2.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE2))
+                        .add(p3.add(p3.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE3)));
+                ShortVector c0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 80, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector c1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 96, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                IntVector p4 = c0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 128))
+                        .add(c1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 144))).reinterpretAsInts();
+                IntVector p5 = c0.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 160))
+                        .add(c1.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 176))).reinterpretAsInts();
+                s0 = s0.add(p4.add(p4.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE4)))
+                        .add(p5.add(p5.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE5)));
+                ShortVector d0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 112, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector d1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                IntVector p6 = d0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 192))
+                        .add(d1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 208))).reinterpretAsInts();
+                IntVector p7 = d0.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 224))
+                        .add(d1.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 240))).reinterpretAsInts();
+                s1 = s1.add(p6.add(p6.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE6)))
+                        .add(p7.add(p7.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE7)));
+                float dx = xd[b];
+                acc = ((FloatVector) s0.add(s1).convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o))), acc);
                 mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 2))), mins);
             }
             y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
@@ -641,5 +660,6 @@ final class VectorDots {
         return VectorShuffle.fromValues(I256, k, k, k, k, k, k, k, k);
     }
 
-    private static final VectorShuffle<Integer> LANE0 = lane(0), LANE2 = lane(2), LANE4 = lane(4), LANE6 = lane(6);
+    private static final VectorShuffle<Integer> LANE0 = lane(0), LANE1 = lane(1), LANE2 = lane(2), LANE3 = lane(3),
+            LANE4 = lane(4), LANE5 = lane(5), LANE6 = lane(6), LANE7 = lane(7);
 }
