@@ -11,7 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,8 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ModelGpuTest {
     private static final int[] PROMPT = {1, 17, 42, 99, 256};
 
-    @BeforeAll
-    static void gpu() {
+    @BeforeEach
+    void gpu() {
         GpuSkip.requireGpu();
     }
 
@@ -111,8 +111,8 @@ class ModelGpuTest {
             int[] alone = m.generate(PROMPT, go, null).tokens();
             ExecutorService pool = Executors.newFixedThreadPool(3);
             try {
-                Future<int[]>[] f = new Future[6];
-                for (int i = 0; i < f.length; i++) f[i] = pool.submit(() -> m.generate(PROMPT, go, null).tokens());
+                java.util.List<Future<int[]>> f = new java.util.ArrayList<>();
+                for (int i = 0; i < 6; i++) f.add(pool.submit(() -> m.generate(PROMPT, go, null).tokens()));
                 for (Future<int[]> x : f) assertArrayEquals(alone, x.get());
             } finally {
                 pool.shutdown();
