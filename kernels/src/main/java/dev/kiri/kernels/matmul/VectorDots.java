@@ -459,8 +459,13 @@ final class VectorDots {
 
     /**
      * Q5_K (176 bytes): d, dmin, scales[12] (as Q4_K), qh[32], qs[128]. Sub-block j takes the
-     * low (j even) or high nibbles of qs[32(j/2) ..] and bit j of qh[l] as fifth bit. One loop step
-     * per sub-block of 32.
+     * low (j even) or high nibbles of qs[32(j/2) ..] and bit j of qh[l] as fifth bit. Written as
+     * {@link #q4_K} is: the eight scales as one int vector per block (as the mins), each run's scale
+     * a {@code rearrange} of it with a constant broadcast shuffle, the four sub-block pairs written
+     * out, the block loop counting blocks. The 32 bytes of qh are read once per block (two vectors
+     * of 16-bit lanes) and bit j is moved to bit 4 with one constant shift and a mask. Products stay
+     * exact: a 16-bit lane holds two products of a 5-bit value and an int8, the pair sum four, at
+     * most 4·31·128 = 15872.
      */
     static void q5_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int[] bsum32, int xb,
                      float[] y, int yOff) {
@@ -468,36 +473,55 @@ final class VectorDots {
         for (int r = r0; r < r1; r++) {
             long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256), mins = acc;
-            
-            for (int b = 0; b < nb; b++) {
-                long o = 176L * b;
-                int blk = xb + b;
-                int u0 = w.get(Le.I32, off + o + 4), u1 = w.get(Le.I32, off + o + 8), u2 = w.get(Le.I32, off + o + 12);
-                long scales = (u0 & 0x3f3f3f3fL) | (((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
-                long mns = (u1 & 0x3f3f3f3fL) | ((((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) & 0xFFFFFFFFL) << 32;
-                // Mins: eight 6-bit values (one per byte of mns) times the activations' sums per 32.
-                IntVector summs = IntVector.broadcast(I256, (int) mns).blend((int) (mns >>> 32), UPPER4)
-                        .lanewise(LSHR, byteShifts).and(0xFF).mul(IntVector.fromArray(I256, bsum32, blk * 8));
-                IntVector isum = IntVector.zero(I256);
-                for (int j = 0; j < 8; j++) {
-                    long q = o + 48 + 32 * (j >> 1);
-                    int shift = 4 * (j & 1);
-                    int x = blk * 256 + 32 * j;
-                    ShortVector q0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + q, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
-                            .lanewise(ASHR, shift).and((short) 0xF);
-                    ShortVector q1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + q + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
-                            .lanewise(ASHR, shift).and((short) 0xF);
-                    ShortVector h0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
-                            .lanewise(ASHR, j).and((short) 1).lanewise(LSHL, 4);
-                    ShortVector h1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 32, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
-                            .lanewise(ASHR, j).and((short) 1).lanewise(LSHL, 4);
-                    IntVector p = q0.or(h0).mul(ShortVector.fromArray(S256, xq, x))
-                            .add(q1.or(h1).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
-                    isum = isum.add(p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul((int) (scales >>> (8 * j)) & 0xFF));
-                }
-                float dx = xd[blk];
-                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, off + o))), acc);
-                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, off + o + 2))), mins);
+            for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
+                long o = off + 176L * (b - xb);
+                int x = b * 256;
+                int u0 = w.get(Le.I32, o + 4), u1 = w.get(Le.I32, o + 8), u2 = w.get(Le.I32, o + 12);
+                // Scales (and mins) of sub-blocks 0..3 one per byte of the first int, 4..7 of the second.
+                int sLo = u0 & 0x3f3f3f3f, sHi = (u2 & 0x0f0f0f0f) | ((u0 >>> 2) & 0x30303030);
+                int mLo = u1 & 0x3f3f3f3f, mHi = ((u2 >>> 4) & 0x0f0f0f0f) | ((u1 >>> 2) & 0x30303030);
+                IntVector sc = IntVector.broadcast(I256, sLo).blend(sHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF);
+                IntVector summs = IntVector.broadcast(I256, mLo).blend(mHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF)
+                        .mul(IntVector.fromArray(I256, bsum32, b * 8));
+                // qh[0..15] and qh[16..31]: bit j is the fifth bit of sub-block j's elements l and 16 + l.
+                ShortVector h0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector h1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                // Sub-block pair i: qs[32i..32i+31], low nibbles sub-block 2i, high nibbles 2i+1.
+                ShortVector a0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 48, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector a1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                IntVector p0 = a0.and((short) 0xF).or(h0.lanewise(LSHL, 4).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x))
+                        .add(a1.and((short) 0xF).or(h1.lanewise(LSHL, 4).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                IntVector p1 = a0.lanewise(LSHR, 4).or(h0.lanewise(LSHL, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 32))
+                        .add(a1.lanewise(LSHR, 4).or(h1.lanewise(LSHL, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretAsInts();
+                IntVector s0 = p0.add(p0.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE0))
+                        .add(p1.add(p1.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE1)));
+                ShortVector b0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 80, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector b1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 96, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                IntVector p2 = b0.and((short) 0xF).or(h0.lanewise(LSHL, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 64))
+                        .add(b1.and((short) 0xF).or(h1.lanewise(LSHL, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 80))).reinterpretAsInts();
+                IntVector p3 = b0.lanewise(LSHR, 4).or(h0.lanewise(LSHL, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 96))
+                        .add(b1.lanewise(LSHR, 4).or(h1.lanewise(LSHL, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 112))).reinterpretAsInts();
+                IntVector s1 = p2.add(p2.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE2))
+                        .add(p3.add(p3.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE3)));
+                ShortVector c0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 112, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector c1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                IntVector p4 = c0.and((short) 0xF).or(h0.and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 128))
+                        .add(c1.and((short) 0xF).or(h1.and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 144))).reinterpretAsInts();
+                IntVector p5 = c0.lanewise(LSHR, 4).or(h0.lanewise(LSHR, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 160))
+                        .add(c1.lanewise(LSHR, 4).or(h1.lanewise(LSHR, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 176))).reinterpretAsInts();
+                s0 = s0.add(p4.add(p4.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE4)))
+                        .add(p5.add(p5.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE5)));
+                ShortVector d0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 144, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector d1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 160, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                IntVector p6 = d0.and((short) 0xF).or(h0.lanewise(LSHR, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 192))
+                        .add(d1.and((short) 0xF).or(h1.lanewise(LSHR, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 208))).reinterpretAsInts();
+                IntVector p7 = d0.lanewise(LSHR, 4).or(h0.lanewise(LSHR, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 224))
+                        .add(d1.lanewise(LSHR, 4).or(h1.lanewise(LSHR, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 240))).reinterpretAsInts();
+                s1 = s1.add(p6.add(p6.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE6)))
+                        .add(p7.add(p7.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE7)));
+                float dx = xd[b];
+                acc = ((FloatVector) s0.add(s1).convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o))), acc);
+                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 2))), mins);
             }
             y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
         }
