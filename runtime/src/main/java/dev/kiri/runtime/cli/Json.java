@@ -1,8 +1,8 @@
 package dev.kiri.runtime.cli;
 
+import dev.kiri.runtime.chat.JsonText;
 import java.math.BigDecimal;
 import java.math.MathContext;
-import java.util.Locale;
 
 /** One flat JSON object written in insertion order: strings, numbers and number arrays. */
 final class Json {
@@ -50,22 +50,7 @@ final class Json {
     }
 
     private void quote(String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    else sb.append(c);
-                }
-            }
-        }
-        sb.append('"');
+        JsonText.appendQuoted(sb, s);
     }
 
     @Override
