@@ -29,19 +29,21 @@ LOG=${OUT:-$(mktemp -d)}
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.memory --format=csv
 CP=.gpu-run/kiri-gguf-loader.jar:.gpu-run/kiri-kernels.jar:.gpu-run/kiri-gguf-loader-tests.jar:.gpu-run/kiri-kernels-tests.jar
 RCP=.gpu-run/kiri-cli.jar:.gpu-run/kiri-gguf-loader-tests.jar:.gpu-run/kiri-kernels-tests.jar:.gpu-run/kiri-runtime-tests.jar
+# Each step has a time limit, so that a kernel that never returns costs one step, not the run.
+STEP_LIMIT=${KIRI_GPU_STEP_LIMIT:-240}
 FLAGS="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m -Dkiri.cuda.require=true -Dkiri.fixtures=$ROOT/.gpu-fixtures -Dkiri.gpu.fixtureSubset=true"
 
 echo "== CUDA tests"
 TESTS=0
 # shellcheck disable=SC2086
-"$JAVA" $FLAGS -jar .gpu-run/junit-platform-console-standalone.jar execute \
+timeout "$STEP_LIMIT" "$JAVA" $FLAGS -jar .gpu-run/junit-platform-console-standalone.jar execute \
     --class-path "$CP" --select-package dev.kiri.kernels.cuda --select-class dev.kiri.kernels.matmul.CudaMatvecGpuTest \
     --select-class dev.kiri.kernels.matmul.CudaGemmGpuTest \
     --details=tree --disable-banner --fail-if-no-tests --reports-dir "$LOG/junit" 2>&1 | tee "$LOG/tests.log" || TESTS=$?
 
 echo "== runtime GPU tests"
 # shellcheck disable=SC2086
-"$JAVA" $FLAGS -jar .gpu-run/junit-platform-console-standalone.jar execute \
+timeout "$STEP_LIMIT" "$JAVA" $FLAGS -jar .gpu-run/junit-platform-console-standalone.jar execute \
     --class-path "$RCP" --select-class dev.kiri.runtime.model.GpuDecoderGpuTest --select-class dev.kiri.runtime.ModelGpuTest \
     --select-class dev.kiri.runtime.cli.BackendOptionsTest \
     --details=tree --disable-banner --fail-if-no-tests --reports-dir "$LOG/junit-runtime" 2>&1 | tee "$LOG/runtime-tests.log" || TESTS=$((TESTS + $?))
@@ -49,14 +51,14 @@ echo "== runtime GPU tests"
 echo "== CUDA kernel benchmark"
 BENCH=0
 # shellcheck disable=SC2086
-"$JAVA" $FLAGS -cp "$CP" dev.kiri.kernels.cuda.CudaBench Q4_0 Q8_0 matvec:Q4_K matvec:Q6_K 2>&1 | tee "$LOG/bench.log" || BENCH=$?
+timeout "$STEP_LIMIT" "$JAVA" $FLAGS -cp "$CP" dev.kiri.kernels.cuda.CudaBench Q4_0 Q8_0 matvec:Q4_K matvec:Q6_K 2>&1 | tee "$LOG/bench.log" || BENCH=$?
 
 echo "== kiri bench --backend cuda (random-weight Llama-3.2-1B shape)"
 MODELS=$(mktemp -d)
 KIRI="$JAVA --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar .gpu-run/kiri-cli.jar"
 for t in ${KIRI_GPU_BENCH_TYPES:-Q4_0 Q8_0}; do
     $KIRI synth --shape llama-3.2-1b --type "$t" -o "$MODELS/llama-1b-$t.gguf" 2>&1 | tail -1
-    $KIRI bench -m "$MODELS/llama-1b-$t.gguf" --backend cuda -p 512 -n 128 -b 512 -r 3 2>&1 | tee -a "$LOG/kiri-bench.log" || BENCH=$?
+    timeout "$STEP_LIMIT" $KIRI bench -m "$MODELS/llama-1b-$t.gguf" --backend cuda -p 512 -n 128 -b 512 -r 3 2>&1 | tee -a "$LOG/kiri-bench.log" || BENCH=$?
 done
 rm -rf "$MODELS"
 rm -rf "$JDK_DIR"

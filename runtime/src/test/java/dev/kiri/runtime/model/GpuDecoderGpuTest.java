@@ -100,8 +100,10 @@ class GpuDecoderGpuTest {
      * The batch of 16 tokens goes through the tensor-core product, whose inputs are rounded to TF32.
      * Its reference is the CPU emulation of that rounding ({@link Tf32Kernels}): within 2e-3 of it
      * (the summation orders differ, and a last-bit difference upstream can flip one input's TF32
-     * rounding, a relative step of 2^-11: 1.7e-3 on the largest logits, 3.4), and within the
-     * emulation's own distance from the F32 reference plus the F32 tolerance.
+     * rounding, a relative step of 2^-11: 1.7e-3 on the largest logits, 3.4); its distance from the F32
+     * reference (printed) then follows from the emulation's. With only some blocks on the GPU there is no
+     * emulation of that split: only their products round to TF32, so the whole-model emulation's distance
+     * from the reference, plus the F32 tolerance, bounds the batch's.
      */
     private static void checkBatch(String file, Path model, float[] batch, float[] expected, double tolerance,
                                    boolean allOnGpu) throws Exception {
@@ -114,7 +116,7 @@ class GpuDecoderGpuTest {
                 file, de, dr, tf32);
         double emulationTolerance = RefLogits.TOKENS.length >= CudaKernels.GEMM_MIN_COLUMNS ? 2e-3 : tolerance;
         if (allOnGpu) assertTrue(de.max() <= emulationTolerance, file + " batch vs its TF32 emulation: " + de);
-        assertTrue(dr.max() <= tolerance + tf32, file + " batch: " + dr + ", tolerance " + tolerance + " + " + tf32);
+        if (!allOnGpu) assertTrue(dr.max() <= tolerance + tf32, file + " batch: " + dr + ", tolerance " + tolerance + " + " + tf32);
     }
 
     /** Half the blocks on the GPU, the rest and the output on the CPU: the CPU decoder's own F32 result. */
@@ -151,12 +153,13 @@ class GpuDecoderGpuTest {
             try (GpuModel g = new GpuModel(CudaContext.open(0), w, c.layers(), tables[0], tables[1]);
                  GpuDecoder d = new GpuDecoder(g, cpu, 256, tokens.length)) {
                 State s = new State(c, 256, tokens.length, KvCache.Type.F32);
-                float[] all = new float[tokens.length * c.vocab()];
+                int vocab = w.config().vocab(); // the metadata's config may leave the vocabulary to the tensors
+                float[] all = new float[tokens.length * vocab];
                 d.forward(s, tokens, 0, tokens.length, all);
                 var diff = RefLogits.diff(all, emulated);
                 System.out.printf("[cuda] 150-token batch vs its TF32 emulation: %s%n", diff);
                 assertTrue(diff.max() <= 2e-3, diff.toString());
-                float[] last = java.util.Arrays.copyOfRange(all, (tokens.length - 1) * c.vocab(), tokens.length * c.vocab());
+                float[] last = java.util.Arrays.copyOfRange(all, (tokens.length - 1) * vocab, tokens.length * vocab);
                 org.junit.jupiter.api.Assertions.assertArrayEquals(last, s.logits());
             }
         }
