@@ -55,7 +55,7 @@ timeout "$STEP_LIMIT" "$JAVA" $FLAGS -cp "$CP" dev.kiri.kernels.cuda.CudaBench Q
 
 echo "== kiri bench --backend cuda (random-weight Llama-3.2-1B shape)"
 MODELS=$(mktemp -d)
-KIRI="$JAVA --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar .gpu-run/kiri-cli.jar"
+KIRI="$JAVA ${KIRI_GPU_JAVA_OPTS:-} --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar .gpu-run/kiri-cli.jar"
 for t in ${KIRI_GPU_BENCH_TYPES:-Q4_0 Q8_0}; do
     $KIRI synth --shape llama-3.2-1b --type "$t" -o "$MODELS/llama-1b-$t.gguf" 2>&1 | tail -1
     timeout "$STEP_LIMIT" $KIRI bench -m "$MODELS/llama-1b-$t.gguf" --backend cuda -p 512 -n 128 -b 512 -r 3 2>&1 | tee -a "$LOG/kiri-bench.log" || BENCH=$?

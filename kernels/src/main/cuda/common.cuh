@@ -51,6 +51,15 @@ static inline void kiri_check_aligned(const void* p, unsigned long long n, const
 }
 #endif
 
+// The kernel's dynamic shared memory as a float array (sized by the launch). The CPU emulation runs
+// one block at a time and gives every kernel the same static 128 KiB.
+#ifndef KIRI_HOST_EMULATION
+#define KIRI_DYNAMIC_SHARED(name) extern __shared__ __align__(128) float name[]
+#else
+alignas(128) static float kiri_dynamic_shared[32768];
+#define KIRI_DYNAMIC_SHARED(name) float* name = kiri_dynamic_shared
+#endif
+
 // Little-endian 16-bit load from a 2-byte aligned address.
 static __device__ __forceinline__ unsigned short kiri_u16(const unsigned char* p) {
     KIRI_ALIGNED(p, 2);

@@ -36,7 +36,9 @@
 #define __align__(n) __attribute__((aligned(n)))
 #define __launch_bounds__(...)
 
+struct alignas(8) float2 { float x, y; };
 struct alignas(16) float4 { float x, y, z, w; };
+static inline float2 make_float2(float x, float y) { return {x, y}; }
 struct alignas(8) uint2 { unsigned x, y; };
 struct alignas(16) uint4 { unsigned x, y, z, w; };
 static inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
@@ -49,6 +51,7 @@ static std::unique_ptr<std::barrier<>> kiri_warp_barrier[32];
 static float kiri_slots[32][32];
 
 static inline float __int_as_float(int i) { float f; memcpy(&f, &i, 4); return f; }
+static inline float __uint_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
 // Byte n of the result: byte (s >> 4n) & 7 of the 8 bytes y:x (x the low four).
 static inline unsigned __byte_perm(unsigned x, unsigned y, unsigned s) {
     unsigned long long v = ((unsigned long long) y << 32) | x;
@@ -67,6 +70,7 @@ static inline float __shfl_xor_sync(unsigned, float v, int o) {
     kiri_warp_barrier[w]->arrive_and_wait();
     return r;
 }
+static inline void __syncwarp() { kiri_warp_barrier[threadIdx.x / 32]->arrive_and_wait(); }
 using std::max;
 using std::min;
 
@@ -144,6 +148,43 @@ static inline void store_matrix_sync(float* p, const fragment<accumulator, 16, 1
 }
 }  // namespace nvcuda::wmma
 
+// cvt.rna.tf32.f32: round to 10 mantissa bits, ties away from zero (the bit pattern).
+static inline unsigned kiri_tf32_rna(float x) {
+    float f = nvcuda::wmma::__float_to_tf32(x);
+    unsigned u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 d, a, b, d with the fragment layouts of the
+// PTX ISA (groupID g = lane / 4, t = lane % 4): A a0 (g, t), a1 (g + 8, t), a2 (g, t + 4),
+// a3 (g + 8, t + 4); B b0 (row t, col g), b1 (t + 4, g); C/D c0 (g, 2t), c1 (g, 2t + 1),
+// c2 (g + 8, 2t), c3 (g + 8, 2t + 1). Every lane publishes its registers, then computes its own
+// four results from the gathered matrices (products of TF32 bits, F32 sums in k order).
+static float kiri_mma_slots[32][32][10];
+static inline void kiri_mma_tf32(float* d, const unsigned* a, unsigned b0, unsigned b1) {
+    int w = threadIdx.x / 32, lane = threadIdx.x % 32;
+    float* mine = kiri_mma_slots[w][lane];
+    for (int i = 0; i < 4; i++) mine[i] = __uint_as_float(a[i]);
+    mine[4] = __uint_as_float(b0);
+    mine[5] = __uint_as_float(b1);
+    for (int i = 0; i < 4; i++) mine[6 + i] = d[i];
+    kiri_warp_barrier[w]->arrive_and_wait();
+    auto A = [&](int r, int k) { return kiri_mma_slots[w][(r % 8) * 4 + k % 4][(r >= 8) + 2 * (k >= 4)]; };
+    auto B = [&](int k, int c) { return kiri_mma_slots[w][c * 4 + k % 4][4 + (k >= 4)]; };
+    auto C = [&](int r, int c) { return kiri_mma_slots[w][(r % 8) * 4 + c / 2][6 + c % 2 + 2 * (r >= 8)]; };
+    int g = lane >> 2, t = lane & 3;
+    float res[4];
+    for (int i = 0; i < 4; i++) {
+        int r = g + 8 * (i / 2), c = 2 * t + i % 2;
+        float acc = C(r, c);
+        for (int k = 0; k < 8; k++) acc += nvcuda::wmma::kiri_tf32_bits(A(r, k)) * nvcuda::wmma::kiri_tf32_bits(B(k, c));
+        res[i] = acc;
+    }
+    kiri_warp_barrier[w]->arrive_and_wait();
+    for (int i = 0; i < 4; i++) d[i] = res[i];
+}
+
 #include "matvec.cu"
 #include "ops.cu"
 #include "attention.cu"
@@ -176,8 +217,11 @@ static const std::map<std::string, std::pair<size_t, std::function<void(const Ar
     KIRI_KERNEL(kiri_swiglu), KIRI_KERNEL(kiri_geglu), KIRI_KERNEL(kiri_add), KIRI_KERNEL(kiri_mul), KIRI_KERNEL(kiri_add_rows),
     KIRI_KERNEL(kiri_scale), KIRI_KERNEL(kiri_softcap), KIRI_KERNEL(kiri_kv_store),
     KIRI_KERNEL(kiri_attn_split), KIRI_KERNEL(kiri_attn_split4), KIRI_KERNEL(kiri_attn_prefill), KIRI_KERNEL(kiri_attn_merge),
+    KIRI_KERNEL(kiri_attn_flash64), KIRI_KERNEL(kiri_attn_flash128),
     KIRI_KERNEL(kiri_gemm_f32), KIRI_KERNEL(kiri_gemm_f16), KIRI_KERNEL(kiri_gemm_bf16), KIRI_KERNEL(kiri_gemm_q8_0),
     KIRI_KERNEL(kiri_gemm_q4_0), KIRI_KERNEL(kiri_gemm_q4_k), KIRI_KERNEL(kiri_gemm_q6_k),
+    KIRI_KERNEL(kiri_gemm128_f32), KIRI_KERNEL(kiri_gemm128_f16), KIRI_KERNEL(kiri_gemm128_bf16), KIRI_KERNEL(kiri_gemm128_q8_0),
+    KIRI_KERNEL(kiri_gemm128_q4_0), KIRI_KERNEL(kiri_gemm128_q4_k), KIRI_KERNEL(kiri_gemm128_q6_k),
 };
 
 // Runs a launch: blockX threads, each walking the blocks in order, a barrier between blocks.

@@ -257,6 +257,13 @@ public final class CudaContext implements AutoCloseable {
         upload(s.asSlice(0, (long) n * Float.BYTES), dst, dstIndex * Float.BYTES);
     }
 
+    /** Copies {@code n} ints of {@code src} from {@code off} to int index {@code dstIndex} of {@code dst} and waits. */
+    public void upload(int[] src, int off, int n, DeviceBuffer dst, long dstIndex) {
+        MemorySegment s = staging((long) n * Integer.BYTES);
+        MemorySegment.copy(src, off, s, ValueLayout.JAVA_INT, 0, n);
+        upload(s.asSlice(0, (long) n * Integer.BYTES), dst, dstIndex * Integer.BYTES);
+    }
+
     /** Copies device bytes into native memory after everything queued has run. */
     public void download(DeviceBuffer src, long srcOffset, MemorySegment dst) {
         checkOpen();

@@ -1,5 +1,7 @@
 package dev.kiri.kernels.cuda;
 
+import static dev.kiri.kernels.cuda.bindings.CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES;
+import static dev.kiri.kernels.cuda.bindings.CudaDriver.cuFuncSetAttribute;
 import static dev.kiri.kernels.cuda.bindings.CudaDriver.cuLaunchKernel;
 
 import java.lang.foreign.MemorySegment;
@@ -19,6 +21,12 @@ public final class CudaFunction {
     /** {@code module.entry}. */
     public String name() {
         return name;
+    }
+
+    /** Raises the dynamic shared memory a launch may ask for above the default 48 KiB (to {@code bytes}). */
+    public void allowDynamicShared(int bytes) {
+        int r = cuFuncSetAttribute(handle, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES(), bytes);
+        if (r != 0) throw Driver.error(r, "cuFuncSetAttribute", name + " dynamic shared memory " + bytes + " bytes");
     }
 
     /**

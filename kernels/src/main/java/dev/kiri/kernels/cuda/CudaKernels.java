@@ -25,9 +25,11 @@ public final class CudaKernels implements AutoCloseable {
                     "kiri_matvec_q4_k", "kiri_matvec_q6_k", "kiri_get_rows"),
             List.of("kiri_rmsnorm", "kiri_rope", "kiri_silu_inplace", "kiri_gelu_inplace", "kiri_swiglu", "kiri_geglu",
                     "kiri_add", "kiri_mul", "kiri_add_rows", "kiri_scale", "kiri_softcap", "kiri_kv_store"),
-            List.of("kiri_attn_split", "kiri_attn_split4", "kiri_attn_prefill", "kiri_attn_merge"),
+            List.of("kiri_attn_split", "kiri_attn_split4", "kiri_attn_prefill", "kiri_attn_merge", "kiri_attn_flash64",
+                    "kiri_attn_flash128"),
             List.of("kiri_gemm_f32", "kiri_gemm_f16", "kiri_gemm_bf16", "kiri_gemm_q8_0", "kiri_gemm_q4_0", "kiri_gemm_q4_k",
-                    "kiri_gemm_q6_k"));
+                    "kiri_gemm_q6_k", "kiri_gemm128_f32", "kiri_gemm128_f16", "kiri_gemm128_bf16", "kiri_gemm128_q8_0",
+                    "kiri_gemm128_q4_0", "kiri_gemm128_q4_k", "kiri_gemm128_q6_k"));
     /** Weight types the matrix products and the row lookup read. */
     public static final Set<GgmlType> SUPPORTED = Set.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
             GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K);
@@ -44,20 +46,26 @@ public final class CudaKernels implements AutoCloseable {
     static final int MV_WARPS = 8;          // KIRI_MV_MAX_WARPS in matvec.cu: most warps per block
     static final int GEMM_ROWS = 128;       // KIRI_GEMM_BM in gemm.cu
     static final int GEMM_COLUMNS = 64;     // KIRI_GEMM_BN
+    static final int GEMM_WIDE_COLUMNS = 128;  // tokens per block of kiri_gemm128_*
+    /** Dynamic shared memory of kiri_gemm128_*: two stages of (128 + 128) x 36 floats. */
+    static final int GEMM_WIDE_SHARED_BYTES = 2 * (GEMM_ROWS + GEMM_WIDE_COLUMNS) * 36 * Float.BYTES;
     static final int GEMM_THREADS = 256;    // KIRI_GEMM_THREADS
     static final int ATTN_THREADS = 128;    // 32 * KIRI_ATTN_WARPS in attention.cu
     static final int ATTN_TILE = 4;         // tokens per block of kiri_attn_split4
     static final int ATTN_PREFILL_THREADS = 64;  // KIRI_AP_THREADS
     /** Tokens from which a batch's attention runs {@code kiri_attn_prefill} (no splits) rather than the split kernels. */
     static final int ATTN_PREFILL_MIN = 32;
+    static final int ATTN_FLASH_THREADS = 128;   // 32 * KIRI_FA_WARPS
+    static final int ATTN_FLASH_TOKENS = 64;     // KIRI_FA_WARPS * KIRI_FA_Q: tokens per block
     static final int ELEM_THREADS = 256;
 
     private final CudaContext ctx;
     private final KernelArgs args = new KernelArgs(16);
     private final CudaFunction mvF32, mvF16, mvBf16, mvQ80, mvQ40, mvQ4K, mvQ6K, getRows;
     private final CudaFunction rmsnorm, rope, silu, gelu, swiglu, geglu, add, mul, addRows, scale, softcap, kvStore;
-    private final CudaFunction attnSplit, attnSplit4, attnPrefill, attnMerge;
-    private final CudaFunction gemmF32, gemmF16, gemmBf16, gemmQ80, gemmQ40, gemmQ4K, gemmQ6K;
+    private final CudaFunction attnSplit, attnSplit4, attnPrefill, attnMerge, attnFlash64, attnFlash128;
+    /** The tensor-core products by type: 64 tokens per block, and the wide ones of 128. */
+    private final java.util.Map<GgmlType, CudaFunction> gemms, wideGemms;
     /** False makes {@link #matvec} keep to the matrix-vector kernels (benchmarks compare the two). */
     boolean gemmEnabled = true;
 
@@ -91,14 +99,19 @@ public final class CudaKernels implements AutoCloseable {
         attnSplit4 = at.function("kiri_attn_split4");
         attnPrefill = at.function("kiri_attn_prefill");
         attnMerge = at.function("kiri_attn_merge");
+        attnFlash64 = at.function("kiri_attn_flash64");
+        attnFlash128 = at.function("kiri_attn_flash128");
         CudaModule gm = ctx.loadModule("gemm");
-        gemmF32 = gm.function("kiri_gemm_f32");
-        gemmF16 = gm.function("kiri_gemm_f16");
-        gemmBf16 = gm.function("kiri_gemm_bf16");
-        gemmQ80 = gm.function("kiri_gemm_q8_0");
-        gemmQ40 = gm.function("kiri_gemm_q4_0");
-        gemmQ4K = gm.function("kiri_gemm_q4_k");
-        gemmQ6K = gm.function("kiri_gemm_q6_k");
+        java.util.EnumMap<GgmlType, CudaFunction> g = new java.util.EnumMap<>(GgmlType.class), wide = new java.util.EnumMap<>(GgmlType.class);
+        for (GgmlType t : SUPPORTED) {
+            String type = t.ggmlName().toLowerCase(java.util.Locale.ROOT);
+            g.put(t, gm.function("kiri_gemm_" + type));
+            CudaFunction f = gm.function("kiri_gemm128_" + type);
+            f.allowDynamicShared(GEMM_WIDE_SHARED_BYTES);
+            wide.put(t, f);
+        }
+        gemms = g;
+        wideGemms = wide;
     }
 
     /** The context the kernels run in. */
@@ -224,7 +237,29 @@ public final class CudaKernels implements AutoCloseable {
      * @throws IllegalArgumentException where {@link #gemmApplies} is false
      */
     public void gemm(DeviceWeights w, DeviceBuffer x, DeviceBuffer y, int n) {
-        gemm(w, x, y, n, gemmSplits(w.type(), w.rows(), w.cols(), n, ctx.device().multiprocessors()));
+        GemmPlan p = gemmPlan(w.type(), w.rows(), w.cols(), n, ctx.device().multiprocessors());
+        gemm(w, x, y, n, p.splits(), p.wide());
+    }
+
+    /** Which product {@link #gemm} runs: the wide one (128 tokens per block) or not, and in how many reduction halves. */
+    public record GemmPlan(boolean wide, int splits) {
+    }
+
+    /**
+     * The wide product where a prompt has at least 256 tokens and its blocks (with the reduction
+     * halved where they alone would not give every multiprocessor one) still give half of the
+     * multiprocessors one each; else the 64-token product with {@link #gemmSplits}. Measured on an
+     * H200 over 512 tokens of the Llama-3.2-1B matrices (Q4_0, Q8_0): the wide product takes
+     * 270 us against 332 us for the 8192 x 2048 ones, 320 against 334 us for the 2048 x 8192 one
+     * (halved), about the same for 2048 x 2048, and 88 against 56 us for the 512 x 2048 ones, whose
+     * 32 blocks leave most of the GPU idle.
+     */
+    public static GemmPlan gemmPlan(GgmlType type, int rows, int cols, int n, int multiprocessors) {
+        int unit = type.blockSize() == 256 ? 256 : 32;
+        long tiles = (long) blocks(rows, GEMM_ROWS) * blocks(n, GEMM_WIDE_COLUMNS);
+        int splits = tiles < Math.max(1, multiprocessors) && cols % (2 * unit) == 0 ? 2 : 1;
+        if (n >= 2 * GEMM_WIDE_COLUMNS && 2 * tiles * splits >= multiprocessors) return new GemmPlan(true, splits);
+        return new GemmPlan(false, gemmSplits(type, rows, cols, n, multiprocessors));
     }
 
     /**
@@ -245,6 +280,15 @@ public final class CudaKernels implements AutoCloseable {
      * columns must halve into whole blocks (of 256 values for the K-quants).
      */
     public void gemm(DeviceWeights w, DeviceBuffer x, DeviceBuffer y, int n, int splits) {
+        gemm(w, x, y, n, splits, false);
+    }
+
+    /**
+     * {@link #gemm(DeviceWeights, DeviceBuffer, DeviceBuffer, int, int)} by the 64-token product or,
+     * with {@code wide}, the 128-token one (the same arithmetic: each output is the same sum of the
+     * same TF32 products in the same order).
+     */
+    public void gemm(DeviceWeights w, DeviceBuffer x, DeviceBuffer y, int n, int splits, boolean wide) {
         if (n <= 0) throw new IllegalArgumentException(w.name() + ": product over " + n + " columns");
         int unit = w.type().blockSize() == 256 ? 256 : 32;
         if (splits != 1 && (splits != 2 || w.cols() % (2 * unit) != 0)) {
@@ -256,19 +300,12 @@ public final class CudaKernels implements AutoCloseable {
         }
         x.require((long) n * w.cols() * Float.BYTES, "gemm input of " + w.name());
         y.require((long) n * w.rows() * Float.BYTES, "gemm output of " + w.name());
-        CudaFunction f = switch (w.type()) {
-            case F32 -> gemmF32;
-            case F16 -> gemmF16;
-            case BF16 -> gemmBf16;
-            case Q8_0 -> gemmQ80;
-            case Q4_0 -> gemmQ40;
-            case Q4_K -> gemmQ4K;
-            case Q6_K -> gemmQ6K;
-            default -> throw new IllegalArgumentException(w.name() + ": no CUDA product for " + w.type().ggmlName());
-        };
+        CudaFunction f = (wide ? wideGemms : gemms).get(w.type());
+        if (f == null) throw new IllegalArgumentException(w.name() + ": no CUDA product for " + w.type().ggmlName());
         if (splits > 1) ctx.fill(y, (long) n * w.rows(), 0);
         args.clear().ptr(w.buffer()).i64(w.rowBytes()).ptr(x).ptr(y).i32(w.rows()).i32(w.cols()).i32(n).i32(w.cols() / splits);
-        f.launch(blocks(w.rows(), GEMM_ROWS), blocks(n, GEMM_COLUMNS) * splits, GEMM_THREADS, 0, args);
+        f.launch(blocks(w.rows(), GEMM_ROWS), blocks(n, wide ? GEMM_WIDE_COLUMNS : GEMM_COLUMNS) * splits, GEMM_THREADS,
+                wide ? GEMM_WIDE_SHARED_BYTES : 0, args);
     }
 
     /** {@code out[i*cols + c] = W[ids[i]][c]} dequantized, for {@code i < n}; ids are ints in device memory. */
@@ -432,7 +469,9 @@ public final class CudaKernels implements AutoCloseable {
      * context is split {@code splits} ways and merged (flash decoding); a decode step is
      * {@code n = 1}. A small batch takes blocks of 4 tokens that share every key and value row they
      * read, and uses fewer splits where its blocks alone fill the GPU ({@link #batchSplits}); from
-     * 32 tokens (head dimension a multiple of 4) a prompt kernel takes 16 to 64 tokens per block,
+     * 32 tokens with head dimension 64 or 128, a tensor-core kernel takes 64 tokens per block (4 warps
+     * of 16, scores and weighted values by TF32 matrix products split three ways, as close as F32),
+     * split the same way; with other head dimensions (a multiple of 4), a prompt kernel takes 16 to 64 tokens per block,
      * one thread (or 2, 4 for head dimensions over 64, 128) per token, with key and value rows
      * staged in shared memory, split the same way where its blocks leave the GPU idle (a short
      * batch after a long context). The caller keeps
@@ -453,6 +492,18 @@ public final class CudaKernels implements AutoCloseable {
         q.require(floats * Float.BYTES, "attention queries");
         out.require(floats * Float.BYTES, "attention output");
         scratch.require(attentionScratchFloats(n, nHeads, headDim, splits) * Float.BYTES, "attention scratch");
+        if (n >= ATTN_PREFILL_MIN && (headDim == 64 || headDim == 128)) {
+            int blocks = blocks(n, ATTN_FLASH_TOKENS) * nHeads;
+            int s = batchSplits(splits, blocks, ctx.device().multiprocessors());
+            args.clear().ptr(q).ptr(cache.keys(layer)).ptr(cache.values(layer)).ptr(out).ptr(scratch).ptr(pos)
+                    .i32(nHeads).i32(cache.kvHeads()).i32(cache.capacity()).i32(window).f32(scale).f32(softcap).i32(n);
+            (headDim == 64 ? attnFlash64 : attnFlash128).launch(blocks, s, ATTN_FLASH_THREADS, 0, args);
+            if (s > 1) {
+                args.clear().ptr(scratch).ptr(out).i32(headDim).i32(s);
+                attnMerge.launch(n * nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), 0, args);
+            }
+            return;
+        }
         if (n >= ATTN_PREFILL_MIN && headDim % 4 == 0) {
             int g = attentionLanes(headDim);
             int blocks = blocks(n, ATTN_PREFILL_THREADS / g) * nHeads;

@@ -4,7 +4,12 @@ package dev.kiri.kernels.matmul;
 import dev.kiri.gguf.Dequant;
 import dev.kiri.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -29,6 +34,9 @@ final class VectorGemm {
     /** The micro-kernel's vectors: the widest the machine has (512 bits on AVX-512, else 256). */
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
+    /** L bytes: one load widens to one float vector. */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L));
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private VectorGemm() {
     }
@@ -187,7 +195,7 @@ final class VectorGemm {
      * scalar code cannot lose its vectors to the heap the way Vector API code does when C2 runs
      * out of inlining budget.
      */
-    private static void panel(GgmlType t, MemorySegment w, long off, long rowBytes, int count, int cols, float[] out) {
+    static void panel(GgmlType t, MemorySegment w, long off, long rowBytes, int count, int cols, float[] out) {
         int n = count * cols;
         switch (t) {
             case F32 -> {
@@ -199,10 +207,130 @@ final class VectorGemm {
             case BF16 -> {
                 for (int c = 0; c < n; c++) out[c] = Float.intBitsToFloat(w.get(Le.I16, off + 2L * c) << 16);
             }
+            case Q4_0 -> {
+                for (int i = 0; i < count; i++) q4_0(w, off + i * rowBytes, cols / 32, out, i * cols);
+            }
+            case Q8_0 -> {
+                for (int i = 0; i < count; i++) q8_0(w, off + i * rowBytes, cols / 32, out, i * cols);
+            }
+            case Q4_K -> {
+                for (int i = 0; i < count; i++) q4_K(w, off + i * rowBytes, cols / 256, out, i * cols);
+            }
+            case Q6_K -> {
+                for (int i = 0; i < count; i++) q6_K(w, off + i * rowBytes, cols / 256, out, i * cols);
+            }
             default -> {
                 for (int i = 0; i < count; i++) Dequant.row(t, w, off + i * rowBytes, out, i * cols, cols);
             }
         }
         for (int c = n; c < PANEL_ROWS * cols; c++) out[c] = 0;
+    }
+
+    // ---- Panel dequantization: the reference's arithmetic (Dequant), L values per step ----------
+    // Each value is computed with the same float operations in the same order as Dequant's scalar
+    // loops (an exact int converted to float, then the same multiplies and subtractions), so a
+    // panel holds exactly the reference's values.
+
+    /** Q4_0 rows: 18-byte blocks, fp16 d, 16 bytes of nibbles (low: values 0..15, high: 16..31); d·(q - 8). */
+    private static void q4_0(MemorySegment w, long at, int blocks, float[] out, int o) {
+        for (int b = 0; b < blocks; b++, at += 18, o += 32) {
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Le.I16, at)));
+            for (int j = 0; j < 16; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, at + 2 + j, LE);
+                ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, o + j);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, o + 16 + j);
+            }
+        }
+    }
+
+    /** Q8_0 rows: 34-byte blocks, fp16 d, 32 int8; d·q. */
+    private static void q8_0(MemorySegment w, long at, int blocks, float[] out, int o) {
+        for (int b = 0; b < blocks; b++, at += 34, o += 32) {
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(Le.I16, at)));
+            for (int j = 0; j < 32; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, at + 2 + j, LE);
+                ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, o + j);
+            }
+        }
+    }
+
+    /**
+     * Q4_K rows: 144-byte blocks, fp16 d, fp16 dmin, 12 bytes of 6-bit (scale, min) pairs, 128
+     * bytes of nibbles; run r of 32 values is (d·scale_r)·q - dmin·min_r, the low nibbles of a
+     * 32-byte group for the even run, the high ones for the odd run.
+     */
+    private static void q4_K(MemorySegment w, long at, int blocks, float[] out, int o) {
+        for (int b = 0; b < blocks; b++, at += 144) {
+            float d = Float.float16ToFloat(w.get(Le.I16, at));
+            float min = Float.float16ToFloat(w.get(Le.I16, at + 2));
+            long sc = at + 4;
+            for (int g = 0; g < 4; g++, o += 64) {
+                FloatVector d1 = FloatVector.broadcast(F, d * kScale(w, sc, 2 * g));
+                FloatVector m1 = FloatVector.broadcast(F, min * kMin(w, sc, 2 * g));
+                FloatVector d2 = FloatVector.broadcast(F, d * kScale(w, sc, 2 * g + 1));
+                FloatVector m2 = FloatVector.broadcast(F, min * kMin(w, sc, 2 * g + 1));
+                long q = at + 16 + 32L * g;
+                for (int j = 0; j < 32; j += L) {
+                    ByteVector v = ByteVector.fromMemorySegment(B, w, q + j, LE);
+                    ByteVector lo = v.and((byte) 0xF);
+                    ByteVector hi = v.lanewise(VectorOperators.LSHR, 4);
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d1).sub(m1).intoArray(out, o + j);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d2).sub(m2).intoArray(out, o + 32 + j);
+                }
+            }
+        }
+    }
+
+    /** The j-th 6-bit scale of a Q4_K/Q5_K block's 12 scale bytes at {@code sc}. */
+    private static int kScale(MemorySegment w, long sc, int j) {
+        if (j < 4) return w.get(ValueLayout.JAVA_BYTE, sc + j) & 63;
+        return (u8(w, sc + j + 4) & 0xF) | ((u8(w, sc + j - 4) >>> 6) << 4);
+    }
+
+    /** The j-th 6-bit min of a Q4_K/Q5_K block's 12 scale bytes at {@code sc}. */
+    private static int kMin(MemorySegment w, long sc, int j) {
+        if (j < 4) return u8(w, sc + j + 4) & 63;
+        return (u8(w, sc + j + 4) >>> 4) | ((u8(w, sc + j) >>> 6) << 4);
+    }
+
+    private static int u8(MemorySegment w, long at) {
+        return w.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
+    }
+
+    /**
+     * Q6_K rows: 210-byte blocks, ql[128] (low nibbles), qh[64] (high bit pairs), int8 scales[16],
+     * fp16 d. In each 128-value half, value l of the four 32-value runs takes ql[l] low, ql[l+32]
+     * low, ql[l] high, ql[l+32] high with bit pairs 0, 2, 4, 6 of qh[l]; (d·scale)·(q - 32), one
+     * scale per 16 values.
+     */
+    private static void q6_K(MemorySegment w, long at, int blocks, float[] out, int o) {
+        for (int b = 0; b < blocks; b++, at += 210) {
+            float d = Float.float16ToFloat(w.get(Le.I16, at + 208));
+            for (int half = 0; half < 2; half++, o += 128) {
+                long ql = at + 64L * half;
+                long qh = at + 128 + 32L * half;
+                long sc = at + 192 + 8L * half;
+                for (int l = 0; l < 32; l += L) {
+                    int is = l / 16;
+                    ByteVector a = ByteVector.fromMemorySegment(B, w, ql + l, LE);
+                    ByteVector c = ByteVector.fromMemorySegment(B, w, ql + l + 32, LE);
+                    ByteVector h = ByteVector.fromMemorySegment(B, w, qh + l, LE);
+                    ByteVector q1 = a.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q2 = c.and((byte) 0xF).or(h.and((byte) 0xC).lanewise(VectorOperators.LSHL, 2)).sub((byte) 32);
+                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.and((byte) 0x30)).sub((byte) 32);
+                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
+                    float s1 = d * w.get(ValueLayout.JAVA_BYTE, sc + is);
+                    float s2 = d * w.get(ValueLayout.JAVA_BYTE, sc + is + 2);
+                    float s3 = d * w.get(ValueLayout.JAVA_BYTE, sc + is + 4);
+                    float s4 = d * w.get(ValueLayout.JAVA_BYTE, sc + is + 6);
+                    ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(s1).intoArray(out, o + l);
+                    ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).mul(s2).intoArray(out, o + l + 32);
+                    ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0)).mul(s3).intoArray(out, o + l + 64);
+                    ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 0)).mul(s4).intoArray(out, o + l + 96);
+                }
+            }
+        }
     }
 }

@@ -282,11 +282,17 @@ public final class CudaBench {
             DeviceWeights m = mats[i];
             DeviceBuffer in = ins[i], out = outs[i];
             double flops = 2.0 * m.rows() * m.cols() * n;
-            double s1 = perLaunch(ctx, () -> k.gemm(m, in, out, n, 1));
-            double s2 = perLaunch(ctx, () -> k.gemm(m, in, out, n, 2));
-            int chosen = CudaKernels.gemmSplits(m.type(), m.rows(), m.cols(), n, ctx.device().multiprocessors());
-            System.out.printf("  gemm %-20s x %d tokens: whole %9.1f us %7.1f TFLOP/s, in halves %9.1f us %7.1f TFLOP/s (used: %s)%n",
-                    names[i], n, s1 * 1e6, flops / s1 / 1e12, s2 * 1e6, flops / s2 / 1e12, chosen == 1 ? "whole" : "halves");
+            double s0 = perLaunch(ctx, () -> k.gemm(m, in, out, n));
+            System.out.printf("  gemm %-20s x %d tokens: %9.1f us %7.1f TFLOP/s%n", names[i], n, s0 * 1e6, flops / s0 / 1e12);
+            StringBuilder line = new StringBuilder(String.format("  gemm by variant %-20s x %d tokens, us whole/halves:", names[i], n));
+            for (boolean wide : new boolean[] {false, true}) {
+                double v1 = perLaunch(ctx, () -> k.gemm(m, in, out, n, 1, wide));
+                double v2 = perLaunch(ctx, () -> k.gemm(m, in, out, n, 2, wide));
+                line.append(String.format(" %s %.1f/%.1f", wide ? "wide" : "64-token", v1 * 1e6, v2 * 1e6));
+            }
+            var plan = CudaKernels.gemmPlan(m.type(), m.rows(), m.cols(), n, ctx.device().multiprocessors());
+            line.append(" (used: ").append(plan.wide() ? "wide" : "64-token").append(plan.splits() == 1 ? " whole)" : " halves)");
+            System.out.println(line);
         }
         double s = perLaunch(ctx, () -> k.attention(q, att, n, HEADS, cache, 0, pos, 0, scale, 0f, scratch, 1));
         System.out.printf("  attention of %d tokens (causal, one layer): %.1f us%n", n, s * 1e6);

@@ -244,6 +244,8 @@ class CudaEmulationTest {
                 {4, 2, 40, 0, 5, 2, 30, 4}, {3, 3, 64, 30, 5, 0, 0, 7}, {4, 2, 64, 3, 9, 2, 0, 3}, {3, 3, 40, 0, 8, 0, 0, 1},
                 // more tokens than a prompt block takes (64 for head dims to 64, 32 to 128, 16 to 256)
                 {4, 2, 64, 5, 70, 0, 0, 2}, {2, 1, 128, 0, 40, 16, 20, 1}, {2, 2, 256, 3, 33, 0, 0, 1}, {3, 3, 40, 10, 66, 33, 0, 1},
+                // the tensor-core prompt kernel: key tiles cut by the chunk ends, a window across tiles, soft-capping
+                {2, 1, 64, 37, 45, 50, 0, 3}, {2, 2, 128, 100, 34, 0, 30, 2},
         };
         Random rnd = new Random(13);
         for (int[] c : cases) {
@@ -294,6 +296,22 @@ class CudaEmulationTest {
                 e.launch("kiri_attn_merge", n * nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), at(partP), at(outPs), headDim,
                         splits);
             }
+            // and the tensor-core prompt kernel for head dimensions 64 and 128, whole and split
+            boolean flash = headDim == 64 || headDim == 128;
+            int outF = e.zeros(4L * q.length), outFs = e.zeros(4L * q.length);
+            int partF = e.zeros(4 * CudaKernels.attentionScratchFloats(n, nHeads, headDim, splits));
+            if (flash) {
+                String kernel = "kiri_attn_flash" + headDim;
+                int flashBlocks = blocks(n, CudaKernels.ATTN_FLASH_TOKENS) * nHeads;
+                e.launch(kernel, flashBlocks, 1, CudaKernels.ATTN_FLASH_THREADS, at(dq), at(kc), at(vc), at(outF),
+                        Emulator.NULL, at(pos), nHeads, kvHeads, capacity, window, scale, softcap, n);
+                e.launch(kernel, flashBlocks, splits, CudaKernels.ATTN_FLASH_THREADS, at(dq), at(kc), at(vc), at(outFs),
+                        at(partF), at(pos), nHeads, kvHeads, capacity, window, scale, softcap, n);
+                if (splits > 1) {
+                    e.launch("kiri_attn_merge", n * nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), at(partF), at(outFs),
+                            headDim, splits);
+                }
+            }
             e.run();
             double maxV = 0;
             for (float v : vs) maxV = Math.max(maxV, Math.abs(v));
@@ -304,6 +322,10 @@ class CudaEmulationTest {
             }
             assertClose(want, e.floats(outP), 0, 2e-5 * maxV, what + " by the prompt kernel");
             assertClose(want, e.floats(outPs), 0, 2e-5 * maxV, what + " by the prompt kernel in " + splits + " splits");
+            if (flash) {
+                assertClose(want, e.floats(outF), 0, 2e-5 * maxV, what + " by the tensor-core prompt kernel");
+                assertClose(want, e.floats(outFs), 0, 2e-5 * maxV, what + " by the tensor-core prompt kernel in " + splits + " splits");
+            }
             float[] kBack = e.floats(kc);
             for (int h = 0; h < kvHeads; h++) {
                 for (int d = 0; d < headDim; d++) {
@@ -344,8 +366,8 @@ class CudaEmulationTest {
     void tensorCoreProductOfEveryTypeMatchesTheExactProductWithinTf32Rounding() throws Exception {
         Random rnd = new Random(15);
         int rows = 131; // two row tiles, the second partial
-        int[] ns = {1, 3, 15, 16, 17, 40, 70};
-        int maxN = 70;
+        int[] ns = {1, 3, 15, 16, 17, 40, 70, 140};  // 140: two token tiles of 128, the second partial
+        int maxN = 140;
         for (GgmlType t : CudaKernels.SUPPORTED.stream().sorted().toList()) {
             int cols = t.blockSize() == 256 ? 512 : 128;
             Quantized q = quantized(t, rnd, rows, cols);
@@ -359,18 +381,25 @@ class CudaEmulationTest {
             Emulator e = new Emulator();
             int dw = e.buffer(w), dx = e.buffer(x);
             // every n whole, and every n in two halves of the reduction (added into zeroed outputs)
-            int[] dy = new int[2 * ns.length];
-            String kernel = "kiri_gemm_" + t.ggmlName().toLowerCase(java.util.Locale.ROOT);
+            // and the same by the wide variant (128 tokens per block, double-buffered)
+            String[] prefixes = {"kiri_gemm_", "kiri_gemm128_"};
+            int[] tokensPerBlock = {CudaKernels.GEMM_COLUMNS, CudaKernels.GEMM_WIDE_COLUMNS};
+            int[] dy = new int[2 * ns.length * prefixes.length];
+            String[] kernels = new String[dy.length];
             for (int k = 0; k < dy.length; k++) {
-                int n = ns[k % ns.length], splits = k < ns.length ? 1 : 2;
+                int variant = k / (2 * ns.length), kk = k % (2 * ns.length);
+                int n = ns[kk % ns.length], splits = kk < ns.length ? 1 : 2;
+                kernels[k] = prefixes[variant] + t.ggmlName().toLowerCase(java.util.Locale.ROOT);
                 dy[k] = e.zeros(4L * (n * rows + 64)); // 64 guard floats that must stay zero
-                e.launch(kernel, blocks(rows, CudaKernels.GEMM_ROWS), blocks(n, CudaKernels.GEMM_COLUMNS) * splits,
+                e.launch(kernels[k], blocks(rows, CudaKernels.GEMM_ROWS), blocks(n, tokensPerBlock[variant]) * splits,
                         CudaKernels.GEMM_THREADS, at(dw), rowBytes, at(dx), at(dy[k]), rows, cols, n, cols / splits);
             }
             e.run();
 
             for (int k = 0; k < dy.length; k++) {
-                int n = ns[k % ns.length];
+                int kk = k % (2 * ns.length);
+                int n = ns[kk % ns.length];
+                String kernel = kernels[k];
                 float[] y = e.floats(dy[k]);
                 for (int i = 0; i < n; i++) {
                     for (int r = 0; r < rows; r++) {
@@ -386,7 +415,7 @@ class CudaEmulationTest {
                         }
                         double bound = tf32Bound(magnitude, cols);
                         if (!(Math.abs(y[i * rows + r] - exact) <= bound)) {
-                            throw new AssertionError(kernel + " n " + n + (k < ns.length ? "" : " in halves") + " column " + i
+                            throw new AssertionError(kernel + " n " + n + (kk < ns.length ? "" : " in halves") + " column " + i
                                     + " row " + r + ": " + y[i * rows + r]
                                     + ", exact " + exact + ", bound " + bound);
                         }

@@ -42,4 +42,14 @@ class CudaKernelsShapeTest {
         assertEquals(2, CudaKernels.gemmSplits(GgmlType.F16, 512, 64, 16, 132));
         assertEquals(1, CudaKernels.gemmSplits(GgmlType.F16, 512, 96, 16, 132), "48 is not a whole number of 32-column chunks");
     }
+
+    @Test
+    void wideProductOnlyForLongPromptsWhoseBlocksStillFillHalfTheGpu() {
+        assertEquals(new CudaKernels.GemmPlan(true, 1), CudaKernels.gemmPlan(GgmlType.Q4_0, 8192, 2048, 512, 132), "gate/up: 64 x 4 wide tiles");
+        assertEquals(new CudaKernels.GemmPlan(true, 2), CudaKernels.gemmPlan(GgmlType.Q8_0, 2048, 8192, 512, 132), "down: 16 x 4, halved");
+        assertEquals(new CudaKernels.GemmPlan(true, 2), CudaKernels.gemmPlan(GgmlType.Q4_0, 2048, 2048, 512, 132), "q/o: 16 x 4, halved");
+        assertEquals(new CudaKernels.GemmPlan(false, 2), CudaKernels.gemmPlan(GgmlType.Q4_0, 512, 2048, 512, 132), "k/v: 32 wide blocks are too few");
+        assertEquals(new CudaKernels.GemmPlan(false, 2), CudaKernels.gemmPlan(GgmlType.Q4_0, 8192, 2048, 200, 132), "under 256 tokens");
+        assertEquals(new CudaKernels.GemmPlan(true, 1), CudaKernels.gemmPlan(GgmlType.Q6_K, 128256, 2048, 256, 132), "the output matrix");
+    }
 }

@@ -234,6 +234,8 @@ class CudaOpsGpuTest {
                 {8, 2, 256, 100, 64, 0, 50, 3},
                 {8, 2, 128, 1500, 40, 0, 0, 8},   // a short prompt after a long context: the prompt kernel split
                 {4, 1, 64, 700, 33, 256, 0, 4},
+                {4, 2, 128, 50, 100, 40, 30, 3},  // the tensor-core prompt kernel with a window and soft-capping
+                {6, 2, 64, 0, 200, 0, 0, 1},
         };
         Random rnd = new Random(5);
         for (int[] c : cases) {

@@ -57,9 +57,9 @@ class PtxResourcesTest {
         assertEquals(entries.size() + 1, bodies.length, "gemm: one body per entry");
         for (int i = 1; i < bodies.length; i++) {
             String name = bodies[i].substring(0, bodies[i].indexOf('('));
-            // 2 x 2 accumulators per warp, 4 steps of k = 8 per 32-column chunk, unrolled
+            // 2 x 2 accumulators per warp (4 x 2 in the wide variant), 4 steps of k = 8 per 32-column chunk, unrolled
             long mma = bodies[i].lines().filter(l -> l.contains("wmma.mma.sync.aligned.row.col.m16n16k8.f32.tf32.tf32.f32")).count();
-            assertEquals(16, mma, name + ": TF32 wmma products per chunk");
+            assertEquals(name.startsWith("kiri_gemm128_") ? 32 : 16, mma, name + ": TF32 wmma products per chunk");
         }
     }
 }

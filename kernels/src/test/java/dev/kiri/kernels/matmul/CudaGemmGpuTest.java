@@ -76,20 +76,23 @@ class CudaGemmGpuTest {
                     try (DeviceWeights dw = k.upload(w); DeviceBuffer dx = k.upload(x, "x");
                          DeviceBuffer dy = ctx.allocateFloats((long) top * rows + 64, "y")) {
                         for (int n : ns) {
-                            // 0: matvec's choice; 1, 2: the tensor-core product whole and in two halves
-                            for (int mode = 0; mode < 3; mode++) {
-                                boolean forced = mode > 0;
+                            // 0: matvec's choice; 1, 2: the tensor-core product whole and in two halves, and
+                            // 3, 4 the same by the wide variant (128 tokens per block)
+                            for (int m = 0; m < 5; m++) {
+                                boolean forced = m > 0;
+                                int mode = forced ? 2 - m % 2 : 0;
+                                boolean wide = m >= 3;
                                 float[] guard = new float[64];
                                 java.util.Arrays.fill(guard, 7f);
                                 ctx.upload(guard, 0, 64, dy, (long) n * rows);
-                                if (forced) k.gemm(dw, dx, dy, n, mode);
+                                if (forced) k.gemm(dw, dx, dy, n, mode, wide);
                                 else k.matvec(dw, dx, dy, n);
                                 float[] got = new float[n * rows + 64];
                                 ctx.download(dy, 0, got, 0, got.length);
                                 boolean tensor = forced || n >= CudaKernels.GEMM_MIN_COLUMNS;
                                 for (int i = 0; i < n; i++) {
                                     for (int r = 0; r < rows; r++) {
-                                        String what = t.ggmlName() + " " + rows + "x" + cols + (forced ? " gemm splits " + mode : " matvec")
+                                        String what = t.ggmlName() + " " + rows + "x" + cols + (forced ? " gemm" + (wide ? " wide" : "") + " splits " + mode : " matvec")
                                                 + " n " + n + " column " + i + " row " + r;
                                         float g = got[i * rows + r];
                                         // below the threshold the matrix-vector kernels run: held here only to the

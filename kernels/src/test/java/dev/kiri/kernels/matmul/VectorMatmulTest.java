@@ -79,7 +79,7 @@ class VectorMatmulTest {
      * Batches from {@link VectorMatmul#QUANTIZED_GEMM_MIN_BATCH} rows on, where quantized weights
      * are dequantized into panels for the float micro-kernel: still the scalar reference's integer
      * block sums up to float rounding (row counts around the panel height, batches around the
-     * micro-kernel's batch block).
+     * micro-kernel's batch block and the blocks one panel serves).
      */
     @ParameterizedTest
     @FieldSource("TYPES")
@@ -93,7 +93,7 @@ class VectorMatmulTest {
                 for (int rows : new int[] {5, 13}) {
                     Weights w = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
                     float[][] deq = MatmulTestData.dequantize(w);
-                    for (int n : new int[] {min, 37}) {
+                    for (int n : new int[] {min, 37, 130}) {
                         float[] x = MatmulTestData.randomActivations(n * cols, rnd);
                         float[] expected = new float[n * rows];
                         ref.matmul(w, x, expected, n);

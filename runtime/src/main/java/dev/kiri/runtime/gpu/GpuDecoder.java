@@ -78,7 +78,7 @@ public final class GpuDecoder implements Forward {
             up = floats((long) batch * c.ffnDim(), "up");
             logits = g.offloadsAll() ? floats((long) logitRows * c.vocab(), "logits") : null;
             pos = floats(1, "position");
-            ids = floats(1, "token id");
+            ids = floats(batch, "token ids");
             scratch = floats(CudaKernels.attentionScratchFloats(batch, c.heads(), c.headDim(), splits), "attention scratch");
         } catch (RuntimeException | Error e) {
             ctx.close(); // frees what was allocated
@@ -99,7 +99,7 @@ public final class GpuDecoder implements Forward {
         int splits = CudaKernels.attentionSplits(capacity);
         long n = (long) batch * (3L * c.dim() + 2L * c.qDim() + 2L * c.kvDim() + 2L * c.ffnDim());
         if (full) n += (long) Math.min(batch, LOGIT_ROWS) * c.vocab();
-        return n + 2 + CudaKernels.attentionScratchFloats(batch, c.heads(), c.headDim(), splits);
+        return n + 1 + batch + CudaKernels.attentionScratchFloats(batch, c.heads(), c.headDim(), splits); // + position, token ids
     }
 
     private DeviceBuffer floats(long n, String what) {
@@ -126,6 +126,9 @@ public final class GpuDecoder implements Forward {
             }
             if (step == null) step = ctx.capture(() -> body(1, false, lookup));
             step.launch();
+        } else if (lookup) {
+            ctx.upload(tokens, off, n, ids, 0);   // the rows are gathered on the device
+            body(n, allLogits != null, true);
         } else {
             cpu.embed(s, tokens, off, n);
             ctx.upload(s.residual(), 0, n * dim, x, 0);
@@ -155,8 +158,8 @@ public final class GpuDecoder implements Forward {
     private void body(int n, boolean allLogits, boolean lookupIds) {
         int dim = c.dim();
         if (lookupIds) {
-            k.getRows(g.tokenEmbd(), ids, x, 1);
-            if (embeddingScale != 1f) k.scale(x, embeddingScale, dim);
+            k.getRows(g.tokenEmbd(), ids, x, n);
+            if (embeddingScale != 1f) k.scale(x, embeddingScale, n * dim);
         }
         for (int l = 0; l < g.gpuLayers(); l++) layer(l, n);
         if (!g.offloadsAll()) return;

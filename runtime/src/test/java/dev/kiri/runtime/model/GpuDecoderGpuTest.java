@@ -152,13 +152,23 @@ class GpuDecoderGpuTest {
             RopeTable[] tables = Decoder.ropeTables(w, 256);
             try (GpuModel g = new GpuModel(CudaContext.open(0), w, c.layers(), tables[0], tables[1]);
                  GpuDecoder d = new GpuDecoder(g, cpu, 256, tokens.length)) {
-                State s = new State(c, 256, tokens.length, KvCache.Type.F32);
+                State s = new State(w.config(), 256, tokens.length, KvCache.Type.F32);
                 int vocab = w.config().vocab(); // the metadata's config may leave the vocabulary to the tensors
                 float[] all = new float[tokens.length * vocab];
                 d.forward(s, tokens, 0, tokens.length, all);
                 var diff = RefLogits.diff(all, emulated);
                 System.out.printf("[cuda] 150-token batch vs its TF32 emulation: %s%n", diff);
-                assertTrue(diff.max() <= 2e-3, diff.toString());
+                // the 16-token test's reasoning (a flipped TF32 rounding upstream moves a logit by up to
+                // 2^-11 of the largest), held per position to twice that step of its largest logit
+                for (int t = 0; t < tokens.length; t++) {
+                    double top = 0, worst = 0;
+                    for (int i = 0; i < vocab; i++) {
+                        top = Math.max(top, Math.abs(emulated[t * vocab + i]));
+                        worst = Math.max(worst, Math.abs(all[t * vocab + i] - emulated[t * vocab + i]));
+                    }
+                    double bound = 1e-4 + 0x1p-10 * top;
+                    assertTrue(worst <= bound, "position " + t + ": max |diff| " + worst + ", bound " + bound + " (largest logit " + top + ")");
+                }
                 float[] last = java.util.Arrays.copyOfRange(all, (tokens.length - 1) * vocab, tokens.length * vocab);
                 org.junit.jupiter.api.Assertions.assertArrayEquals(last, s.logits());
             }
