@@ -19,7 +19,7 @@ final class Activations {
     /** F32/F16/BF16 forms: the values (for F32 possibly the caller's array), row i at {@code fOff + i*cols}. */
     float[] f;
     int fOff;
-    /** Q8 forms: the int8 values, row i at {@code i*cols} (filled when the scalar path asks). */
+    /** Q8 forms: the int8 values, row i at {@code i*cols} (filled when asked: the scalar path, Q8_0 weights). */
     byte[] q = new byte[0];
     /** Q8 forms: the same values widened to 16 bits (filled when the vector path asks). */
     short[] q16 = new short[0];

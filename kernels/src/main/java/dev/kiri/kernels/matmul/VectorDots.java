@@ -77,7 +77,7 @@ final class VectorDots {
             case F32 -> f32(w, rowBytes, cols, r0, r1, a.f, a.fOff + row * cols, y, yOff);
             case F16 -> f16(w, rowBytes, cols, r0, r1, a.f, a.fOff + row * cols, y, yOff);
             case BF16 -> bf16(w, rowBytes, cols, r0, r1, a.f, a.fOff + row * cols, y, yOff);
-            case Q8_0 -> q8_0(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, row * (cols / 32), y, yOff);
+            case Q8_0 -> q8_0(w, rowBytes, cols / 32, r0, r1, a.q, a.d, row * (cols / 32), y, yOff);
             case Q4_0 -> q4_0(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, a.xsum, row * (cols / 32), y, yOff);
             case Q4_1 -> q4_1(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, a.s, row * (cols / 32), y, yOff);
             case Q5_0 -> q5_0(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, a.xsum, row * (cols / 32), y, yOff);
@@ -174,42 +174,45 @@ final class VectorDots {
     /**
      * Q8_0 block (34 bytes): d, then 32 int8 at +2. One row at a time, two accumulators over
      * alternate blocks: with one, every block waits for the previous block's multiply-add (four
-     * cycles of latency), which bounded this loop more than its arithmetic did.
+     * cycles of latency), which bounded this loop more than its arithmetic did. The activations are
+     * read as int8 ({@link Activations#q}) and widened by the load, as the weights are: as 16-bit
+     * values a row of 8192 (16 KiB) did not stay in L1 beside the streaming weights, and long rows
+     * ran 1.5x slower per block.
      */
-    static void q8_0(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int xb,
+    static void q8_0(MemorySegment w, long rowBytes, int nb, int r0, int r1, byte[] xq, float[] xd, int xb,
                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
             long off = r * rowBytes;
             FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
-            int b = 0;
-            for (; b + 2 <= nb; b += 2) {
-                long o = 34L * b;
-                int x = (xb + b) * 32;
-                IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 2, LE).convertShape(B2S, S256, 0))
-                        .mul(ShortVector.fromArray(S256, xq, x))
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 18, LE).convertShape(B2S, S256, 0))
-                                .mul(ShortVector.fromArray(S256, xq, x + 16)))
+            int b = xb;
+            for (int bEnd = xb + (nb & ~1); b < bEnd; b += 2) {
+                long o = off + 34L * (b - xb);
+                int x = b * 32;
+                IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(B2S, S256, 0))
+                        .mul((ShortVector) ByteVector.fromArray(B128, xq, x).convertShape(B2S, S256, 0))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 18, LE).convertShape(B2S, S256, 0))
+                                .mul((ShortVector) ByteVector.fromArray(B128, xq, x + 16).convertShape(B2S, S256, 0)))
                         .reinterpretAsInts();
                 IntVector s0 = p0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p0.lanewise(ASHR, 16));
-                acc0 = ((FloatVector) s0.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc0);
-                IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 36, LE).convertShape(B2S, S256, 0))
-                        .mul(ShortVector.fromArray(S256, xq, x + 32))
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 52, LE).convertShape(B2S, S256, 0))
-                                .mul(ShortVector.fromArray(S256, xq, x + 48)))
+                acc0 = ((FloatVector) s0.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o)) * xd[b]), acc0);
+                IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 36, LE).convertShape(B2S, S256, 0))
+                        .mul((ShortVector) ByteVector.fromArray(B128, xq, x + 32).convertShape(B2S, S256, 0))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 52, LE).convertShape(B2S, S256, 0))
+                                .mul((ShortVector) ByteVector.fromArray(B128, xq, x + 48).convertShape(B2S, S256, 0)))
                         .reinterpretAsInts();
                 IntVector s1 = p1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p1.lanewise(ASHR, 16));
-                acc1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o + 34)) * xd[xb + b + 1]), acc1);
+                acc1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o + 34)) * xd[b + 1]), acc1);
             }
-            if (b < nb) {
-                long o = 34L * b;
-                int x = (xb + b) * 32;
-                IntVector p = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 2, LE).convertShape(B2S, S256, 0))
-                        .mul(ShortVector.fromArray(S256, xq, x))
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 18, LE).convertShape(B2S, S256, 0))
-                                .mul(ShortVector.fromArray(S256, xq, x + 16)))
+            if ((nb & 1) != 0) {
+                long o = off + 34L * (b - xb);
+                int x = b * 32;
+                IntVector p = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(B2S, S256, 0))
+                        .mul((ShortVector) ByteVector.fromArray(B128, xq, x).convertShape(B2S, S256, 0))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 18, LE).convertShape(B2S, S256, 0))
+                                .mul((ShortVector) ByteVector.fromArray(B128, xq, x + 16).convertShape(B2S, S256, 0)))
                         .reinterpretAsInts();
                 IntVector s = p.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p.lanewise(ASHR, 16));
-                acc0 = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc0);
+                acc0 = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o)) * xd[b]), acc0);
             }
             y[yOff + r] = acc0.add(acc1).reduceLanes(ADD);
         }
