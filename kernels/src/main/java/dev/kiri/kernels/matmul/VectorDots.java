@@ -35,9 +35,9 @@ import jdk.incubator.vector.VectorSpecies;
  * each half and add, four operations). Products and the sum of two of them fit 16 bits for every
  * type here (at most 2·128·127 = 32512). Each block or
  * sub-block then scales its exact integer sums, as {@link ScalarDots} does, in a different float
- * summation order. Q6_K does without the widening and the pair sums: it multiplies two 16-bit
- * values at a time in 32-bit lanes against activations stored as swapped pairs ({@link #q6_K}).
- * The products stay exact (the pair sums too), so the same holds there.
+ * summation order. Q6_K and Q4_K do without the widening and the pair sums: they multiply two
+ * 16-bit values at a time in 32-bit lanes against activations stored as swapped pairs
+ * ({@link #q6_K}). The products stay exact (the pair sums too), so the same holds there.
  *
  * <p>Every method here is written flat, without helper methods taking or returning vectors: C2
  * stops inlining once a method's graph passes its node budget, and a vector that crosses a call
@@ -87,7 +87,7 @@ final class VectorDots {
             case Q3_K -> q3_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, row * (cols / 256), y, yOff);
             case Q5_K -> q5_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum32, row * (cols / 256), y, yOff);
             case IQ4_XS -> iq4_xs(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, row * (cols / 256), y, yOff);
-            case Q4_K -> q4_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum32, row * (cols / 256), y, yOff);
+            case Q4_K -> q4_K(w, rowBytes, cols / 256, r0, r1, a.xg, a.d, a.bsum32, row * (cols / 256), y, yOff);
             case Q6_K -> q6_K(w, rowBytes, cols / 256, r0, r1, a.xg, a.d, a.bsum, row * (cols / 256), y, yOff);
             default -> {
                 for (int r = r0; r < r1; r++) y[yOff + r] = ScalarDots.dot(t, w, r * rowBytes, cols, a, row);
@@ -572,9 +572,13 @@ final class VectorDots {
      * each run's scale is a lane broadcast of it ({@code rearrange} with a constant shuffle) instead
      * of a scalar extraction and broadcast. The constant shuffles need the four sub-block pairs
      * written out. The block loop counts blocks (an int) rather than stepping the byte offset as
-     * {@link #q4_0} does: measured 15–20 % faster here.
+     * {@link #q4_0} does: measured 15–20 % faster here. The nibbles are multiplied as
+     * {@link #q6_K}'s values are: a pair's 32 bytes read as one int vector, the low and high nibbles
+     * of its even and odd bytes taken by shifts and masks (two values per int lane) and multiplied
+     * in 32-bit lanes against {@link Activations#xg}; {@code (p + 0x8000) >> 16} extracts the sum of
+     * four products (each at most 15·127, so the low part stays within ±2^15).
      */
-    static void q4_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int[] bsum32, int xb,
+    static void q4_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, int[] xg, float[] xd, int[] bsum32, int xb,
                      float[] y, int yOff) {
         IntVector byteShifts = IntVector.fromArray(I256, BYTE_SHIFTS, 0);
         for (int r = r0; r < r1; r++) {
@@ -582,7 +586,6 @@ final class VectorDots {
             FloatVector acc = FloatVector.zero(F256), mins = acc;
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
                 long o = off + 144L * (b - xb);
-                int x = b * 256;
                 int u0 = w.get(Le.I32, o + 4), u1 = w.get(Le.I32, o + 8), u2 = w.get(Le.I32, o + 12);
                 // Scales (and mins) of sub-blocks 0..3 one per byte of the first int, 4..7 of the second.
                 int sLo = u0 & 0x3f3f3f3f, sHi = (u2 & 0x0f0f0f0f) | ((u0 >>> 2) & 0x30303030);
@@ -590,39 +593,37 @@ final class VectorDots {
                 IntVector sc = IntVector.broadcast(I256, sLo).blend(sHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF);
                 IntVector summs = IntVector.broadcast(I256, mLo).blend(mHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF)
                         .mul(IntVector.fromArray(I256, bsum32, b * 8));
-                // Sub-block pair i: qs[32i..32i+31], low nibbles sub-block 2i, high nibbles 2i+1.
-                ShortVector a0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector a1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p0 = a0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
-                        .add(a1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
-                IntVector p1 = a0.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 32))
-                        .add(a1.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretAsInts();
-                IntVector s0 = p0.add(p0.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE0))
-                        .add(p1.add(p1.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE1)));
-                ShortVector b0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 48, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector b1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p2 = b0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 64))
-                        .add(b1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 80))).reinterpretAsInts();
-                IntVector p3 = b0.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 96))
-                        .add(b1.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 112))).reinterpretAsInts();
-                IntVector s1 = p2.add(p2.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE2))
-                        .add(p3.add(p3.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE3)));
-                ShortVector c0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 80, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector c1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 96, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p4 = c0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 128))
-                        .add(c1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 144))).reinterpretAsInts();
-                IntVector p5 = c0.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 160))
-                        .add(c1.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 176))).reinterpretAsInts();
-                s0 = s0.add(p4.add(p4.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE4)))
-                        .add(p5.add(p5.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE5)));
-                ShortVector d0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 112, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector d1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p6 = d0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 192))
-                        .add(d1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 208))).reinterpretAsInts();
-                IntVector p7 = d0.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 224))
-                        .add(d1.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 240))).reinterpretAsInts();
-                s1 = s1.add(p6.add(p6.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE6)))
-                        .add(p7.add(p7.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE7)));
+                // Sub-block pair i: qs[32i..32i+31], low nibbles sub-block 2i, high nibbles 2i+1, two
+                // values per int lane (even and odd bytes) against the activation pairs of xg.
+                int x = b * 128;
+                IntVector v0 = IntVector.fromMemorySegment(I256, w, o + 16, LE);
+                IntVector t0 = v0.and(M4).mul(IntVector.fromArray(I256, xg, x + 0))
+                        .add(v0.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xg, x + 8)));
+                IntVector t1 = v0.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xg, x + 16))
+                        .add(v0.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xg, x + 24)));
+                IntVector s0 = t0.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE0))
+                        .add(t1.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE1)));
+                IntVector v1 = IntVector.fromMemorySegment(I256, w, o + 48, LE);
+                IntVector t2 = v1.and(M4).mul(IntVector.fromArray(I256, xg, x + 32))
+                        .add(v1.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xg, x + 40)));
+                IntVector t3 = v1.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xg, x + 48))
+                        .add(v1.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xg, x + 56)));
+                IntVector s1 = t2.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE2))
+                        .add(t3.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE3)));
+                IntVector v2 = IntVector.fromMemorySegment(I256, w, o + 80, LE);
+                IntVector t4 = v2.and(M4).mul(IntVector.fromArray(I256, xg, x + 64))
+                        .add(v2.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xg, x + 72)));
+                IntVector t5 = v2.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xg, x + 80))
+                        .add(v2.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xg, x + 88)));
+                s0 = s0.add(t4.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE4)))
+                        .add(t5.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE5)));
+                IntVector v3 = IntVector.fromMemorySegment(I256, w, o + 112, LE);
+                IntVector t6 = v3.and(M4).mul(IntVector.fromArray(I256, xg, x + 96))
+                        .add(v3.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xg, x + 104)));
+                IntVector t7 = v3.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xg, x + 112))
+                        .add(v3.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xg, x + 120)));
+                s1 = s1.add(t6.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE6)))
+                        .add(t7.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE7)));
                 float dx = xd[b];
                 acc = ((FloatVector) s0.add(s1).convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o))), acc);
                 mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 2))), mins);
