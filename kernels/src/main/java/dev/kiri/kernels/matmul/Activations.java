@@ -19,7 +19,7 @@ final class Activations {
     /** F32/F16/BF16 forms: the values (for F32 possibly the caller's array), row i at {@code fOff + i*cols}. */
     float[] f;
     int fOff;
-    /** Q8 forms: the int8 values, row i at {@code i*cols} (filled when the scalar path asks). */
+    /** Q8 forms: the int8 values, row i at {@code i*cols} (filled when asked: the scalar path, Q8_0 weights). */
     byte[] q = new byte[0];
     /** Q8 forms: the same values widened to 16 bits (filled when the vector path asks). */
     short[] q16 = new short[0];
@@ -27,6 +27,18 @@ final class Activations {
     float[] d = new float[0];
     /** Q8_1: per block {@code d·Σq} (F16-rounded). */
     float[] s = new float[0];
+    /**
+     * Q8 forms, vector path: the values of each group of 32 as 16 ints, two values per int, in the
+     * order of weights read as bytes packed four to an int lane: for group g and i &lt; 8,
+     * {@code xg[16g + i] = (q[32g+4i] << 16) + q[32g+4i+2]} and
+     * {@code xg[16g + 8 + i] = (q[32g+4i+1] << 16) + q[32g+4i+3]}. An int lane of weights
+     * {@code w0 + (w1 << 16)} (two 16-bit values, {@code w0 >= 0}) times the matching lane is, modulo
+     * 2^32, {@code w0·x1 + ((w0·x0 + w1·x1) << 16)}: the pair's dot product in the upper half, which
+     * {@code (p + 0x8000) >> 16} extracts exactly while the low part stays within ±2^15 and the
+     * upper one within 16 signed bits. Weight lanes of that form come from 32 packed bytes with one
+     * mask (even bytes) or a shift and a mask (odd bytes), with no widening shuffle.
+     */
+    int[] xg = new int[0];
     /** Q8_0/Q8_1, vector path: per block {@code 8·d·Σq} (the offset correction of Q4_0-like weights). */
     float[] xsum = new float[0];
     /** Q8_K: per 16 values, the sum of the quantized values. */
@@ -68,6 +80,7 @@ final class Activations {
             case Q8_0, Q8_1 -> {
                 ensureQuantized(n, n / 32, bytes, shorts, t == VecDotType.Q8_1 ? n / 32 : 0, 0);
                 for (int b = 0; b < n / 32; b++) quantizeQ8Block(x, xOff + b * 32, b, t == VecDotType.Q8_1, bytes, shorts);
+                if (shorts) fillPairs(n);
             }
             case Q8_K -> {
                 ensureQuantized(n, n / 256, bytes, shorts, 0, n / 16);
@@ -77,7 +90,19 @@ final class Activations {
                     if (bsum32.length < n / 32) bsum32 = new int[n / 32];
                     for (int k = 0; k < n / 16; k++) bsum16[k] = (short) bsum[k];
                     for (int k = 0; k < n / 32; k++) bsum32[k] = bsum[2 * k] + bsum[2 * k + 1];
+                    fillPairs(n);
                 }
+            }
+        }
+    }
+
+    private void fillPairs(int n) {
+        if (xg.length < n / 2) xg = new int[n / 2];
+        for (int g = 0; g < n / 32; g++) {
+            int q = 32 * g, o = 16 * g;
+            for (int i = 0; i < 8; i++) {
+                xg[o + i] = (q16[q + 4 * i] << 16) + q16[q + 4 * i + 2];
+                xg[o + 8 + i] = (q16[q + 4 * i + 1] << 16) + q16[q + 4 * i + 3];
             }
         }
     }

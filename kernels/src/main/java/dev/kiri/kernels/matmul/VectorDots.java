@@ -35,7 +35,9 @@ import jdk.incubator.vector.VectorSpecies;
  * each half and add, four operations). Products and the sum of two of them fit 16 bits for every
  * type here (at most 2·128·127 = 32512). Each block or
  * sub-block then scales its exact integer sums, as {@link ScalarDots} does, in a different float
- * summation order.
+ * summation order. Q6_K and Q4_K do without the widening and the pair sums: they multiply two
+ * 16-bit values at a time in 32-bit lanes against activations stored as swapped pairs
+ * ({@link #q6_K}). The products stay exact (the pair sums too), so the same holds there.
  *
  * <p>Every method here is written flat, without helper methods taking or returning vectors: C2
  * stops inlining once a method's graph passes its node budget, and a vector that crosses a call
@@ -75,7 +77,7 @@ final class VectorDots {
             case F32 -> f32(w, rowBytes, cols, r0, r1, a.f, a.fOff + row * cols, y, yOff);
             case F16 -> f16(w, rowBytes, cols, r0, r1, a.f, a.fOff + row * cols, y, yOff);
             case BF16 -> bf16(w, rowBytes, cols, r0, r1, a.f, a.fOff + row * cols, y, yOff);
-            case Q8_0 -> q8_0(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, row * (cols / 32), y, yOff);
+            case Q8_0 -> q8_0(w, rowBytes, cols / 32, r0, r1, a.q, a.d, row * (cols / 32), y, yOff);
             case Q4_0 -> q4_0(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, a.xsum, row * (cols / 32), y, yOff);
             case Q4_1 -> q4_1(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, a.s, row * (cols / 32), y, yOff);
             case Q5_0 -> q5_0(w, rowBytes, cols / 32, r0, r1, a.q16, a.d, a.xsum, row * (cols / 32), y, yOff);
@@ -85,8 +87,8 @@ final class VectorDots {
             case Q3_K -> q3_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, row * (cols / 256), y, yOff);
             case Q5_K -> q5_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum32, row * (cols / 256), y, yOff);
             case IQ4_XS -> iq4_xs(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, row * (cols / 256), y, yOff);
-            case Q4_K -> q4_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum32, row * (cols / 256), y, yOff);
-            case Q6_K -> q6_K(w, rowBytes, cols / 256, r0, r1, a.q16, a.d, a.bsum16, row * (cols / 256), y, yOff);
+            case Q4_K -> q4_K(w, rowBytes, cols / 256, r0, r1, a.xg, a.d, a.bsum32, row * (cols / 256), y, yOff);
+            case Q6_K -> q6_K(w, rowBytes, cols / 256, r0, r1, a.xg, a.d, a.bsum, row * (cols / 256), y, yOff);
             default -> {
                 for (int r = r0; r < r1; r++) y[yOff + r] = ScalarDots.dot(t, w, r * rowBytes, cols, a, row);
             }
@@ -172,42 +174,45 @@ final class VectorDots {
     /**
      * Q8_0 block (34 bytes): d, then 32 int8 at +2. One row at a time, two accumulators over
      * alternate blocks: with one, every block waits for the previous block's multiply-add (four
-     * cycles of latency), which bounded this loop more than its arithmetic did.
+     * cycles of latency), which bounded this loop more than its arithmetic did. The activations are
+     * read as int8 ({@link Activations#q}) and widened by the load, as the weights are: as 16-bit
+     * values a row of 8192 (16 KiB) did not stay in L1 beside the streaming weights, and long rows
+     * ran 1.5x slower per block.
      */
-    static void q8_0(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int xb,
+    static void q8_0(MemorySegment w, long rowBytes, int nb, int r0, int r1, byte[] xq, float[] xd, int xb,
                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
             long off = r * rowBytes;
             FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
-            int b = 0;
-            for (; b + 2 <= nb; b += 2) {
-                long o = 34L * b;
-                int x = (xb + b) * 32;
-                IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 2, LE).convertShape(B2S, S256, 0))
-                        .mul(ShortVector.fromArray(S256, xq, x))
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 18, LE).convertShape(B2S, S256, 0))
-                                .mul(ShortVector.fromArray(S256, xq, x + 16)))
+            int b = xb;
+            for (int bEnd = xb + (nb & ~1); b < bEnd; b += 2) {
+                long o = off + 34L * (b - xb);
+                int x = b * 32;
+                IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(B2S, S256, 0))
+                        .mul((ShortVector) ByteVector.fromArray(B128, xq, x).convertShape(B2S, S256, 0))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 18, LE).convertShape(B2S, S256, 0))
+                                .mul((ShortVector) ByteVector.fromArray(B128, xq, x + 16).convertShape(B2S, S256, 0)))
                         .reinterpretAsInts();
                 IntVector s0 = p0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p0.lanewise(ASHR, 16));
-                acc0 = ((FloatVector) s0.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc0);
-                IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 36, LE).convertShape(B2S, S256, 0))
-                        .mul(ShortVector.fromArray(S256, xq, x + 32))
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 52, LE).convertShape(B2S, S256, 0))
-                                .mul(ShortVector.fromArray(S256, xq, x + 48)))
+                acc0 = ((FloatVector) s0.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o)) * xd[b]), acc0);
+                IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 36, LE).convertShape(B2S, S256, 0))
+                        .mul((ShortVector) ByteVector.fromArray(B128, xq, x + 32).convertShape(B2S, S256, 0))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 52, LE).convertShape(B2S, S256, 0))
+                                .mul((ShortVector) ByteVector.fromArray(B128, xq, x + 48).convertShape(B2S, S256, 0)))
                         .reinterpretAsInts();
                 IntVector s1 = p1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p1.lanewise(ASHR, 16));
-                acc1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o + 34)) * xd[xb + b + 1]), acc1);
+                acc1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o + 34)) * xd[b + 1]), acc1);
             }
-            if (b < nb) {
-                long o = 34L * b;
-                int x = (xb + b) * 32;
-                IntVector p = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 2, LE).convertShape(B2S, S256, 0))
-                        .mul(ShortVector.fromArray(S256, xq, x))
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 18, LE).convertShape(B2S, S256, 0))
-                                .mul(ShortVector.fromArray(S256, xq, x + 16)))
+            if ((nb & 1) != 0) {
+                long o = off + 34L * (b - xb);
+                int x = b * 32;
+                IntVector p = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(B2S, S256, 0))
+                        .mul((ShortVector) ByteVector.fromArray(B128, xq, x).convertShape(B2S, S256, 0))
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 18, LE).convertShape(B2S, S256, 0))
+                                .mul((ShortVector) ByteVector.fromArray(B128, xq, x + 16).convertShape(B2S, S256, 0)))
                         .reinterpretAsInts();
                 IntVector s = p.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p.lanewise(ASHR, 16));
-                acc0 = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc0);
+                acc0 = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o)) * xd[b]), acc0);
             }
             y[yOff + r] = acc0.add(acc1).reduceLanes(ADD);
         }
@@ -567,9 +572,13 @@ final class VectorDots {
      * each run's scale is a lane broadcast of it ({@code rearrange} with a constant shuffle) instead
      * of a scalar extraction and broadcast. The constant shuffles need the four sub-block pairs
      * written out. The block loop counts blocks (an int) rather than stepping the byte offset as
-     * {@link #q4_0} does: measured 15–20 % faster here.
+     * {@link #q4_0} does: measured 15–20 % faster here. The nibbles are multiplied as
+     * {@link #q6_K}'s values are: a pair's 32 bytes read as one int vector, the low and high nibbles
+     * of its even and odd bytes taken by shifts and masks (two values per int lane) and multiplied
+     * in 32-bit lanes against {@link Activations#xg}; {@code (p + 0x8000) >> 16} extracts the sum of
+     * four products (each at most 15·127, so the low part stays within ±2^15).
      */
-    static void q4_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, int[] bsum32, int xb,
+    static void q4_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, int[] xg, float[] xd, int[] bsum32, int xb,
                      float[] y, int yOff) {
         IntVector byteShifts = IntVector.fromArray(I256, BYTE_SHIFTS, 0);
         for (int r = r0; r < r1; r++) {
@@ -577,7 +586,6 @@ final class VectorDots {
             FloatVector acc = FloatVector.zero(F256), mins = acc;
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
                 long o = off + 144L * (b - xb);
-                int x = b * 256;
                 int u0 = w.get(Le.I32, o + 4), u1 = w.get(Le.I32, o + 8), u2 = w.get(Le.I32, o + 12);
                 // Scales (and mins) of sub-blocks 0..3 one per byte of the first int, 4..7 of the second.
                 int sLo = u0 & 0x3f3f3f3f, sHi = (u2 & 0x0f0f0f0f) | ((u0 >>> 2) & 0x30303030);
@@ -585,39 +593,37 @@ final class VectorDots {
                 IntVector sc = IntVector.broadcast(I256, sLo).blend(sHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF);
                 IntVector summs = IntVector.broadcast(I256, mLo).blend(mHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF)
                         .mul(IntVector.fromArray(I256, bsum32, b * 8));
-                // Sub-block pair i: qs[32i..32i+31], low nibbles sub-block 2i, high nibbles 2i+1.
-                ShortVector a0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector a1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p0 = a0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
-                        .add(a1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
-                IntVector p1 = a0.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 32))
-                        .add(a1.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretAsInts();
-                IntVector s0 = p0.add(p0.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE0))
-                        .add(p1.add(p1.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE1)));
-                ShortVector b0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 48, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector b1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p2 = b0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 64))
-                        .add(b1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 80))).reinterpretAsInts();
-                IntVector p3 = b0.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 96))
-                        .add(b1.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 112))).reinterpretAsInts();
-                IntVector s1 = p2.add(p2.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE2))
-                        .add(p3.add(p3.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE3)));
-                ShortVector c0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 80, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector c1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 96, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p4 = c0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 128))
-                        .add(c1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 144))).reinterpretAsInts();
-                IntVector p5 = c0.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 160))
-                        .add(c1.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 176))).reinterpretAsInts();
-                s0 = s0.add(p4.add(p4.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE4)))
-                        .add(p5.add(p5.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE5)));
-                ShortVector d0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 112, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector d1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p6 = d0.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 192))
-                        .add(d1.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x + 208))).reinterpretAsInts();
-                IntVector p7 = d0.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 224))
-                        .add(d1.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, xq, x + 240))).reinterpretAsInts();
-                s1 = s1.add(p6.add(p6.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE6)))
-                        .add(p7.add(p7.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE7)));
+                // Sub-block pair i: qs[32i..32i+31], low nibbles sub-block 2i, high nibbles 2i+1, two
+                // values per int lane (even and odd bytes) against the activation pairs of xg.
+                int x = b * 128;
+                IntVector v0 = IntVector.fromMemorySegment(I256, w, o + 16, LE);
+                IntVector t0 = v0.and(M4).mul(IntVector.fromArray(I256, xg, x + 0))
+                        .add(v0.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xg, x + 8)));
+                IntVector t1 = v0.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xg, x + 16))
+                        .add(v0.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xg, x + 24)));
+                IntVector s0 = t0.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE0))
+                        .add(t1.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE1)));
+                IntVector v1 = IntVector.fromMemorySegment(I256, w, o + 48, LE);
+                IntVector t2 = v1.and(M4).mul(IntVector.fromArray(I256, xg, x + 32))
+                        .add(v1.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xg, x + 40)));
+                IntVector t3 = v1.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xg, x + 48))
+                        .add(v1.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xg, x + 56)));
+                IntVector s1 = t2.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE2))
+                        .add(t3.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE3)));
+                IntVector v2 = IntVector.fromMemorySegment(I256, w, o + 80, LE);
+                IntVector t4 = v2.and(M4).mul(IntVector.fromArray(I256, xg, x + 64))
+                        .add(v2.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xg, x + 72)));
+                IntVector t5 = v2.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xg, x + 80))
+                        .add(v2.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xg, x + 88)));
+                s0 = s0.add(t4.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE4)))
+                        .add(t5.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE5)));
+                IntVector v3 = IntVector.fromMemorySegment(I256, w, o + 112, LE);
+                IntVector t6 = v3.and(M4).mul(IntVector.fromArray(I256, xg, x + 96))
+                        .add(v3.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xg, x + 104)));
+                IntVector t7 = v3.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xg, x + 112))
+                        .add(v3.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xg, x + 120)));
+                s1 = s1.add(t6.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE6)))
+                        .add(t7.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE7)));
                 float dx = xd[b];
                 acc = ((FloatVector) s0.add(s1).convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o))), acc);
                 mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 2))), mins);
@@ -632,49 +638,46 @@ final class VectorDots {
      * byte for s < 2, high half otherwise) and its two high bits at bits 2s of qh[32h + l]; value
      * q - 32; each run of 16 elements has its own scale.
      *
-     * <p>One inner step per quarter of the block (half h, m = l/16): it loads its two 16-byte
-     * pieces of ql and its one of qh once and builds the four runs 8h + m + {0, 2, 4, 6} that share
-     * them. The products take the unsigned 6-bit values (pairs of products stay within 2·63·128),
-     * and the {@code -32} is taken once per block as {@code 32·Σ scale·bsum} with the activations'
-     * sums per 16. The quarter's scales are lanes 0, 2, 4, 6 of the 8 scale bytes from 8h + m, read
-     * as one vector and widened to 32-bit lanes; each run's scale is a lane broadcast of it
-     * ({@code rearrange} with a constant shuffle) instead of a scalar read and broadcast. The four
-     * quarters stay a loop: written out, the kernel was slower and C2 needed about 100 MB of arena
-     * memory to compile it. The block loop steps the byte offset itself (counting blocks instead, as
-     * {@link #q4_0} and {@link #q4_K} do, measured the same here).
+     * <p>No widening: per half, the 32 bytes of ql[64h..], of ql[64h+32..] and of qh[32h..] are read
+     * as int vectors, and the 6-bit values of group s (32 elements) are put together in 16-bit
+     * halves of int lanes by shifts and masks: the even bytes of each lane ({@code & 0x000F000F}) and
+     * the odd ones ({@code >>> 8} first), two values per lane. Each such lane is multiplied (32-bit
+     * multiply) with the activations' matching pair from {@link Activations#xg}, which leaves the
+     * pair's dot product in the upper 16 bits; the even and odd products of a group are added and
+     * {@code (p + 0x8000) >> 16} extracts the sum of four products exactly (the low part stays within
+     * ±2·63·127, the upper one within 4·63·127). Lanes 0..3 of a group hold elements l &lt; 16 and
+     * lanes 4..7 the rest, so the group's scale vector is the two scales 8h + 2s and 8h + 2s + 1,
+     * four lanes each: one {@code rearrange} with a constant shuffle of the half's eight scales. The
+     * {@code -32} is taken once per half as {@code 32·Σ scale·bsum} with the activations' sums per
+     * 16. The block loop counts blocks (an int), so that the activation reads' range checks leave it.
      */
-    static void q6_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, short[] xq, float[] xd, short[] bsum16, int xb,
+    static void q6_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, int[] xg, float[] xd, int[] bsum, int xb,
                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
             long off = r * rowBytes;
             FloatVector acc = FloatVector.zero(F256);
-            int b = xb;
-            for (long o = off, end = off + 210L * nb; o < end; o += 210, b++) {
-                int x = b * 256;
-                ByteVector scb = ByteVector.fromMemorySegment(B128, w, o + 192, LE);
-                IntVector sc0 = (IntVector) scb.convertShape(B2I, I256, 0);
-                IntVector sc1 = (IntVector) scb.convertShape(B2I, I256, 1);
-                ShortVector bs = ShortVector.fromArray(S256, bsum16, b * 16);
-                IntVector corr = sc0.mul((IntVector) bs.convert(S2I, 0)).add(sc1.mul((IntVector) bs.convert(S2I, 1)));
-                IntVector s0 = IntVector.zero(I256), s1 = s0;
-                for (int j = 0; j < 4; j++) {
-                    // Quarter j: half h = j/2, l/16 = m; its runs are 8h + m + {0, 2, 4, 6}, whose
-                    // scales are lanes 0, 2, 4, 6 of the 8 scale bytes from 8h + m.
-                    int h = j >> 1, m = j & 1;
-                    long q = o + 64 * h + 16 * m;
-                    int xq0 = x + 128 * h + 16 * m;
-                    IntVector sc = (IntVector) ByteVector.fromMemorySegment(B64, w, o + 192 + 8 * h + m, LE).convertShape(B2I, I256, 0);
-                    ShortVector l0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, q, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                    ShortVector l1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, q + 32, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                    ShortVector hb = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128 + 32 * h + 16 * m, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                    IntVector p0 = l0.and((short) 0xF).or(hb.and((short) 3).lanewise(LSHL, 4)).mul(ShortVector.fromArray(S256, xq, xq0)).reinterpretAsInts();
-                    IntVector p1 = l1.and((short) 0xF).or(hb.and((short) 0xC).lanewise(LSHL, 2)).mul(ShortVector.fromArray(S256, xq, xq0 + 32)).reinterpretAsInts();
-                    IntVector p2 = l0.lanewise(LSHR, 4).or(hb.and((short) 0x30)).mul(ShortVector.fromArray(S256, xq, xq0 + 64)).reinterpretAsInts();
-                    IntVector p3 = l1.lanewise(LSHR, 4).or(hb.lanewise(LSHR, 2).and((short) 0x30)).mul(ShortVector.fromArray(S256, xq, xq0 + 96)).reinterpretAsInts();
-                    s0 = s0.add(p0.add(p0.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE0)))
-                            .add(p1.add(p1.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE2)));
-                    s1 = s1.add(p2.add(p2.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE4)))
-                            .add(p3.add(p3.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE6)));
+            for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
+                long o = off + 210L * (b - xb);
+                IntVector s0 = IntVector.zero(I256), s1 = s0, corr = s0;
+                for (int h = 0; h < 2; h++) {
+                    IntVector sc = (IntVector) ByteVector.fromMemorySegment(B64, w, o + 192 + 8 * h, LE).convertShape(B2I, I256, 0);
+                    corr = corr.add(sc.mul(IntVector.fromArray(I256, bsum, b * 16 + 8 * h)));
+                    IntVector a = IntVector.fromMemorySegment(I256, w, o + 64 * h, LE);
+                    IntVector c = IntVector.fromMemorySegment(I256, w, o + 64 * h + 32, LE);
+                    IntVector hb = IntVector.fromMemorySegment(I256, w, o + 128 + 32 * h, LE);
+                    int x = b * 128 + 64 * h;
+                    IntVector t0 = a.and(M4).or(hb.lanewise(LSHL, 4).and(M2)).mul(IntVector.fromArray(I256, xg, x))
+                            .add(a.lanewise(LSHR, 8).and(M4).or(hb.lanewise(LSHR, 4).and(M2)).mul(IntVector.fromArray(I256, xg, x + 8)));
+                    IntVector t1 = c.and(M4).or(hb.lanewise(LSHL, 2).and(M2)).mul(IntVector.fromArray(I256, xg, x + 16))
+                            .add(c.lanewise(LSHR, 8).and(M4).or(hb.lanewise(LSHR, 6).and(M2)).mul(IntVector.fromArray(I256, xg, x + 24)));
+                    s0 = s0.add(t0.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(PAIR0)))
+                            .add(t1.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(PAIR1)));
+                    IntVector t2 = a.lanewise(LSHR, 4).and(M4).or(hb.and(M2)).mul(IntVector.fromArray(I256, xg, x + 32))
+                            .add(a.lanewise(LSHR, 12).and(M4).or(hb.lanewise(LSHR, 8).and(M2)).mul(IntVector.fromArray(I256, xg, x + 40)));
+                    IntVector t3 = c.lanewise(LSHR, 4).and(M4).or(hb.lanewise(LSHR, 2).and(M2)).mul(IntVector.fromArray(I256, xg, x + 48))
+                            .add(c.lanewise(LSHR, 12).and(M4).or(hb.lanewise(LSHR, 10).and(M2)).mul(IntVector.fromArray(I256, xg, x + 56)));
+                    s1 = s1.add(t2.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(PAIR2)))
+                            .add(t3.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(PAIR3)));
                 }
                 IntVector isum = s0.add(s1).sub(corr.lanewise(LSHL, 5));
                 float scale = xd[b] * Float.float16ToFloat(w.get(Le.I16, o + 208));
@@ -683,6 +686,18 @@ final class VectorDots {
             y[yOff + r] = acc.reduceLanes(ADD);
         }
     }
+
+    /** Low nibbles of the even bytes of an int lane (a 16-bit value in each half). */
+    private static final int M4 = 0x000F000F;
+    /** Bits 4 and 5 of each half. */
+    private static final int M2 = 0x00300030;
+
+    /** Lanes 0..3 take scale 2k of the vector, lanes 4..7 scale 2k + 1. */
+    private static VectorShuffle<Integer> pair(int k) {
+        return VectorShuffle.fromValues(I256, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1);
+    }
+
+    private static final VectorShuffle<Integer> PAIR0 = pair(0), PAIR1 = pair(1), PAIR2 = pair(2), PAIR3 = pair(3);
 
     private static VectorShuffle<Integer> lane(int k) {
         return VectorShuffle.fromValues(I256, k, k, k, k, k, k, k, k);

@@ -76,7 +76,7 @@ public final class VectorMatmul implements Matmul {
 
     private void prepare(Weights w, float[] x, int xOff, int n) {
         boolean vector = VectorDots.supports(w.type());
-        act.prepare(VecDotType.of(w.name(), w.type()), x, xOff, w.cols(), n, !vector, vector);
+        act.prepare(VecDotType.of(w.name(), w.type()), x, xOff, w.cols(), n, !vector || w.type() == GgmlType.Q8_0, vector);
     }
 
     private void run(Weights w, float[] y, int yOff, int n) {

@@ -296,8 +296,8 @@ class CudaEmulationTest {
                 e.launch("kiri_attn_merge", n * nHeads, 1, Math.min(256, (headDim + 31) / 32 * 32), at(partP), at(outPs), headDim,
                         splits);
             }
-            // and the tensor-core prompt kernel for head dimensions 64 and 128, whole and split
-            boolean flash = headDim == 64 || headDim == 128;
+            // and the tensor-core prompt kernel for head dimensions 64 and 128, whole and split, from 32 tokens
+            boolean flash = (headDim == 64 || headDim == 128) && n >= CudaKernels.ATTN_PREFILL_MIN;   // as CudaKernels runs it (its emulation is slow)
             int outF = e.zeros(4L * q.length), outFs = e.zeros(4L * q.length);
             int partF = e.zeros(4 * CudaKernels.attentionScratchFloats(n, nHeads, headDim, splits));
             if (flash) {

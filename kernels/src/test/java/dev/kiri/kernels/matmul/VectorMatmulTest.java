@@ -106,6 +106,78 @@ class VectorMatmulTest {
         }
     }
 
+    static final List<GgmlType> EXTREME_TYPES = List.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K);
+
+    /**
+     * The decode kernels' integer tricks at their limits: every quantized value at the end of its
+     * range (all bits set, all clear, or a random mix of the two, so that products take both
+     * signs), the sub-block scales at -128, 127 or a mix (Q6_K) or 63 (Q4_K), and activations that
+     * quantize to ±127 everywhere (all positive, alternating, random signs).
+     */
+    @ParameterizedTest
+    @FieldSource("EXTREME_TYPES")
+    void extremeQuantizedValuesAgreeWithScalarReference(GgmlType t) {
+        Random rnd = new Random(77L * t.id());
+        int rows = 19, cols = 4 * 256;
+        try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul(); VectorMatmul v = new VectorMatmul(pool3)) {
+            for (int pattern = 0; pattern < 3; pattern++) {
+                Weights w = extremeWeights(t, rows, cols, pattern, rnd, arena);
+                float[][] deq = MatmulTestData.dequantize(w);
+                for (int signs = 0; signs < 3; signs++) {
+                    float[] x = new float[cols];
+                    for (int i = 0; i < cols; i++) {
+                        boolean negative = signs == 1 ? (i & 1) != 0 : signs == 2 && rnd.nextBoolean();
+                        x[i] = negative ? -1f : 1f;
+                    }
+                    float[] expected = new float[rows];
+                    ref.matvec(w, x, 0, expected, 0);
+                    float[] got = new float[rows];
+                    v.matvec(w, x, 0, got, 0);
+                    assertClose(w, deq, x, 1, expected, got, t + " pattern " + pattern + " signs " + signs);
+                }
+            }
+        }
+    }
+
+    /** Pattern 0: every value byte 0xFF; 1: 0x00 for the values and the extreme scales; 2: a random mix. */
+    private static Weights extremeWeights(GgmlType t, int rows, int cols, int pattern, Random rnd, Arena arena) {
+        long size = t.byteSize((long) rows * cols);
+        var seg = arena.allocate(size, 64);
+        for (long o = 0; o < size; o++) {
+            seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, o, (byte) (pattern == 0 ? 0xFF : pattern == 1 ? 0 : rnd.nextBoolean() ? 0xFF : 0));
+        }
+        var i16 = java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long blocks = (long) rows * cols / t.blockSize();
+        for (long b = 0; b < blocks; b++) {
+            long o = b * t.bytesPerBlock();
+            switch (t) {
+                case Q8_0 -> {
+                    seg.set(i16, o, Float.floatToFloat16(0.01f));
+                    if (pattern == 1) for (int j = 0; j < 32; j++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 2 + j, (byte) (j % 3 == 0 ? 0x80 : 0x7F));
+                }
+                case Q4_0 -> seg.set(i16, o, Float.floatToFloat16(0.01f));
+                case Q4_K -> {
+                    seg.set(i16, o, Float.floatToFloat16(0.01f));
+                    seg.set(i16, o + 2, Float.floatToFloat16(0.005f));
+                    for (int j = 0; j < 12; j++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 4 + j, (byte) 0xFF);
+                }
+                case Q6_K -> {
+                    seg.set(i16, o + 208, Float.floatToFloat16(0.01f));
+                    for (int j = 0; j < 16; j++) {
+                        byte sc = switch (pattern) {
+                            case 0 -> (byte) 0x80;
+                            case 1 -> (byte) 0x7F;
+                            default -> rnd.nextBoolean() ? (byte) 0x80 : (byte) 0x7F;
+                        };
+                        seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 192 + j, sc);
+                    }
+                }
+                default -> throw new IllegalArgumentException(t.toString());
+            }
+        }
+        return new Weights("extreme." + t.ggmlName(), t, seg, rows, cols);
+    }
+
     @ParameterizedTest
     @FieldSource("TYPES")
     void matvecHonoursOffsetsAndLeavesTheRestOfTheOutputAlone(GgmlType t) {

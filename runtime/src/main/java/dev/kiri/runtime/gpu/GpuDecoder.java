@@ -41,6 +41,8 @@ public final class GpuDecoder implements Forward {
     private final float embeddingScale;
     private final DeviceKvCache cache;
     private final DeviceBuffer x, xb, xb2, q, kk, v, att, gate, up, logits, pos, ids, scratch;
+    // a decode step's outputs of the stacked Q/K/V and gate/up products: slices of one buffer each
+    private final DeviceBuffer qkv1, q1, k1, v1, gu1, gate1, up1;
     private final List<DeviceBuffer> owned = new ArrayList<>();
     private final int logitRows;        // tokens whose logits the device buffer holds at once
     private CudaGraph step;
@@ -80,6 +82,13 @@ public final class GpuDecoder implements Forward {
             pos = floats(1, "position");
             ids = floats(batch, "token ids");
             scratch = floats(CudaKernels.attentionScratchFloats(batch, c.heads(), c.headDim(), splits), "attention scratch");
+            qkv1 = floats(c.qDim() + 2L * c.kvDim(), "decode q, k, v");
+            q1 = qkv1.sliceFloats(0, c.qDim());
+            k1 = qkv1.sliceFloats(c.qDim(), c.kvDim());
+            v1 = qkv1.sliceFloats(c.qDim() + c.kvDim(), c.kvDim());
+            gu1 = floats(2L * c.ffnDim(), "decode gate, up");
+            gate1 = gu1.sliceFloats(0, c.ffnDim());
+            up1 = gu1.sliceFloats(c.ffnDim(), c.ffnDim());
         } catch (RuntimeException | Error e) {
             ctx.close(); // frees what was allocated
             throw e;
@@ -99,6 +108,7 @@ public final class GpuDecoder implements Forward {
         int splits = CudaKernels.attentionSplits(capacity);
         long n = (long) batch * (3L * c.dim() + 2L * c.qDim() + 2L * c.kvDim() + 2L * c.ffnDim());
         if (full) n += (long) Math.min(batch, LOGIT_ROWS) * c.vocab();
+        n += c.qDim() + 2L * c.kvDim() + 2L * c.ffnDim();   // a decode step's stacked products
         return n + 1 + batch + CudaKernels.attentionScratchFloats(batch, c.heads(), c.headDim(), splits); // + position, token ids
     }
 
@@ -191,9 +201,16 @@ public final class GpuDecoder implements Forward {
             k.rmsnorm(xb, x, w.attnNorm(), dim, n, eps);
             in = xb;
         }
-        k.matvec(w.wq(), in, q, n);
-        k.matvec(w.wk(), in, kk, n);
-        k.matvec(w.wv(), in, v, n);
+        // a decode step runs the stacked Q/K/V matrix as one product (one launch instead of three)
+        boolean stacked = n == 1 && w.wqkv() != null;
+        DeviceBuffer q = stacked ? q1 : this.q, kk = stacked ? k1 : this.kk, v = stacked ? v1 : this.v;
+        if (stacked) {
+            k.matvec(w.wqkv(), in, qkv1, 1);
+        } else {
+            k.matvec(w.wq(), in, q, n);
+            k.matvec(w.wk(), in, kk, n);
+            k.matvec(w.wv(), in, v, n);
+        }
         if (w.bq() != null) k.addRows(q, w.bq(), n, c.qDim());
         if (w.bk() != null) k.addRows(kk, w.bk(), n, c.kvDim());
         if (w.bv() != null) k.addRows(v, w.bv(), n, c.kvDim());
@@ -221,8 +238,14 @@ public final class GpuDecoder implements Forward {
             k.rmsnorm(xb, x, w.ffnNorm(), dim, n, eps);
             in = xb;
         }
-        k.matvec(w.wGate(), in, gate, n);
-        k.matvec(w.wUp(), in, up, n);
+        boolean stackedFfn = n == 1 && w.wGateUp() != null;
+        DeviceBuffer gate = stackedFfn ? gate1 : this.gate, up = stackedFfn ? up1 : this.up;
+        if (stackedFfn) {
+            k.matvec(w.wGateUp(), in, gu1, 1);
+        } else {
+            k.matvec(w.wGate(), in, gate, n);
+            k.matvec(w.wUp(), in, up, n);
+        }
         int ff = n * c.ffnDim();
         if (c.arch().gelu()) k.geglu(gate, gate, up, ff);
         else k.swiglu(gate, gate, up, ff);

@@ -29,11 +29,18 @@ import java.util.List;
  * dequantized to F32 once, at upload: exact, but four bytes a weight.
  */
 public final class GpuModel implements AutoCloseable {
-    /** One offloaded decoder block. Absent parts are null, as in {@link LayerWeights}. */
+    /**
+     * One offloaded decoder block. Absent parts are null, as in {@link LayerWeights}. Where Q, K and
+     * V (and gate and up) have one type and one row length, they are uploaded one after the other
+     * into one allocation: {@code wqkv} ({@code wGateUp}) is that stack, one matrix for the single
+     * matrix-vector product of a decode step, and {@code wq}, {@code wk}, {@code wv} its row
+     * ranges for a prompt batch's products; else the stacks are null.
+     */
     record Layer(DeviceBuffer attnNorm, DeviceWeights wq, DeviceWeights wk, DeviceWeights wv,
                  DeviceBuffer bq, DeviceBuffer bk, DeviceBuffer bv, DeviceBuffer qNorm, DeviceBuffer kNorm,
                  DeviceWeights wo, DeviceBuffer postAttnNorm, DeviceBuffer ffnNorm,
-                 DeviceWeights wGate, DeviceWeights wUp, DeviceWeights wDown, DeviceBuffer postFfnNorm) {
+                 DeviceWeights wGate, DeviceWeights wUp, DeviceWeights wDown, DeviceBuffer postFfnNorm,
+                 DeviceWeights wqkv, DeviceWeights wGateUp) {
     }
 
     private final CudaContext ctx;
@@ -122,11 +129,57 @@ public final class GpuModel implements AutoCloseable {
     }
 
     private Layer upload(LayerWeights lw) {
-        return new Layer(upload(lw.attnNorm(), "attn_norm"), upload(lw.wq()), upload(lw.wk()), upload(lw.wv()),
+        DeviceWeights[] qkv = uploadStacked(lw.wq(), lw.wk(), lw.wv());
+        DeviceWeights[] gu = uploadStacked(lw.wGate(), lw.wUp());
+        return new Layer(upload(lw.attnNorm(), "attn_norm"), qkv[0], qkv[1], qkv[2],
                 upload(lw.bq(), "attn_q.bias"), upload(lw.bk(), "attn_k.bias"), upload(lw.bv(), "attn_v.bias"),
                 upload(lw.qNorm(), "attn_q_norm"), upload(lw.kNorm(), "attn_k_norm"), upload(lw.wo()),
                 upload(lw.postAttnNorm(), "post_attention_norm"), upload(lw.ffnNorm(), "ffn_norm"),
-                upload(lw.wGate()), upload(lw.wUp()), upload(lw.wDown()), upload(lw.postFfnNorm(), "post_ffw_norm"));
+                gu[0], gu[1], upload(lw.wDown()), upload(lw.postFfnNorm(), "post_ffw_norm"), qkv[3], gu[2]);
+    }
+
+    /**
+     * Uploads {@code ms} into one allocation, one after the other, where they can be one matrix (a
+     * type the kernels read, the same type, columns and row length, whole rows of a multiple of 16
+     * bytes each, so that every part stays aligned for the tensor-core product): each as a slice of
+     * it, and the whole stack last. Otherwise each on its own, and null last.
+     */
+    private DeviceWeights[] uploadStacked(Weights... ms) {
+        DeviceWeights[] out = new DeviceWeights[ms.length + 1];
+        boolean stack = true;
+        for (Weights m : ms) {
+            stack &= m != null && m.type() == ms[0].type() && CudaKernels.SUPPORTED.contains(m.type())
+                    && m.cols() == ms[0].cols() && m.rowBytes() == ms[0].rowBytes()
+                    && m.byteSize() == m.rowBytes() * m.rows() && m.byteSize() % 16 == 0;
+        }
+        if (!stack) {
+            for (int i = 0; i < ms.length; i++) out[i] = ms[i] == null ? null : upload(ms[i]);
+            return out;
+        }
+        long total = 0;
+        int rows = 0;
+        StringBuilder name = new StringBuilder();
+        for (Weights m : ms) {
+            total += m.byteSize();
+            rows += m.rows();
+            name.append(name.isEmpty() ? "" : "+").append(m.name());
+        }
+        DeviceBuffer b = ctx.allocate(total, name.toString());
+        try {
+            long off = 0;
+            for (int i = 0; i < ms.length; i++) {
+                Weights m = ms[i];
+                ctx.upload(m.data().asSlice(0, m.byteSize()), b, off);
+                out[i] = new DeviceWeights(m.name(), m.type(), b.slice(off, m.byteSize()), m.rows(), m.cols(), m.rowBytes());
+                off += m.byteSize();
+            }
+        } catch (RuntimeException e) {
+            b.close();
+            throw e;
+        }
+        weightBytes += total;
+        out[ms.length] = new DeviceWeights(name.toString(), ms[0].type(), b, rows, ms[0].cols(), ms[0].rowBytes());
+        return out;
     }
 
     private DeviceBuffer upload(float[] v, String what) {
