@@ -206,6 +206,9 @@ final class VectorGemm {
             case Q6_K -> {
                 for (int i = 0; i < count; i++) q6_K(w, off + i * rowBytes, cols / 256, out, i * cols);
             }
+            case Q5_K -> {
+                for (int i = 0; i < count; i++) q5_K(w, off + i * rowBytes, cols / 256, out, i * cols);
+            }
             default -> {
                 for (int i = 0; i < count; i++) Dequant.row(t, w, off + i * rowBytes, out, i * cols, cols);
             }
@@ -263,6 +266,35 @@ final class VectorGemm {
                     ByteVector v = ByteVector.fromMemorySegment(B, w, q + j, LE);
                     ByteVector lo = v.and((byte) 0xF);
                     ByteVector hi = v.lanewise(VectorOperators.LSHR, 4);
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d1).sub(m1).intoArray(out, o + j);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d2).sub(m2).intoArray(out, o + 32 + j);
+                }
+            }
+        }
+    }
+
+    /**
+     * Q5_K rows: 176-byte blocks, as Q4_K with qh[32] (before the 128 bytes of nibbles) holding the
+     * fifth bits: group g's even run takes bit 2g of qh[l], its odd run bit 2g+1.
+     */
+    private static void q5_K(MemorySegment w, long at, int blocks, float[] out, int o) {
+        for (int b = 0; b < blocks; b++, at += 176) {
+            float d = Float.float16ToFloat(w.get(Le.I16, at));
+            float min = Float.float16ToFloat(w.get(Le.I16, at + 2));
+            long sc = at + 4;
+            for (int g = 0; g < 4; g++, o += 64) {
+                FloatVector d1 = FloatVector.broadcast(F, d * kScale(w, sc, 2 * g));
+                FloatVector m1 = FloatVector.broadcast(F, min * kMin(w, sc, 2 * g));
+                FloatVector d2 = FloatVector.broadcast(F, d * kScale(w, sc, 2 * g + 1));
+                FloatVector m2 = FloatVector.broadcast(F, min * kMin(w, sc, 2 * g + 1));
+                long q = at + 48 + 32L * g;
+                for (int j = 0; j < 32; j += L) {
+                    ByteVector v = ByteVector.fromMemorySegment(B, w, q + j, LE);
+                    ByteVector h = ByteVector.fromMemorySegment(B, w, at + 16 + j, LE);
+                    ByteVector lo = v.and((byte) 0xF)
+                            .or(h.lanewise(VectorOperators.LSHR, 2 * g).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector hi = v.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.lanewise(VectorOperators.LSHR, 2 * g + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
                     ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d1).sub(m1).intoArray(out, o + j);
                     ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d2).sub(m2).intoArray(out, o + 32 + j);
                 }
