@@ -12,7 +12,7 @@ package dev.kiri.runtime;
  * @param backend       {@code "cpu"} (default), {@code "cuda"} (an NVIDIA GPU through the driver; loading
  *                      fails, saying why, where there is none) or {@code "auto"} (CUDA when it can be
  *                      used, else the CPU, with the reason logged); see {@link #gpuLayers}
- * @param batchSize     most prompt tokens one forward pass takes (default 64)
+ * @param batchSize     most prompt tokens one forward pass takes (default 128)
  * @param gpuLayers     with CUDA: how many decoder blocks run on the GPU, the first ones; the rest
  *                      and, unless all blocks are offloaded, the output run on the CPU with one copy
  *                      of the activations between them. -1 (default): all of them; 0: none (the
@@ -39,7 +39,7 @@ public record LoadOptions(int threads, int contextLength, KvCacheType kvCache, S
     }
 
     public static LoadOptions defaults() {
-        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 4096, KvCacheType.F16, "cpu", 64, -1);
+        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 4096, KvCacheType.F16, "cpu", 128, -1);
     }
 
     public LoadOptions threads(int n) {

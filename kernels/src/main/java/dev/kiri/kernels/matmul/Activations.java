@@ -152,6 +152,44 @@ final class Activations {
         if (withSum) s[block] = Float.float16ToFloat(Float.floatToFloat16(sum * dv));
     }
 
+    /**
+     * One row of {@code cols} values at {@code x[off..]} quantized to {@code t}'s 8-bit blocks as
+     * {@link #prepare} quantizes them, and written back as floats {@code d·q} (the block scale the
+     * dot products use times the quantized value) to {@code out[outOff + k·stride]}.
+     */
+    static void dequantizedQ8Row(VecDotType t, float[] x, int off, int cols, float[] out, int outOff, int stride) {
+        if (t == VecDotType.Q8_K) {
+            for (int b = off; b < off + cols; b += 256, outOff += 256 * stride) {
+                float max = 0;
+                float amax = 0;
+                for (int j = 0; j < 256; j++) {
+                    float ax = Math.abs(x[b + j]);
+                    if (ax > amax) {
+                        amax = ax;
+                        max = x[b + j];
+                    }
+                }
+                if (amax == 0) {
+                    for (int j = 0; j < 256; j++) out[outOff + j * stride] = 0;
+                    continue;
+                }
+                float iscale = -127f / max;
+                float d = 1 / iscale;
+                for (int j = 0; j < 256; j++) {
+                    out[outOff + j * stride] = d * Math.min(127, (int) Math.rint(iscale * x[b + j]));
+                }
+            }
+        } else {
+            for (int b = off; b < off + cols; b += 32, outOff += 32 * stride) {
+                float amax = 0;
+                for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[b + j]));
+                float id = amax != 0 ? 127f / amax : 0f;
+                float d = Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
+                for (int j = 0; j < 32; j++) out[outOff + j * stride] = d * (int) Math.rint(x[b + j] * id);
+            }
+        }
+    }
+
     private void quantizeQ8KBlock(float[] x, int off, int block, boolean bytes, boolean shorts) {
         float max = 0;
         float amax = 0;

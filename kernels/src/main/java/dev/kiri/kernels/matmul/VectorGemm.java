@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Batched products for float weights (F32, F16, BF16) and, from {@link VectorMatmul}'s batch
  * threshold on, for quantized weights dequantized a panel at a time: the prefill path.
  *
- * <p>The activations of the call are first transposed into blocks of {@link #batchBlock()} batch
- * rows ({@link #transpose}): for each column k, the values of those rows side by side, so one
+ * <p>The activations of the call are first converted and transposed into blocks of
+ * {@link #batchBlock()} batch rows ({@link #prepareBlock}, one pool task per block): for each column k, the values of those rows side by side, so one
  * vector load gives column k of {@code L} batch rows. A panel of {@link #PANEL_ROWS} weight rows is
  * converted once to F32; the micro-kernel then walks the columns, loads two such activation
  * vectors and broadcasts each panel row's value: twelve FMAs per two vector loads and six
@@ -47,8 +47,8 @@ final class VectorGemm {
 
     /**
      * Whether {@link #rows} takes quantized weights of type {@code t}: their panels are dequantized
-     * ({@link Dequant#row}) and multiplied with the dequantized 8-bit activations
-     * ({@link #dequantizeActivations}), so the result is the integer-sum reference's up to float
+     * ({@link #panel}, bit for bit {@link Dequant#row}) and multiplied with the dequantized 8-bit
+     * activations ({@link #prepareBlock}), so the result is the integer-sum reference's up to float
      * rounding. Not Q4_1 and Q5_1: their reference (llama.cpp's) multiplies the minimum with the
      * activations' block sum rounded to F16, which a float product of dequantized values does not
      * reproduce.
@@ -57,49 +57,51 @@ final class VectorGemm {
         return t.isQuantized() && t != GgmlType.Q4_1 && t != GgmlType.Q5_1 && Dequant.supports(t);
     }
 
-    /** Activations' 8-bit blocks back to floats: {@code out[i] = d[i / blockSize] · q[i]}. */
-    static void dequantizeActivations(short[] q, float[] d, int blockSize, int count, float[] out) {
-        for (int i = 0; i < count; i += blockSize) {
-            float scale = d[i / blockSize];
-            for (int j = 0; j < blockSize; j++) out[i + j] = scale * q[i + j];
-        }
-    }
-
     /** Batch rows per transposed block: two vectors. */
     static int batchBlock() {
         return 2 * L;
     }
 
-    /** Floats {@link #transpose} writes for {@code n} rows of {@code cols}. */
+    /** Floats {@link #prepareBlock} writes for {@code n} rows of {@code cols}. */
     static int transposedSize(int n, int cols) {
         return ceilDiv(n, 2 * L) * 2 * L * cols;
     }
 
     /**
-     * {@code xt[(i / 2L)·cols·2L + k·2L + i % 2L] = x[xOff + i·cols + k]}, rows beyond {@code n}
-     * of the last block zero.
+     * Batch block {@code blk} of the activations, transposed: {@code xt[blk·cols·2L + k·2L + j]} is
+     * value k of row {@code i = blk·2L + j} in the form {@code t} gives it (F16/BF16 rounded, or its
+     * 8-bit block quantization dequantized: {@link Activations#dequantizedQ8Row}), zero for rows at
+     * or past {@code n}. Blocks are disjoint, so the pool may convert them in parallel.
      */
-    static void transpose(float[] x, int xOff, int n, int cols, float[] xt) {
+    static void prepareBlock(VecDotType t, float[] x, int n, int cols, int blk, float[] xt) {
         int bb = 2 * L;
-        int blocks = ceilDiv(n, bb);
-        for (int blk = 0; blk < blocks; blk++) {
-            int base = blk * cols * bb;
-            for (int j = 0; j < bb; j++) {
-                int i = blk * bb + j;
-                if (i < n) {
-                    int src = xOff + i * cols;
+        int base = blk * cols * bb;
+        for (int j = 0; j < bb; j++) {
+            int i = blk * bb + j;
+            if (i >= n) {
+                for (int k = 0; k < cols; k++) xt[base + k * bb + j] = 0;
+                continue;
+            }
+            int src = i * cols;
+            switch (t) {
+                case F32 -> {
                     for (int k = 0; k < cols; k++) xt[base + k * bb + j] = x[src + k];
-                } else {
-                    for (int k = 0; k < cols; k++) xt[base + k * bb + j] = 0;
                 }
+                case F16 -> {
+                    for (int k = 0; k < cols; k++) xt[base + k * bb + j] = Float.float16ToFloat(Float.floatToFloat16(x[src + k]));
+                }
+                case BF16 -> {
+                    for (int k = 0; k < cols; k++) xt[base + k * bb + j] = Activations.roundBf16(x[src + k]);
+                }
+                case Q8_0, Q8_1, Q8_K -> Activations.dequantizedQ8Row(t, x, src, cols, xt, base + j, bb);
             }
         }
     }
 
     /**
      * {@code y[yOff + i*rows + r] = W[r] · x_i} for rows {@code [r0, r1)} and batch rows
-     * {@code [0, n)}, the activations transposed by {@link #transpose}; {@code panel} holds at
-     * least {@code PANEL_ROWS * cols} floats, {@code out} at least {@code 2L}.
+     * {@code [0, n)}, the activations transposed by {@link #prepareBlock}; {@code panel} holds at
+     * least {@code PANEL_ROWS * cols} floats, {@code out} at least {@code PANEL_ROWS * 2L}.
      */
     static void rows(GgmlType t, MemorySegment w, long rowBytes, int cols, int rows, int r0, int r1,
                      float[] xt, int n, float[] y, int yOff, float[] panel, float[] out) {
@@ -148,40 +150,25 @@ final class VectorGemm {
             a50 = x0.fma(w5, a50);
             a51 = x1.fma(w5, a51);
         }
-        int valid = Math.min(2 * L, n - i0);
+        int bb = 2 * L;
         a00.intoArray(out, 0);
         a01.intoArray(out, L);
-        store(out, valid, y, yOff + i0 * rows + rb, rows);
-        if (count > 1) {
-            a10.intoArray(out, 0);
-            a11.intoArray(out, L);
-            store(out, valid, y, yOff + i0 * rows + rb + 1, rows);
+        a10.intoArray(out, bb);
+        a11.intoArray(out, bb + L);
+        a20.intoArray(out, 2 * bb);
+        a21.intoArray(out, 2 * bb + L);
+        a30.intoArray(out, 3 * bb);
+        a31.intoArray(out, 3 * bb + L);
+        a40.intoArray(out, 4 * bb);
+        a41.intoArray(out, 4 * bb + L);
+        a50.intoArray(out, 5 * bb);
+        a51.intoArray(out, 5 * bb + L);
+        // Batch row by batch row: its count outputs are adjacent in y.
+        int valid = Math.min(bb, n - i0);
+        int yo = yOff + i0 * rows + rb;
+        for (int b = 0; b < valid; b++, yo += rows) {
+            for (int j = 0; j < count; j++) y[yo + j] = out[j * bb + b];
         }
-        if (count > 2) {
-            a20.intoArray(out, 0);
-            a21.intoArray(out, L);
-            store(out, valid, y, yOff + i0 * rows + rb + 2, rows);
-        }
-        if (count > 3) {
-            a30.intoArray(out, 0);
-            a31.intoArray(out, L);
-            store(out, valid, y, yOff + i0 * rows + rb + 3, rows);
-        }
-        if (count > 4) {
-            a40.intoArray(out, 0);
-            a41.intoArray(out, L);
-            store(out, valid, y, yOff + i0 * rows + rb + 4, rows);
-        }
-        if (count > 5) {
-            a50.intoArray(out, 0);
-            a51.intoArray(out, L);
-            store(out, valid, y, yOff + i0 * rows + rb + 5, rows);
-        }
-    }
-
-    /** One output row's values for {@code valid} batch rows, {@code stride} apart in y. */
-    private static void store(float[] out, int valid, float[] y, int yo, int stride) {
-        for (int b = 0; b < valid; b++) y[yo + b * stride] = out[b];
     }
 
     private static int ceilDiv(int a, int b) {

@@ -22,6 +22,8 @@ public final class VectorMatmul implements Matmul {
      * serves the whole batch) rather than one integer dot product per row and batch row.
      */
     static final int QUANTIZED_GEMM_MIN_BATCH = 32;
+    /** Tasks per thread of a {@link VectorGemm} product. */
+    private static final int GEMM_TASKS_PER_THREAD = 8;
 
     private final ThreadPool pool;
     private final Activations act = new Activations();
@@ -31,8 +33,7 @@ public final class VectorMatmul implements Matmul {
     private float[][] outs = new float[0][];
     /** The activations of a float-weight batch, transposed for {@link VectorGemm}. */
     private float[] transposed = new float[0];
-    /** A quantized batch's 8-bit activations back in floats, before transposing. */
-    private float[] dequantized = new float[0];
+    private final PrepTask prepTask = new PrepTask();
 
     /** @param pool the threads the products run on (not closed by {@link #close}) */
     public VectorMatmul(ThreadPool pool) {
@@ -50,8 +51,27 @@ public final class VectorMatmul implements Matmul {
     public void matmul(Weights w, float[] x, float[] y, int n) {
         Shapes.checkMatmul(w, x, y, n);
         if (n == 0) return;
-        prepare(w, x, 0, n);
+        if (gemm(w.type(), n)) {
+            prepareGemm(w, x, n);
+        } else {
+            prepare(w, x, 0, n);
+        }
         run(w, y, 0, n);
+    }
+
+    /**
+     * The activations of a {@link VectorGemm} product, converted to the weight type's vec-dot form
+     * and transposed into batch blocks, one block per pool task.
+     */
+    private void prepareGemm(Weights w, float[] x, int n) {
+        int size = VectorGemm.transposedSize(n, w.cols());
+        if (transposed.length < size) transposed = new float[size];
+        prepTask.set(VecDotType.of(w.name(), w.type()), x, n, w.cols());
+        try {
+            pool.run(ceilDiv(n, VectorGemm.batchBlock()), prepTask);
+        } finally {
+            prepTask.clear();
+        }
     }
 
     private void prepare(Weights w, float[] x, int xOff, int n) {
@@ -62,25 +82,20 @@ public final class VectorMatmul implements Matmul {
     private void run(Weights w, float[] y, int yOff, int n) {
         int rows = w.rows();
         if (rows == 0) return;
-        // About four chunks per thread so that a slow thread does not hold up the call.
-        int chunk = Math.max(MIN_ROWS_PER_TASK, ceilDiv(rows, 4 * pool.threads()));
-        chunk = ceilDiv(chunk, TILE_ROWS) * TILE_ROWS;
-        int tasks = ceilDiv(rows, chunk);
         boolean gemm = gemm(w.type(), n);
+        int chunk;
         if (gemm) {
-            ensurePanels(tasks, VectorGemm.PANEL_ROWS * w.cols());
-            int size = VectorGemm.transposedSize(n, w.cols());
-            if (transposed.length < size) transposed = new float[size];
-            if (VectorGemm.supports(w.type())) {
-                VectorGemm.transpose(act.f, act.fOff, n, w.cols(), transposed);
-            } else {
-                int count = n * w.cols();
-                if (dequantized.length < count) dequantized = new float[count];
-                int bs = act.type == VecDotType.Q8_K ? 256 : 32;
-                VectorGemm.dequantizeActivations(act.q16, act.d, bs, count, dequantized);
-                VectorGemm.transpose(dequantized, 0, n, w.cols(), transposed);
-            }
+            // A prefill task is long (every batch row passes over its rows): about eight per thread,
+            // whole panels, so that the thread that finishes last waits for little.
+            chunk = Math.max(MIN_ROWS_PER_TASK, ceilDiv(rows, GEMM_TASKS_PER_THREAD * pool.threads()));
+            chunk = ceilDiv(chunk, VectorGemm.PANEL_ROWS) * VectorGemm.PANEL_ROWS;
+        } else {
+            // About four chunks per thread so that a slow thread does not hold up the call.
+            chunk = Math.max(MIN_ROWS_PER_TASK, ceilDiv(rows, 4 * pool.threads()));
+            chunk = ceilDiv(chunk, TILE_ROWS) * TILE_ROWS;
         }
+        int tasks = ceilDiv(rows, chunk);
+        if (gemm) ensurePanels(tasks, VectorGemm.PANEL_ROWS * w.cols());
         task.set(w, y, yOff, n, chunk, gemm);
         try {
             pool.run(tasks, task);
@@ -100,7 +115,7 @@ public final class VectorMatmul implements Matmul {
         }
         for (int i = 0; i < tasks; i++) {
             if (panels[i] == null || panels[i].length < size) panels[i] = new float[size];
-            if (outs[i] == null) outs[i] = new float[VectorGemm.batchBlock()];
+            if (outs[i] == null) outs[i] = new float[VectorGemm.PANEL_ROWS * VectorGemm.batchBlock()];
         }
     }
 
@@ -110,6 +125,30 @@ public final class VectorMatmul implements Matmul {
 
     @Override
     public void close() {
+    }
+
+    /** Batch block {@code index} of a {@link VectorGemm} product's activations. Reused for every call. */
+    private final class PrepTask implements ThreadPool.Task {
+        private VecDotType type;
+        private float[] x;
+        private int n;
+        private int cols;
+
+        void set(VecDotType type, float[] x, int n, int cols) {
+            this.type = type;
+            this.x = x;
+            this.n = n;
+            this.cols = cols;
+        }
+
+        void clear() {
+            x = null;
+        }
+
+        @Override
+        public void run(int index) {
+            VectorGemm.prepareBlock(type, x, n, cols, index, transposed);
+        }
     }
 
     /** Rows [index·chunk, (index+1)·chunk) of one product. Reused for every call. */

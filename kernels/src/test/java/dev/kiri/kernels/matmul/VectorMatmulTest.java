@@ -265,10 +265,11 @@ class VectorMatmulTest {
                 GgmlType t = TYPES.get(k);
                 ws[k] = MatmulTestData.randomWeights(t, 64, 2 * Math.max(t.blockSize(), 128), rnd, arena);
             }
-            float[] x = MatmulTestData.randomActivations(4 * 512, rnd);
-            float[] y = new float[4 * 64];
+            int gemmBatch = VectorMatmul.QUANTIZED_GEMM_MIN_BATCH + 3;
+            float[] x = MatmulTestData.randomActivations(gemmBatch * 512, rnd);
+            float[] y = new float[gemmBatch * 64];
             // Until C2 has compiled every kernel, vectors are heap objects; steady state must
-            // allocate nothing. Rounds of 100 calls per type, until one is clean (bounded).
+            // allocate nothing. Rounds of 150 calls per type, until one is clean (bounded).
             long allocated = -1;
             for (int round = 0; round < 40; round++) {
                 long before = mx.getCurrentThreadAllocatedBytes();
@@ -276,6 +277,7 @@ class VectorMatmulTest {
                     for (Weights w : ws) {
                         v.matvec(w, x, 0, y, 0);
                         v.matmul(w, x, y, 4);
+                        v.matmul(w, x, y, gemmBatch);
                     }
                 }
                 allocated = mx.getCurrentThreadAllocatedBytes() - before;
@@ -289,12 +291,15 @@ class VectorMatmulTest {
                     long b1 = mx.getCurrentThreadAllocatedBytes();
                     for (int i = 0; i < 50; i++) v.matmul(w, x, y, 4);
                     long b2 = mx.getCurrentThreadAllocatedBytes();
-                    perType.append(' ').append(w.type()).append(' ').append(b1 - b0).append('/').append(b2 - b1);
+                    for (int i = 0; i < 50; i++) v.matmul(w, x, y, gemmBatch);
+                    long b3 = mx.getCurrentThreadAllocatedBytes();
+                    perType.append(' ').append(w.type()).append(' ').append(b1 - b0).append('/').append(b2 - b1)
+                            .append('/').append(b3 - b2);
                 }
             }
-            // One object per call would be at least 16 bytes x 1500 calls.
-            assertTrue(allocated < 1024, allocated + " bytes allocated by " + 100 * count
-                    + " warm calls; per type, 50 matvec/50 matmul:" + perType);
+            // One object per call would be at least 16 bytes x 2250 calls.
+            assertTrue(allocated < 1024, allocated + " bytes allocated by " + 150 * count
+                    + " warm calls; per type, 50 matvec/50 matmul/50 prefill matmul:" + perType);
         }
     }
 

@@ -57,7 +57,7 @@ final class BenchCommand implements Callable<Integer> {
     String kv;
 
     @Option(names = {"-b", "--batch"}, paramLabel = "N",
-            description = "prompt tokens per forward pass (default: 64 on the CPU, 512 with --backend cuda or auto)")
+            description = "prompt tokens per forward pass (default: 128 on the CPU, 512 with --backend cuda or auto)")
     Integer batchOption;
 
     @Option(names = "--bandwidth-mib", paramLabel = "MIB", defaultValue = "1024",
@@ -84,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1 || decodeTokens < 1) throw new IllegalArgumentException("-p and -n must be at least 1");
         if (reps < 1 || warmup < 0) throw new IllegalArgumentException("-r must be at least 1 and --warmup at least 0");
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        int batch = batchOption != null ? batchOption : "cpu".equals(backend.backend) ? 64 : 512;
+        int batch = batchOption != null ? batchOption : "cpu".equals(backend.backend) ? 128 : 512;
         LoadOptions lo = LoadOptions.defaults().threads(t).contextLength(promptTokens + decodeTokens + 1)
                 .kvCache(Options.kvType(kv)).batchSize(batch);
         lo = backend.apply(lo);

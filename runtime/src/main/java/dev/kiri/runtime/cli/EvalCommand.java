@@ -50,7 +50,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--kv", paramLabel = "TYPE", defaultValue = "f32", description = "KV cache type: f16 or f32 (default: ${DEFAULT-VALUE})")
     String kv;
 
-    @Option(names = {"-b", "--batch"}, paramLabel = "N", defaultValue = "64", description = "tokens per forward pass (default: ${DEFAULT-VALUE})")
+    @Option(names = {"-b", "--batch"}, paramLabel = "N", defaultValue = "128", description = "tokens per forward pass (default: ${DEFAULT-VALUE})")
     int batch;
 
     @Option(names = "--verbose", description = "print the stack trace of an error")
