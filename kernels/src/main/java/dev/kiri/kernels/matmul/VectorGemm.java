@@ -194,26 +194,39 @@ final class VectorGemm {
             case BF16 -> {
                 for (int c = 0; c < n; c++) out[c] = Float.intBitsToFloat(w.get(Le.I16, off + 2L * c) << 16);
             }
-            case Q4_0 -> {
-                for (int i = 0; i < count; i++) q4_0(w, off + i * rowBytes, cols / 32, out, i * cols);
-            }
-            case Q8_0 -> {
-                for (int i = 0; i < count; i++) q8_0(w, off + i * rowBytes, cols / 32, out, i * cols);
-            }
-            case Q4_K -> {
-                for (int i = 0; i < count; i++) q4_K(w, off + i * rowBytes, cols / 256, out, i * cols);
-            }
-            case Q6_K -> {
-                for (int i = 0; i < count; i++) q6_K(w, off + i * rowBytes, cols / 256, out, i * cols);
-            }
-            case Q5_K -> {
-                for (int i = 0; i < count; i++) q5_K(w, off + i * rowBytes, cols / 256, out, i * cols);
+            case Q4_0, Q8_0, Q4_K, Q5_K, Q6_K -> {
+                RowDequantizer d = ROW_DEQUANTIZERS[t.ordinal()];
+                int blocks = cols / t.blockSize();
+                for (int i = 0; i < count; i++) d.row(w, off + i * rowBytes, blocks, out, i * cols);
             }
             default -> {
                 for (int i = 0; i < count; i++) Dequant.row(t, w, off + i * rowBytes, out, i * cols, cols);
             }
         }
         for (int c = n; c < PANEL_ROWS * cols; c++) out[c] = 0;
+    }
+
+    /** One weight row of {@code blocks} blocks at {@code at} as floats at {@code out[o..]}. */
+    @FunctionalInterface
+    private interface RowDequantizer {
+        void row(MemorySegment w, long at, int blocks, float[] out, int o);
+    }
+
+    /**
+     * The vector dequantizers by {@link GgmlType#ordinal()}. {@link #panel} calls them through this
+     * table, not directly: where a process multiplies several weight types, the call site then sees
+     * several receivers and C2 compiles each dequantizer on its own instead of inlining them all
+     * into one method, whose inlining budget they would exhaust (Vector API calls left out of line
+     * box their vectors: allocation on every call, and slow).
+     */
+    private static final RowDequantizer[] ROW_DEQUANTIZERS = new RowDequantizer[GgmlType.values().length];
+
+    static {
+        ROW_DEQUANTIZERS[GgmlType.Q4_0.ordinal()] = VectorGemm::q4_0;
+        ROW_DEQUANTIZERS[GgmlType.Q8_0.ordinal()] = VectorGemm::q8_0;
+        ROW_DEQUANTIZERS[GgmlType.Q4_K.ordinal()] = VectorGemm::q4_K;
+        ROW_DEQUANTIZERS[GgmlType.Q5_K.ordinal()] = VectorGemm::q5_K;
+        ROW_DEQUANTIZERS[GgmlType.Q6_K.ordinal()] = VectorGemm::q6_K;
     }
 
     // ---- Panel dequantization: the reference's arithmetic (Dequant), L values per step ----------
