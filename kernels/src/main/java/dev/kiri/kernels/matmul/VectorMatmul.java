@@ -21,7 +21,7 @@ public final class VectorMatmul implements Matmul {
      * Batch rows from which quantized weights go through {@link VectorGemm} (a dequantized panel
      * serves the whole batch) rather than one integer dot product per row and batch row.
      */
-    static final int QUANTIZED_GEMM_MIN_BATCH = 16;
+    static final int QUANTIZED_GEMM_MIN_BATCH = 32;
     /** Tasks per thread of a {@link VectorGemm} product. */
     private static final int GEMM_TASKS_PER_THREAD = 8;
 
