@@ -45,6 +45,12 @@ import jdk.incubator.vector.VectorSpecies;
  * kernel takes and returns only scalars and arrays, so whether or not it is inlined into its
  * caller, its vectors stay in registers. For the same reason the bodies of the inner loops are
  * kept to a few dozen vector operations.
+ *
+ * <p>Every conversion names its result species ({@code convertShape(I2F, F256, 0)},
+ * {@code reinterpretShape(I256, 0)}), never the shape-invariant {@code convert(I2F, 0)} or
+ * {@code reinterpretAsInts()}: those look the species up at run time, and when C2 does not fold that
+ * lookup it goes by the Vector API's shared type profile, leaves the conversion unintrinsified and
+ * allocates on every block for good (docs/KERNELS.md; {@code ImplicitSpeciesTest} enforces it).
  */
 final class VectorDots {
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
@@ -134,12 +140,12 @@ final class VectorDots {
             int bound = cols & ~15;
             for (; c < bound; c += 16) {
                 ShortVector h = ShortVector.fromMemorySegment(S256, w, off + 2L * c, LE);
-                IntVector h0 = (IntVector) h.convert(S2I, 0);
-                IntVector h1 = (IntVector) h.convert(S2I, 1);
-                FloatVector m0 = h0.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-                FloatVector m1 = h1.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-                FloatVector f0 = m0.reinterpretAsInts().or(h0.and(0x80000000)).reinterpretAsFloats();
-                FloatVector f1 = m1.reinterpretAsInts().or(h1.and(0x80000000)).reinterpretAsFloats();
+                IntVector h0 = (IntVector) h.convertShape(S2I, I256, 0);
+                IntVector h1 = (IntVector) h.convertShape(S2I, I256, 1);
+                FloatVector m0 = ((FloatVector) h0.and(0x7FFF).lanewise(LSHL, 13).reinterpretShape(F256, 0)).mul(0x1p112f);
+                FloatVector m1 = ((FloatVector) h1.and(0x7FFF).lanewise(LSHL, 13).reinterpretShape(F256, 0)).mul(0x1p112f);
+                FloatVector f0 = (FloatVector) ((IntVector) m0.reinterpretShape(I256, 0)).or(h0.and(0x80000000)).reinterpretShape(F256, 0);
+                FloatVector f1 = (FloatVector) ((IntVector) m1.reinterpretShape(I256, 0)).or(h1.and(0x80000000)).reinterpretShape(F256, 0);
                 a0 = f0.fma(FloatVector.fromArray(F256, x, xo + c), a0);
                 a1 = f1.fma(FloatVector.fromArray(F256, x, xo + c + 8), a1);
             }
@@ -158,8 +164,8 @@ final class VectorDots {
             int bound = cols & ~15;
             for (; c < bound; c += 16) {
                 ShortVector h = ShortVector.fromMemorySegment(S256, w, off + 2L * c, LE);
-                FloatVector f0 = ((IntVector) h.convert(S2I, 0)).lanewise(LSHL, 16).reinterpretAsFloats();
-                FloatVector f1 = ((IntVector) h.convert(S2I, 1)).lanewise(LSHL, 16).reinterpretAsFloats();
+                FloatVector f0 = (FloatVector) ((IntVector) h.convertShape(S2I, I256, 0)).lanewise(LSHL, 16).reinterpretShape(F256, 0);
+                FloatVector f1 = (FloatVector) ((IntVector) h.convertShape(S2I, I256, 1)).lanewise(LSHL, 16).reinterpretShape(F256, 0);
                 a0 = f0.fma(FloatVector.fromArray(F256, x, xo + c), a0);
                 a1 = f1.fma(FloatVector.fromArray(F256, x, xo + c + 8), a1);
             }
@@ -188,31 +194,31 @@ final class VectorDots {
             for (int bEnd = xb + (nb & ~1); b < bEnd; b += 2) {
                 long o = off + 34L * (b - xb);
                 int x = b * 32;
-                IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(B2S, S256, 0))
+                IntVector p0 = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(B2S, S256, 0))
                         .mul((ShortVector) ByteVector.fromArray(B128, xq, x).convertShape(B2S, S256, 0))
                         .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 18, LE).convertShape(B2S, S256, 0))
                                 .mul((ShortVector) ByteVector.fromArray(B128, xq, x + 16).convertShape(B2S, S256, 0)))
-                        .reinterpretAsInts();
+                        .reinterpretShape(I256, 0);
                 IntVector s0 = p0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p0.lanewise(ASHR, 16));
-                acc0 = ((FloatVector) s0.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o)) * xd[b]), acc0);
-                IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 36, LE).convertShape(B2S, S256, 0))
+                acc0 = ((FloatVector) s0.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o)) * xd[b]), acc0);
+                IntVector p1 = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 36, LE).convertShape(B2S, S256, 0))
                         .mul((ShortVector) ByteVector.fromArray(B128, xq, x + 32).convertShape(B2S, S256, 0))
                         .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 52, LE).convertShape(B2S, S256, 0))
                                 .mul((ShortVector) ByteVector.fromArray(B128, xq, x + 48).convertShape(B2S, S256, 0)))
-                        .reinterpretAsInts();
+                        .reinterpretShape(I256, 0);
                 IntVector s1 = p1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p1.lanewise(ASHR, 16));
-                acc1 = ((FloatVector) s1.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o + 34)) * xd[b + 1]), acc1);
+                acc1 = ((FloatVector) s1.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o + 34)) * xd[b + 1]), acc1);
             }
             if ((nb & 1) != 0) {
                 long o = off + 34L * (b - xb);
                 int x = b * 32;
-                IntVector p = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(B2S, S256, 0))
+                IntVector p = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(B2S, S256, 0))
                         .mul((ShortVector) ByteVector.fromArray(B128, xq, x).convertShape(B2S, S256, 0))
                         .add(((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 18, LE).convertShape(B2S, S256, 0))
                                 .mul((ShortVector) ByteVector.fromArray(B128, xq, x + 16).convertShape(B2S, S256, 0)))
-                        .reinterpretAsInts();
+                        .reinterpretShape(I256, 0);
                 IntVector s = p.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p.lanewise(ASHR, 16));
-                acc0 = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o)) * xd[b]), acc0);
+                acc0 = ((FloatVector) s.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, o)) * xd[b]), acc0);
             }
             y[yOff + r] = acc0.add(acc1).reduceLanes(ADD);
         }
@@ -238,26 +244,26 @@ final class VectorDots {
                 o = off + 18L * (b - xb);
                 int x = b * 32;
                 ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p0 = q0.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x))
-                        .add(q0.lanewise(ASHR, 4).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                IntVector p0 = (IntVector) q0.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x))
+                        .add(q0.lanewise(ASHR, 4).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretShape(I256, 0);
                 float d0 = Float.float16ToFloat(w.get(Le.I16, o));
-                acc0 = ((FloatVector) p0.add(p0.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0))
+                acc0 = ((FloatVector) p0.add(p0.lanewise(LSHL, 16)).lanewise(ASHR, 16).convertShape(I2F, F256, 0))
                         .fma(FloatVector.broadcast(F256, d0 * xd[b]), acc0);
                 ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 20, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p1 = q1.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x + 32))
-                        .add(q1.lanewise(ASHR, 4).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretAsInts();
+                IntVector p1 = (IntVector) q1.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x + 32))
+                        .add(q1.lanewise(ASHR, 4).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretShape(I256, 0);
                 float d1 = Float.float16ToFloat(w.get(Le.I16, o + 18));
-                acc1 = ((FloatVector) p1.add(p1.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0))
+                acc1 = ((FloatVector) p1.add(p1.lanewise(LSHL, 16)).lanewise(ASHR, 16).convertShape(I2F, F256, 0))
                         .fma(FloatVector.broadcast(F256, d1 * xd[b + 1]), acc1);
             }
             if ((nb & 1) != 0) {
                 o = off + 18L * (b - xb);
                 int x = b * 32;
                 ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p = q.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x))
-                        .add(q.lanewise(ASHR, 4).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                IntVector p = (IntVector) q.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x))
+                        .add(q.lanewise(ASHR, 4).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretShape(I256, 0);
                 float d = Float.float16ToFloat(w.get(Le.I16, o));
-                acc0 = ((FloatVector) p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16).convert(I2F, 0))
+                acc0 = ((FloatVector) p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16).convertShape(I2F, F256, 0))
                         .fma(FloatVector.broadcast(F256, d * xd[b]), acc0);
             }
             y[yOff + r] = acc0.add(acc1).reduceLanes(ADD);
@@ -275,10 +281,10 @@ final class VectorDots {
                 long o = 20L * b;
                 int x = (xb + b) * 32;
                 ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 4, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p = q.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
-                        .add(q.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                IntVector p = (IntVector) q.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
+                        .add(q.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretShape(I256, 0);
                 IntVector s = p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
-                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc);
+                acc = ((FloatVector) s.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc);
                 mins += Float.float16ToFloat(w.get(Le.I16, off + o + 2)) * xs[xb + b];
             }
             y[yOff + r] = acc.reduceLanes(ADD) + mins;
@@ -302,13 +308,13 @@ final class VectorDots {
                 int x = (xb + b) * 32;
                 int qh = w.get(Le.I32, off + o + 2);
                 ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 6, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector h0 = ShortVector.broadcast(S256, (short) qh).and(bit).compare(NE, 0).toVector().reinterpretAsShorts().and((short) 16);
-                ShortVector h1 = ShortVector.broadcast(S256, (short) (qh >>> 16)).and(bit).compare(NE, 0).toVector().reinterpretAsShorts().and((short) 16);
-                IntVector p = q.and((short) 0xF).or(h0).mul(ShortVector.fromArray(S256, xq, x))
-                        .add(q.lanewise(ASHR, 4).or(h1).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                ShortVector h0 = ShortVector.zero(S256).blend((short) 16, ShortVector.broadcast(S256, (short) qh).and(bit).compare(NE, 0));
+                ShortVector h1 = ShortVector.zero(S256).blend((short) 16, ShortVector.broadcast(S256, (short) (qh >>> 16)).and(bit).compare(NE, 0));
+                IntVector p = (IntVector) q.and((short) 0xF).or(h0).mul(ShortVector.fromArray(S256, xq, x))
+                        .add(q.lanewise(ASHR, 4).or(h1).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretShape(I256, 0);
                 IntVector s = p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
                 float d = Float.float16ToFloat(w.get(Le.I16, off + o));
-                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, d * xd[xb + b]), acc);
+                acc = ((FloatVector) s.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, d * xd[xb + b]), acc);
                 corr += d * xs[xb + b];
             }
             y[yOff + r] = acc.reduceLanes(ADD) - 2 * corr;
@@ -328,12 +334,12 @@ final class VectorDots {
                 int x = (xb + b) * 32;
                 int qh = w.get(Le.I32, off + o + 4);
                 ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 8, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector h0 = ShortVector.broadcast(S256, (short) qh).and(bit).compare(NE, 0).toVector().reinterpretAsShorts().and((short) 16);
-                ShortVector h1 = ShortVector.broadcast(S256, (short) (qh >>> 16)).and(bit).compare(NE, 0).toVector().reinterpretAsShorts().and((short) 16);
-                IntVector p = q.and((short) 0xF).or(h0).mul(ShortVector.fromArray(S256, xq, x))
-                        .add(q.lanewise(ASHR, 4).or(h1).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                ShortVector h0 = ShortVector.zero(S256).blend((short) 16, ShortVector.broadcast(S256, (short) qh).and(bit).compare(NE, 0));
+                ShortVector h1 = ShortVector.zero(S256).blend((short) 16, ShortVector.broadcast(S256, (short) (qh >>> 16)).and(bit).compare(NE, 0));
+                IntVector p = (IntVector) q.and((short) 0xF).or(h0).mul(ShortVector.fromArray(S256, xq, x))
+                        .add(q.lanewise(ASHR, 4).or(h1).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretShape(I256, 0);
                 IntVector s = p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
-                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc);
+                acc = ((FloatVector) s.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc);
                 mins += Float.float16ToFloat(w.get(Le.I16, off + o + 2)) * xs[xb + b];
             }
             y[yOff + r] = acc.reduceLanes(ADD) + mins;
@@ -356,9 +362,9 @@ final class VectorDots {
                 ByteVector q = ByteVector.fromMemorySegment(B128, w, off + o + 2, LE);
                 ShortVector lo = (ShortVector) q.and((byte) 0xF).selectFrom(table).convertShape(B2S, S256, 0);
                 ShortVector hi = (ShortVector) q.lanewise(LSHR, 4).and((byte) 0xF).selectFrom(table).convertShape(B2S, S256, 0);
-                IntVector p = lo.mul(ShortVector.fromArray(S256, xq, x)).add(hi.mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                IntVector p = (IntVector) lo.mul(ShortVector.fromArray(S256, xq, x)).add(hi.mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretShape(I256, 0);
                 IntVector s = p.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p.lanewise(ASHR, 16));
-                acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc);
+                acc = ((FloatVector) s.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, Float.float16ToFloat(w.get(Le.I16, off + o)) * xd[xb + b]), acc);
             }
             y[yOff + r] = acc.reduceLanes(ADD);
         }
@@ -393,8 +399,8 @@ final class VectorDots {
                 long o = 84L * b;
                 int blk = xb + b;
                 // Mins: the high nibbles of scales[16] times the activations' sums per 16.
-                IntVector pm = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
-                        .lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, bsum16, blk * 16)).reinterpretAsInts();
+                IntVector pm = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
+                        .lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, bsum16, blk * 16)).reinterpretShape(I256, 0);
                 IntVector summs = pm.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pm.lanewise(ASHR, 16));
                 IntVector isum = IntVector.zero(I256);
                 for (int step = 0; step < 8; step++) {
@@ -403,14 +409,14 @@ final class VectorDots {
                     int k = 8 * h + 2 * s + (lh >> 4);
                     ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 16 + 32 * h + lh, LE)
                             .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 2 * s);
-                    IntVector pa = q.and((short) 3).mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k)).reinterpretAsInts();
-                    IntVector pb = q.lanewise(ASHR, 4).and((short) 3).mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k + 64)).reinterpretAsInts();
+                    IntVector pa = (IntVector) q.and((short) 3).mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k)).reinterpretShape(I256, 0);
+                    IntVector pb = (IntVector) q.lanewise(ASHR, 4).and((short) 3).mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k + 64)).reinterpretShape(I256, 0);
                     isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(Le.u8(w, off + o + k) & 0xF))
                             .add(pb.add(pb.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(Le.u8(w, off + o + k + 4) & 0xF));
                 }
                 float dx = xd[blk];
-                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, off + o + 80))), acc);
-                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, off + o + 82))), mins);
+                acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, off + o + 80))), acc);
+                mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, off + o + 82))), mins);
             }
             y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
         }
@@ -445,14 +451,14 @@ final class VectorDots {
                             .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 4 * h + s);
                     ShortVector qa = lo.and((short) 3).or(hb.and((short) 1).lanewise(LSHL, 2)).sub((short) 4);
                     ShortVector qb = lo.lanewise(ASHR, 4).and((short) 3).or(hb.and((short) 4)).sub((short) 4);
-                    IntVector pa = qa.mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k)).reinterpretAsInts();
-                    IntVector pb = qb.mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k + 64)).reinterpretAsInts();
+                    IntVector pa = (IntVector) qa.mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k)).reinterpretShape(I256, 0);
+                    IntVector pb = (IntVector) qb.mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k + 64)).reinterpretShape(I256, 0);
                     int sca = (int) (((k < 8 ? sc07 : sc815) >>> (8 * (k & 7))) & 0xFF) - 32;
                     int scb = (int) (((k + 4 < 8 ? sc07 : sc815) >>> (8 * ((k + 4) & 7))) & 0xFF) - 32;
                     isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sca))
                             .add(pb.add(pb.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(scb));
                 }
-                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, xd[blk] * Float.float16ToFloat(w.get(Le.I16, off + o + 108))), acc);
+                acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, xd[blk] * Float.float16ToFloat(w.get(Le.I16, off + o + 108))), acc);
             }
             y[yOff + r] = acc.reduceLanes(ADD);
         }
@@ -490,39 +496,39 @@ final class VectorDots {
                 // Sub-block pair i: qs[32i..32i+31], low nibbles sub-block 2i, high nibbles 2i+1.
                 ShortVector a0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 48, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 ShortVector a1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p0 = a0.and((short) 0xF).or(h0.lanewise(LSHL, 4).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x))
-                        .add(a1.and((short) 0xF).or(h1.lanewise(LSHL, 4).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
-                IntVector p1 = a0.lanewise(LSHR, 4).or(h0.lanewise(LSHL, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 32))
-                        .add(a1.lanewise(LSHR, 4).or(h1.lanewise(LSHL, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretAsInts();
+                IntVector p0 = (IntVector) a0.and((short) 0xF).or(h0.lanewise(LSHL, 4).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x))
+                        .add(a1.and((short) 0xF).or(h1.lanewise(LSHL, 4).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretShape(I256, 0);
+                IntVector p1 = (IntVector) a0.lanewise(LSHR, 4).or(h0.lanewise(LSHL, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 32))
+                        .add(a1.lanewise(LSHR, 4).or(h1.lanewise(LSHL, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretShape(I256, 0);
                 IntVector s0 = p0.add(p0.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE0))
                         .add(p1.add(p1.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE1)));
                 ShortVector b0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 80, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 ShortVector b1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 96, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p2 = b0.and((short) 0xF).or(h0.lanewise(LSHL, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 64))
-                        .add(b1.and((short) 0xF).or(h1.lanewise(LSHL, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 80))).reinterpretAsInts();
-                IntVector p3 = b0.lanewise(LSHR, 4).or(h0.lanewise(LSHL, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 96))
-                        .add(b1.lanewise(LSHR, 4).or(h1.lanewise(LSHL, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 112))).reinterpretAsInts();
+                IntVector p2 = (IntVector) b0.and((short) 0xF).or(h0.lanewise(LSHL, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 64))
+                        .add(b1.and((short) 0xF).or(h1.lanewise(LSHL, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 80))).reinterpretShape(I256, 0);
+                IntVector p3 = (IntVector) b0.lanewise(LSHR, 4).or(h0.lanewise(LSHL, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 96))
+                        .add(b1.lanewise(LSHR, 4).or(h1.lanewise(LSHL, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 112))).reinterpretShape(I256, 0);
                 IntVector s1 = p2.add(p2.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE2))
                         .add(p3.add(p3.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE3)));
                 ShortVector c0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 112, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 ShortVector c1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p4 = c0.and((short) 0xF).or(h0.and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 128))
-                        .add(c1.and((short) 0xF).or(h1.and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 144))).reinterpretAsInts();
-                IntVector p5 = c0.lanewise(LSHR, 4).or(h0.lanewise(LSHR, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 160))
-                        .add(c1.lanewise(LSHR, 4).or(h1.lanewise(LSHR, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 176))).reinterpretAsInts();
+                IntVector p4 = (IntVector) c0.and((short) 0xF).or(h0.and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 128))
+                        .add(c1.and((short) 0xF).or(h1.and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 144))).reinterpretShape(I256, 0);
+                IntVector p5 = (IntVector) c0.lanewise(LSHR, 4).or(h0.lanewise(LSHR, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 160))
+                        .add(c1.lanewise(LSHR, 4).or(h1.lanewise(LSHR, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 176))).reinterpretShape(I256, 0);
                 s0 = s0.add(p4.add(p4.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE4)))
                         .add(p5.add(p5.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE5)));
                 ShortVector d0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 144, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
                 ShortVector d1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 160, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                IntVector p6 = d0.and((short) 0xF).or(h0.lanewise(LSHR, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 192))
-                        .add(d1.and((short) 0xF).or(h1.lanewise(LSHR, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 208))).reinterpretAsInts();
-                IntVector p7 = d0.lanewise(LSHR, 4).or(h0.lanewise(LSHR, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 224))
-                        .add(d1.lanewise(LSHR, 4).or(h1.lanewise(LSHR, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 240))).reinterpretAsInts();
+                IntVector p6 = (IntVector) d0.and((short) 0xF).or(h0.lanewise(LSHR, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 192))
+                        .add(d1.and((short) 0xF).or(h1.lanewise(LSHR, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 208))).reinterpretShape(I256, 0);
+                IntVector p7 = (IntVector) d0.lanewise(LSHR, 4).or(h0.lanewise(LSHR, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 224))
+                        .add(d1.lanewise(LSHR, 4).or(h1.lanewise(LSHR, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 240))).reinterpretShape(I256, 0);
                 s1 = s1.add(p6.add(p6.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE6)))
                         .add(p7.add(p7.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE7)));
                 float dx = xd[b];
-                acc = ((FloatVector) s0.add(s1).convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o))), acc);
-                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 2))), mins);
+                acc = ((FloatVector) s0.add(s1).convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o))), acc);
+                mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 2))), mins);
             }
             y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
         }
@@ -551,10 +557,10 @@ final class VectorDots {
                     ByteVector q = ByteVector.fromMemorySegment(B128, w, off + o + 8 + 16 * ib, LE);
                     ShortVector lo = (ShortVector) q.and((byte) 0xF).selectFrom(table).convertShape(B2S, S256, 0);
                     ShortVector hi = (ShortVector) q.lanewise(LSHR, 4).and((byte) 0xF).selectFrom(table).convertShape(B2S, S256, 0);
-                    IntVector p = lo.mul(ShortVector.fromArray(S256, xq, x)).add(hi.mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretAsInts();
+                    IntVector p = (IntVector) lo.mul(ShortVector.fromArray(S256, xq, x)).add(hi.mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretShape(I256, 0);
                     isum = isum.add(p.lanewise(LSHL, 16).lanewise(ASHR, 16).add(p.lanewise(ASHR, 16)).mul(ls - 32));
                 }
-                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, xd[blk] * Float.float16ToFloat(w.get(Le.I16, off + o))), acc);
+                acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, xd[blk] * Float.float16ToFloat(w.get(Le.I16, off + o))), acc);
             }
             y[yOff + r] = acc.reduceLanes(ADD);
         }
@@ -621,8 +627,8 @@ final class VectorDots {
                 s1 = s1.add(t6.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE6)))
                         .add(t7.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(LANE7)));
                 float dx = xd[b];
-                acc = ((FloatVector) s0.add(s1).convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o))), acc);
-                mins = ((FloatVector) summs.convert(I2F, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 2))), mins);
+                acc = ((FloatVector) s0.add(s1).convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o))), acc);
+                mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(w.get(Le.I16, o + 2))), mins);
             }
             y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
         }
@@ -677,7 +683,7 @@ final class VectorDots {
                 }
                 IntVector isum = s0.add(s1).sub(corr.lanewise(LSHL, 5));
                 float scale = xd[b] * Float.float16ToFloat(w.get(Le.I16, o + 208));
-                acc = ((FloatVector) isum.convert(I2F, 0)).fma(FloatVector.broadcast(F256, scale), acc);
+                acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, scale), acc);
             }
             y[yOff + r] = acc.reduceLanes(ADD);
         }

@@ -1,0 +1,77 @@
+package dev.kiri.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassModel;
+import java.lang.classfile.CodeModel;
+import java.lang.classfile.MethodModel;
+import java.lang.classfile.instruction.InvokeInstruction;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernels never ask the Vector API for a species it has to look up at run time.
+ *
+ * <p>{@code convert(op, part)}, {@code reinterpretAsInts()} and the other shape-invariant forms find
+ * their result species with {@code withLanes}, a lookup in a lazily filled cache. When C2 does not
+ * fold that lookup to a constant, it falls back on the type profile of the Vector API's shared
+ * {@code convert0}, which every kernel's conversions feed: with more than one species seen there,
+ * the conversion is not intrinsified and every vector crossing it is allocated on the heap, for as
+ * long as the JVM runs (docs/KERNELS.md, "Steady-state allocation in decode"). The explicit forms
+ * ({@code convertShape(op, SPECIES, part)}, {@code reinterpretShape(SPECIES, 0)}) take a constant
+ * species and do not depend on any profile. This test reads the compiled kernel classes and fails
+ * on any call to the implicit forms, so that none comes back.
+ */
+class ImplicitSpeciesTest {
+    /** Vector API methods that derive their result species at run time. */
+    private static final Set<String> IMPLICIT = Set.of(
+            "convert", "reinterpretAsBytes", "reinterpretAsShorts", "reinterpretAsInts", "reinterpretAsLongs",
+            "reinterpretAsFloats", "reinterpretAsDoubles", "viewAsIntegralLanes", "viewAsFloatingLanes",
+            "withLanes", "withShape");
+
+    @Test
+    void kernelsUseOnlyConstantSpecies() throws Exception {
+        Path root = classesRoot();
+        List<Path> classes;
+        try (Stream<Path> s = Files.walk(root.resolve("dev/kiri/kernels"))) {
+            classes = s.filter(p -> p.toString().endsWith(".class")).toList();
+        }
+        assertTrue(classes.size() > 10, "expected the kernel classes under " + root + ", found " + classes.size());
+        List<String> found = new ArrayList<>();
+        int vectorCalls = 0;
+        for (Path p : classes) {
+            ClassModel cm = ClassFile.of().parse(p);
+            for (MethodModel m : cm.methods()) {
+                CodeModel code = m.code().orElse(null);
+                if (code == null) continue;
+                for (var e : code) {
+                    if (e instanceof InvokeInstruction inv
+                            && inv.owner().asInternalName().startsWith("jdk/incubator/vector/")) {
+                        vectorCalls++;
+                        if (IMPLICIT.contains(inv.name().stringValue())) {
+                            found.add(cm.thisClass().asInternalName() + "." + m.methodName().stringValue()
+                                    + " calls " + inv.owner().asInternalName() + "." + inv.name().stringValue());
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(vectorCalls > 100, "expected Vector API calls in the kernel classes, found " + vectorCalls);
+        assertEquals(List.of(), found, "Vector API calls that look their species up at run time");
+    }
+
+    private static Path classesRoot() throws URISyntaxException {
+        Path p = Path.of(ImplicitSpeciesTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        // This test's own classes are in test-classes; the kernels beside it in classes.
+        Path main = p.resolveSibling("classes");
+        return Files.isDirectory(main.resolve("dev/kiri/kernels")) ? main : p;
+    }
+}
