@@ -651,9 +651,7 @@ final class VectorDots {
      * lanes 4..7 the rest, so the group's scale vector is the two scales 8h + 2s and 8h + 2s + 1,
      * four lanes each: one {@code rearrange} with a constant shuffle of the half's eight scales. The
      * {@code -32} is taken once per half as {@code 32·Σ scale·bsum} with the activations' sums per
-     * 16. The block loop counts blocks (an int), so that the activation reads' range checks leave it,
-     * and the two halves are written out: as a two-step inner loop, the first step's nine checks
-     * stayed in the block loop (273 instructions per block against 208 written out).
+     * 16. The block loop counts blocks (an int), so that the activation reads' range checks leave it.
      */
     static void q6_K(MemorySegment w, long rowBytes, int nb, int r0, int r1, int[] xg, float[] xd, int[] bsum, int xb,
                      float[] y, int yOff) {
@@ -663,42 +661,26 @@ final class VectorDots {
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
                 long o = off + 210L * (b - xb);
                 IntVector s0 = IntVector.zero(I256), s1 = s0, corr = s0;
-                IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(B64, w, o + 192 + 0, LE).convertShape(B2I, I256, 0);
-                corr = corr.add(sc0.mul(IntVector.fromArray(I256, bsum, b * 16 + 0)));
-                IntVector a0 = IntVector.fromMemorySegment(I256, w, o + 0, LE);
-                IntVector c0 = IntVector.fromMemorySegment(I256, w, o + 0 + 32, LE);
-                IntVector hb0 = IntVector.fromMemorySegment(I256, w, o + 128 + 0, LE);
-                int x0 = b * 128 + 0;
-                IntVector t00 = a0.and(M4).or(hb0.lanewise(LSHL, 4).and(M2)).mul(IntVector.fromArray(I256, xg, x0))
-                        .add(a0.lanewise(LSHR, 8).and(M4).or(hb0.lanewise(LSHR, 4).and(M2)).mul(IntVector.fromArray(I256, xg, x0 + 8)));
-                IntVector t10 = c0.and(M4).or(hb0.lanewise(LSHL, 2).and(M2)).mul(IntVector.fromArray(I256, xg, x0 + 16))
-                        .add(c0.lanewise(LSHR, 8).and(M4).or(hb0.lanewise(LSHR, 6).and(M2)).mul(IntVector.fromArray(I256, xg, x0 + 24)));
-                s0 = s0.add(t00.add(0x8000).lanewise(ASHR, 16).mul(sc0.rearrange(PAIR0)))
-                        .add(t10.add(0x8000).lanewise(ASHR, 16).mul(sc0.rearrange(PAIR1)));
-                IntVector t20 = a0.lanewise(LSHR, 4).and(M4).or(hb0.and(M2)).mul(IntVector.fromArray(I256, xg, x0 + 32))
-                        .add(a0.lanewise(LSHR, 12).and(M4).or(hb0.lanewise(LSHR, 8).and(M2)).mul(IntVector.fromArray(I256, xg, x0 + 40)));
-                IntVector t30 = c0.lanewise(LSHR, 4).and(M4).or(hb0.lanewise(LSHR, 2).and(M2)).mul(IntVector.fromArray(I256, xg, x0 + 48))
-                        .add(c0.lanewise(LSHR, 12).and(M4).or(hb0.lanewise(LSHR, 10).and(M2)).mul(IntVector.fromArray(I256, xg, x0 + 56)));
-                s1 = s1.add(t20.add(0x8000).lanewise(ASHR, 16).mul(sc0.rearrange(PAIR2)))
-                        .add(t30.add(0x8000).lanewise(ASHR, 16).mul(sc0.rearrange(PAIR3)));
-                IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(B64, w, o + 192 + 8, LE).convertShape(B2I, I256, 0);
-                corr = corr.add(sc1.mul(IntVector.fromArray(I256, bsum, b * 16 + 8)));
-                IntVector a1 = IntVector.fromMemorySegment(I256, w, o + 64, LE);
-                IntVector c1 = IntVector.fromMemorySegment(I256, w, o + 64 + 32, LE);
-                IntVector hb1 = IntVector.fromMemorySegment(I256, w, o + 128 + 32, LE);
-                int x1 = b * 128 + 64;
-                IntVector t01 = a1.and(M4).or(hb1.lanewise(LSHL, 4).and(M2)).mul(IntVector.fromArray(I256, xg, x1))
-                        .add(a1.lanewise(LSHR, 8).and(M4).or(hb1.lanewise(LSHR, 4).and(M2)).mul(IntVector.fromArray(I256, xg, x1 + 8)));
-                IntVector t11 = c1.and(M4).or(hb1.lanewise(LSHL, 2).and(M2)).mul(IntVector.fromArray(I256, xg, x1 + 16))
-                        .add(c1.lanewise(LSHR, 8).and(M4).or(hb1.lanewise(LSHR, 6).and(M2)).mul(IntVector.fromArray(I256, xg, x1 + 24)));
-                s0 = s0.add(t01.add(0x8000).lanewise(ASHR, 16).mul(sc1.rearrange(PAIR0)))
-                        .add(t11.add(0x8000).lanewise(ASHR, 16).mul(sc1.rearrange(PAIR1)));
-                IntVector t21 = a1.lanewise(LSHR, 4).and(M4).or(hb1.and(M2)).mul(IntVector.fromArray(I256, xg, x1 + 32))
-                        .add(a1.lanewise(LSHR, 12).and(M4).or(hb1.lanewise(LSHR, 8).and(M2)).mul(IntVector.fromArray(I256, xg, x1 + 40)));
-                IntVector t31 = c1.lanewise(LSHR, 4).and(M4).or(hb1.lanewise(LSHR, 2).and(M2)).mul(IntVector.fromArray(I256, xg, x1 + 48))
-                        .add(c1.lanewise(LSHR, 12).and(M4).or(hb1.lanewise(LSHR, 10).and(M2)).mul(IntVector.fromArray(I256, xg, x1 + 56)));
-                s1 = s1.add(t21.add(0x8000).lanewise(ASHR, 16).mul(sc1.rearrange(PAIR2)))
-                        .add(t31.add(0x8000).lanewise(ASHR, 16).mul(sc1.rearrange(PAIR3)));
+                for (int h = 0; h < 2; h++) {
+                    IntVector sc = (IntVector) ByteVector.fromMemorySegment(B64, w, o + 192 + 8 * h, LE).convertShape(B2I, I256, 0);
+                    corr = corr.add(sc.mul(IntVector.fromArray(I256, bsum, b * 16 + 8 * h)));
+                    IntVector a = IntVector.fromMemorySegment(I256, w, o + 64 * h, LE);
+                    IntVector c = IntVector.fromMemorySegment(I256, w, o + 64 * h + 32, LE);
+                    IntVector hb = IntVector.fromMemorySegment(I256, w, o + 128 + 32 * h, LE);
+                    int x = b * 128 + 64 * h;
+                    IntVector t0 = a.and(M4).or(hb.lanewise(LSHL, 4).and(M2)).mul(IntVector.fromArray(I256, xg, x))
+                            .add(a.lanewise(LSHR, 8).and(M4).or(hb.lanewise(LSHR, 4).and(M2)).mul(IntVector.fromArray(I256, xg, x + 8)));
+                    IntVector t1 = c.and(M4).or(hb.lanewise(LSHL, 2).and(M2)).mul(IntVector.fromArray(I256, xg, x + 16))
+                            .add(c.lanewise(LSHR, 8).and(M4).or(hb.lanewise(LSHR, 6).and(M2)).mul(IntVector.fromArray(I256, xg, x + 24)));
+                    s0 = s0.add(t0.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(PAIR0)))
+                            .add(t1.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(PAIR1)));
+                    IntVector t2 = a.lanewise(LSHR, 4).and(M4).or(hb.and(M2)).mul(IntVector.fromArray(I256, xg, x + 32))
+                            .add(a.lanewise(LSHR, 12).and(M4).or(hb.lanewise(LSHR, 8).and(M2)).mul(IntVector.fromArray(I256, xg, x + 40)));
+                    IntVector t3 = c.lanewise(LSHR, 4).and(M4).or(hb.lanewise(LSHR, 2).and(M2)).mul(IntVector.fromArray(I256, xg, x + 48))
+                            .add(c.lanewise(LSHR, 12).and(M4).or(hb.lanewise(LSHR, 10).and(M2)).mul(IntVector.fromArray(I256, xg, x + 56)));
+                    s1 = s1.add(t2.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(PAIR2)))
+                            .add(t3.add(0x8000).lanewise(ASHR, 16).mul(sc.rearrange(PAIR3)));
+                }
                 IntVector isum = s0.add(s1).sub(corr.lanewise(LSHL, 5));
                 float scale = xd[b] * Float.float16ToFloat(w.get(Le.I16, o + 208));
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, scale), acc);
