@@ -28,7 +28,10 @@ import picocli.CommandLine.Spec;
  * One unreported warm-up repetition runs first. The bandwidth is a multi-threaded read of a buffer
  * larger than the caches with the same number of threads; the decode limit is that bandwidth divided
  * by the weight bytes one token reads. With {@code --backend cuda} the bandwidth is the GPU's nominal
- * peak (memory clock times bus width) instead.
+ * peak (memory clock times bus width) instead. It also reports the heap bytes all threads allocate
+ * per decode token (from the first generated token to the end; JSON
+ * {@code decode_alloc_bytes_per_token_median}), and says so when that is more than a few kilobytes:
+ * the decode kernels allocate nothing once C2 has compiled them as intended.
  */
 @Command(name = "bench", description = "Measure prompt and decode tokens/s, and decode against the memory-bandwidth limit.")
 final class BenchCommand implements Callable<Integer> {
@@ -100,11 +103,22 @@ final class BenchCommand implements Callable<Integer> {
             int vocab = m.config().vocab();
             double[] prompt = new double[reps];
             double[] decode = new double[reps];
+            double[] allocPerToken = new double[reps];
+            var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long[] atFirstToken = new long[1];
+            // The heap bytes all threads allocate from the first generated token to the end of the
+            // decode: the decode kernels allocate nothing once compiled, so more than a little per
+            // token means some kernel runs without its vector intrinsics (docs/KERNELS.md).
+            TokenListener mark = (text, id) -> {
+                if (atFirstToken[0] == 0) atFirstToken[0] = mx.getTotalThreadAllocatedBytes();
+            };
             for (int r = -warmup; r < reps; r++) {
                 // A different first token every time, so that no repetition reuses another's cache.
                 int[] ids = new SplittableRandom(1000 + r).ints(promptTokens, 0, vocab).toArray();
                 ids[0] = Math.floorMod(r + warmup, vocab);
-                GenerationResult res = m.generate(ids, go, TokenListener.none());
+                atFirstToken[0] = 0;
+                GenerationResult res = m.generate(ids, go, mark);
+                long allocated = mx.getTotalThreadAllocatedBytes() - atFirstToken[0];
                 if (res.tokens().length != decodeTokens || res.timings().promptTokens() != promptTokens) {
                     throw new IllegalStateException("repetition evaluated " + res.timings().promptTokens() + " prompt tokens and generated "
                             + res.tokens().length + " (" + res.finishReason() + ")");
@@ -116,6 +130,7 @@ final class BenchCommand implements Callable<Integer> {
                 if (r >= 0) {
                     prompt[r] = pp;
                     decode[r] = tg;
+                    allocPerToken[r] = allocated / (double) decodeTokens;
                 }
             }
             long rss = residentBytes(); // before the bandwidth buffer exists
@@ -131,6 +146,7 @@ final class BenchCommand implements Callable<Integer> {
             long bytesPerToken = m.weightBytesPerToken();
             double pMed = median(prompt);
             double dMed = median(decode);
+            double aMed = median(allocPerToken);
             double fraction = bandwidth > 0 ? dMed * bytesPerToken / bandwidth : Double.NaN;
             if (json) {
                 Json j = new Json();
@@ -153,6 +169,7 @@ final class BenchCommand implements Callable<Integer> {
                 j.put("decode_tps_min", min(decode));
                 j.put("decode_tps_max", max(decode));
                 j.put("decode_tps", decode);
+                j.put("decode_alloc_bytes_per_token_median", aMed);
                 j.put("weight_bytes_per_token", bytesPerToken);
                 j.put("kv_cache_bytes", m.kvCacheBytes());
                 j.put("rss_bytes", rss);
@@ -171,6 +188,9 @@ final class BenchCommand implements Callable<Integer> {
                         promptTokens, pMed, min(prompt), max(prompt), reps);
                 out.printf(Locale.ROOT, "decode    %4d tokens  %8.2f tok/s median  (min %.2f, max %.2f, %d reps)%n",
                         decodeTokens, dMed, min(decode), max(decode), reps);
+                out.printf(Locale.ROOT, "heap      %.0f bytes allocated per decode token (median)%s%n", aMed,
+                        aMed > ALLOCATION_WARNING ? ": more than expected; some decode kernel may be running without its vector"
+                                + " intrinsics (docs/KERNELS.md, \"Steady-state allocation in decode\")" : "");
                 out.printf(Locale.ROOT, "memory    %.1f MB resident (file %.1f MB + KV cache %.1f MB + %.1f MB)%n", rss / 1e6,
                         m.fileSize() / 1e6, m.kvCacheBytes() / 1e6, (rss - m.fileSize() - m.kvCacheBytes()) / 1e6);
                 if (bandwidth > 0 && gpuPeak) {
@@ -185,6 +205,12 @@ final class BenchCommand implements Callable<Integer> {
             return 0;
         }
     }
+
+    /**
+     * Bytes per decode token above which bench says so: the text of a token and the result are tens
+     * of bytes; a kernel boxing its vectors allocates hundreds of kilobytes per token.
+     */
+    static final double ALLOCATION_WARNING = 16 * 1024;
 
     /** This process's resident set size from {@code /proc/self/status} (Linux), or -1. */
     static long residentBytes() {

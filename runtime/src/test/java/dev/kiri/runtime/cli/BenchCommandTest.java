@@ -27,6 +27,7 @@ class BenchCommandTest {
         assertTrue(pMed > 0 && dMed > 0, j.toString());
         assertTrue(j.get("prompt_tps_min").asDouble() <= pMed && pMed <= j.get("prompt_tps_max").asDouble(), j.toString());
         assertTrue(j.get("decode_tps_min").asDouble() <= dMed && dMed <= j.get("decode_tps_max").asDouble(), j.toString());
+        assertTrue(j.get("decode_alloc_bytes_per_token_median").asDouble() >= 0, j.toString());
         // Every layer matrix and the output matrix in Q4_0 (18 bytes per 32 weights), plus one embedding row.
         long layer = (256 * 256 + 2 * 128 * 256 + 256 * 256 + 3 * 512 * 256) / 32 * 18;
         long expected = 2 * layer + 512 * 256 / 32 * 18 + 256 / 32 * 18;
@@ -42,6 +43,7 @@ class BenchCommandTest {
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().matches("(?s).*prompt\\s+8 tokens\\s+[\\d.]+ tok/s median\\s+\\(min [\\d.]+, max [\\d.]+, 1 reps\\).*"), r.out());
         assertTrue(r.out().matches("(?s).*decode\\s+4 tokens\\s+[\\d.]+ tok/s median.*"), r.out());
+        assertTrue(r.out().matches("(?s).*heap\\s+\\d+ bytes allocated per decode token \\(median\\).*"), r.out());
     }
 
     @Test
