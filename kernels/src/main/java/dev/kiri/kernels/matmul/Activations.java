@@ -134,14 +134,13 @@ final class Activations {
     }
 
     private void quantizeQ8Block(float[] x, int off, int block, boolean withSum, boolean bytes, boolean shorts) {
-        float amax = 0;
-        for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[off + j]));
+        float amax = q8_0Amax(x, off);
         float dv = amax / 127f;
-        float id = amax != 0 ? 127f / amax : 0f;
+        float id = q8_0Inverse(amax);
         int base = block * 32;
         int sum = 0;
         for (int j = 0; j < 32; j++) {
-            int v = (int) Math.rint(x[off + j] * id);
+            int v = q8_0Code(id, x[off + j]);
             sum += v;
             if (bytes) q[base + j] = (byte) v;
             if (shorts) q16[base + j] = (short) v;
@@ -160,48 +159,29 @@ final class Activations {
     static void dequantizedQ8Row(VecDotType t, float[] x, int off, int cols, float[] out, int outOff, int stride) {
         if (t == VecDotType.Q8_K) {
             for (int b = off; b < off + cols; b += 256, outOff += 256 * stride) {
-                float max = 0;
-                float amax = 0;
-                for (int j = 0; j < 256; j++) {
-                    float ax = Math.abs(x[b + j]);
-                    if (ax > amax) {
-                        amax = ax;
-                        max = x[b + j];
-                    }
-                }
-                if (amax == 0) {
+                float max = q8kMax(x, b);
+                if (max == 0) {
                     for (int j = 0; j < 256; j++) out[outOff + j * stride] = 0;
                     continue;
                 }
                 float iscale = -127f / max;
                 float d = 1 / iscale;
-                for (int j = 0; j < 256; j++) {
-                    out[outOff + j * stride] = d * Math.min(127, (int) Math.rint(iscale * x[b + j]));
-                }
+                for (int j = 0; j < 256; j++) out[outOff + j * stride] = d * q8kCode(iscale, x[b + j]);
             }
         } else {
             for (int b = off; b < off + cols; b += 32, outOff += 32 * stride) {
-                float amax = 0;
-                for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[b + j]));
-                float id = amax != 0 ? 127f / amax : 0f;
+                float amax = q8_0Amax(x, b);
+                float id = q8_0Inverse(amax);
                 float d = Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
-                for (int j = 0; j < 32; j++) out[outOff + j * stride] = d * (int) Math.rint(x[b + j] * id);
+                for (int j = 0; j < 32; j++) out[outOff + j * stride] = d * q8_0Code(id, x[b + j]);
             }
         }
     }
 
     private void quantizeQ8KBlock(float[] x, int off, int block, boolean bytes, boolean shorts) {
-        float max = 0;
-        float amax = 0;
-        for (int j = 0; j < 256; j++) {
-            float ax = Math.abs(x[off + j]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[off + j];
-            }
-        }
+        float max = q8kMax(x, off);
         int base = block * 256;
-        if (amax == 0) {
+        if (max == 0) {
             d[block] = 0;
             for (int j = 0; j < 256; j++) {
                 if (bytes) q[base + j] = 0;
@@ -214,7 +194,7 @@ final class Activations {
         for (int j = 0; j < 16; j++) {
             int sum = 0;
             for (int l = 0; l < 16; l++) {
-                int v = Math.min(127, (int) Math.rint(iscale * x[off + 16 * j + l]));
+                int v = q8kCode(iscale, x[off + 16 * j + l]);
                 sum += v;
                 if (bytes) q[base + 16 * j + l] = (byte) v;
                 if (shorts) q16[base + 16 * j + l] = (short) v;
@@ -222,5 +202,44 @@ final class Activations {
             bsum[block * 16 + j] = sum;
         }
         d[block] = 1 / iscale;
+    }
+
+    // The quantization rules, shared by {@link #prepare} and {@link #dequantizedQ8Row}, whose
+    // results must agree bit for bit (the prefill products against the decode dot products).
+
+    /** Q8_0/Q8_1: the largest magnitude of the 32 values at {@code x[off..]}. */
+    private static float q8_0Amax(float[] x, int off) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[off + j]));
+        return amax;
+    }
+
+    /** Q8_0/Q8_1: the factor a value is multiplied by before rounding (0 for an all-zero block). */
+    private static float q8_0Inverse(float amax) {
+        return amax != 0 ? 127f / amax : 0f;
+    }
+
+    /** Q8_0/Q8_1: a value's code, rounded half to even. */
+    private static int q8_0Code(float id, float v) {
+        return (int) Math.rint(v * id);
+    }
+
+    /** Q8_K: the value of largest magnitude of the 256 at {@code x[off..]}, its sign kept (the first of equals; 0 if all are). */
+    private static float q8kMax(float[] x, int off) {
+        float max = 0;
+        float amax = 0;
+        for (int j = 0; j < 256; j++) {
+            float ax = Math.abs(x[off + j]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[off + j];
+            }
+        }
+        return max;
+    }
+
+    /** Q8_K: a value's code for {@code iscale = -127 / max}, rounded half to even, at most 127. */
+    private static int q8kCode(float iscale, float v) {
+        return Math.min(127, (int) Math.rint(iscale * v));
     }
 }
