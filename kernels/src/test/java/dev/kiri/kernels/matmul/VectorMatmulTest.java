@@ -75,6 +75,41 @@ class VectorMatmulTest {
     }
 
     /**
+     * Q4_0 decode has two kernels: blocks in pairs for rows up to
+     * {@link Activations#Q4_PAIRS_MAX_COLS} values, 16-bit lanes beyond. Both, on even and odd block
+     * counts (the pair kernel's odd last block), at and just past the limit, rows that start at odd
+     * activation blocks (batches over an odd block count).
+     */
+    @Test
+    void q4_0RowsAroundThePairKernelsLimitAgreeWithScalarReference() {
+        Random rnd = new Random(4040);
+        int limit = Activations.Q4_PAIRS_MAX_COLS;
+        try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul();
+             VectorMatmul v1 = new VectorMatmul(pool1); VectorMatmul v3 = new VectorMatmul(pool3)) {
+            for (int cols : new int[] {64, 2080, limit - 32, limit, limit + 32, limit + 64}) {
+                for (int rows : new int[] {1, 7, 33}) {
+                    Weights w = MatmulTestData.randomWeights(GgmlType.Q4_0, rows, cols, rnd, arena);
+                    float[][] deq = MatmulTestData.dequantize(w);
+                    for (int n : new int[] {1, 3}) {
+                        float[] x = MatmulTestData.randomActivations(n * cols, rnd);
+                        float[] expected = new float[n * rows];
+                        ref.matmul(w, x, expected, n);
+                        for (VectorMatmul v : new VectorMatmul[] {v1, v3}) {
+                            float[] got = new float[n * rows];
+                            if (n == 1) {
+                                v.matvec(w, x, 0, got, 0);
+                            } else {
+                                v.matmul(w, x, got, n);
+                            }
+                            assertClose(w, deq, x, n, expected, got, "Q4_0 " + rows + "x" + cols + " n=" + n);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Batches from {@link VectorMatmul#QUANTIZED_GEMM_MIN_BATCH} rows on, where quantized weights
      * are dequantized into panels for the float micro-kernel: still the scalar reference's integer
      * block sums up to float rounding (row counts around the panel height, batches around the
