@@ -244,8 +244,8 @@ final class VectorDots {
      * weights' -8 and the rounding), and an arithmetic shift leaves the lane's exact sum of eight
      * products (at most 8·15·127 in magnitude before the offset, the low halves at most 4·15·127:
      * both fit their 16 bits). The lanes are scaled by their block's {@code d_w·d_x} (two scalars
-     * blended into one vector). Against {@link #q4_0Shorts} this is about 20 fewer instructions per
-     * two blocks: 15 % faster on one thread (docs/KERNELS.md). An odd last block goes through
+     * blended into one vector). Against {@link #q4_0Shorts} this is 26 vector operations per two blocks
+     * instead of 32: 15 % less time per block on one thread (docs/KERNELS.md). An odd last block goes through
      * 16-bit lanes as there.
      */
     static void q4_0(MemorySegment w, long rowBytes, int nb, int r0, int r1, int[] xp, int xi,
