@@ -8,8 +8,13 @@ import java.lang.foreign.MemorySegment;
  * A weight matrix of {@code rows} rows of {@code cols} elements in a ggml type, read in place
  * (usually a slice of a mapped GGUF file). {@code y = W·x} maps a {@code cols}-vector to a
  * {@code rows}-vector. Row {@code r} starts at byte {@code r * type.byteSize(cols)}.
+ *
+ * <p>{@code interleaved}, when not null, holds the same matrix a second time in a layout of the
+ * vector kernels' own, rows interleaved in groups of eight ({@code matmul.Interleave}); products
+ * then read it instead of {@code data}, which stays the matrix in its ggml layout (for row look-ups,
+ * the scalar kernels and the GPU).
  */
-public record Weights(String name, GgmlType type, MemorySegment data, int rows, int cols) {
+public record Weights(String name, GgmlType type, MemorySegment data, int rows, int cols, MemorySegment interleaved) {
     public Weights {
         if (rows < 0 || cols <= 0) throw new IllegalArgumentException(name + ": bad shape " + rows + "x" + cols);
         if (cols % type.blockSize() != 0) {
@@ -21,6 +26,11 @@ public record Weights(String name, GgmlType type, MemorySegment data, int rows, 
             throw new IllegalArgumentException(name + ": " + data.byteSize() + " bytes, " + rows + "x" + cols + " "
                     + type.ggmlName() + " needs " + need);
         }
+    }
+
+    /** A matrix read in place, without an interleaved copy. */
+    public Weights(String name, GgmlType type, MemorySegment data, int rows, int cols) {
+        this(name, type, data, rows, cols, null);
     }
 
     /** A 2-D (or 1-D, as one row) GGUF tensor as a weight matrix. */
@@ -38,10 +48,18 @@ public record Weights(String name, GgmlType type, MemorySegment data, int rows, 
         return type.byteSize(cols);
     }
 
-    /** Rows [from, from + count) as a weight matrix of their own (e.g. the parts of a fused QKV). */
+    /**
+     * Rows [from, from + count) as a weight matrix of their own (e.g. the parts of a fused QKV), with
+     * the matching part of the interleaved copy when both ends fall on its groups of eight rows.
+     */
     public Weights rowSlice(String sliceName, int from, int count) {
         if (from < 0 || count < 0 || from + count > rows) throw new IndexOutOfBoundsException(name + ": rows " + from + "+" + count + " of " + rows);
-        return new Weights(sliceName, type, data.asSlice(from * rowBytes(), count * rowBytes()), count, cols);
+        MemorySegment part = null;
+        if (interleaved != null && from % 8 == 0 && count % 8 == 0 && count > 0) {
+            long group = interleaved.byteSize() / (rows / 8);
+            part = interleaved.asSlice(from / 8 * group, count / 8 * group);
+        }
+        return new Weights(sliceName, type, data.asSlice(from * rowBytes(), count * rowBytes()), count, cols, part);
     }
 
     public long byteSize() {

@@ -63,6 +63,17 @@ final class Activations {
      * measured 15 % slower than the 16-bit one, which longer rows keep (docs/KERNELS.md).
      */
     static final int Q4_PAIRS_MAX_COLS = 4096;
+    /**
+     * Q8_0, for weights interleaved in groups of eight rows ({@link Interleave}, {@link VectorDots#q4_0x8}):
+     * {@link #Q4X8_BLOCK} ints per block, block b at {@code b·Q4X8_BLOCK}: for k &lt; 4, the pairs of
+     * the nibbles that part k of an interleaved block holds, {@code (q[4k] << 16) + q[4k+2]},
+     * {@code (q[4k+1] << 16) + q[4k+3]}, {@code (q[16+4k] << 16) + q[18+4k]},
+     * {@code (q[17+4k] << 16) + q[19+4k]} (swapped, as for {@link #xg}), then {@code 8·Σq} over the
+     * block (the weights' offset of 8).
+     */
+    int[] xq4x8 = new int[0];
+    /** Ints per block in {@link #xq4x8}. */
+    static final int Q4X8_BLOCK = 17;
     /** Q8_0/Q8_1, vector path: per block {@code 8·d·Σq} (the offset correction of Q4_0-like weights). */
     float[] xsum = new float[0];
     /** Q8_K: per 16 values, the sum of the quantized values. */
@@ -80,6 +91,11 @@ final class Activations {
      * @param shorts fill {@link #q16}
      */
     void prepare(VecDotType t, float[] x, int xOff, int cols, int rows, boolean bytes, boolean shorts) {
+        prepare(t, x, xOff, cols, rows, bytes, shorts, false);
+    }
+
+    /** As above; {@code interleavedQ4} fills {@link #xq4x8} (for {@link Interleave}d Q4_0 weights) instead of {@link #xq4}. */
+    void prepare(VecDotType t, float[] x, int xOff, int cols, int rows, boolean bytes, boolean shorts, boolean interleavedQ4) {
         this.type = t;
         this.cols = cols;
         this.rows = rows;
@@ -104,7 +120,13 @@ final class Activations {
             case Q8_0, Q8_1 -> {
                 ensureQuantized(n, n / 32, bytes, shorts, t == VecDotType.Q8_1 ? n / 32 : 0, 0);
                 for (int b = 0; b < n / 32; b++) quantizeQ8Block(x, xOff + b * 32, b, t == VecDotType.Q8_1, bytes, shorts);
-                if (shorts && t == VecDotType.Q8_0 && cols <= Q4_PAIRS_MAX_COLS) fillQ4Pairs();
+                if (shorts && t == VecDotType.Q8_0) {
+                    if (interleavedQ4) {
+                        fillQ4x8(n / 32);
+                    } else if (cols <= Q4_PAIRS_MAX_COLS) {
+                        fillQ4Pairs();
+                    }
+                }
             }
             case Q8_K -> {
                 ensureQuantized(n, n / 256, bytes, shorts, 0, n / 16);
@@ -117,6 +139,22 @@ final class Activations {
                     fillPairs(n);
                 }
             }
+        }
+    }
+
+    private void fillQ4x8(int blocks) {
+        if (xq4x8.length < blocks * Q4X8_BLOCK) xq4x8 = new int[blocks * Q4X8_BLOCK];
+        for (int b = 0; b < blocks; b++) {
+            int q = 32 * b, at = Q4X8_BLOCK * b, sum = 0;
+            for (int k = 0; k < 4; k++) {
+                int v = q + 4 * k;
+                xq4x8[at + 4 * k] = (q16[v] << 16) + q16[v + 2];
+                xq4x8[at + 4 * k + 1] = (q16[v + 1] << 16) + q16[v + 3];
+                xq4x8[at + 4 * k + 2] = (q16[v + 16] << 16) + q16[v + 18];
+                xq4x8[at + 4 * k + 3] = (q16[v + 17] << 16) + q16[v + 19];
+            }
+            for (int j = 0; j < 32; j++) sum += q16[q + j];
+            xq4x8[at + 16] = 8 * sum;
         }
     }
 

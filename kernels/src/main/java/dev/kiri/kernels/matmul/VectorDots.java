@@ -234,6 +234,46 @@ final class VectorDots {
     }
 
     /**
+     * Q4_0 weights interleaved in groups of eight rows ({@link Interleave}): groups {@code [g0, g1)},
+     * results to {@code y[yOff + 8g .. yOff + 8g + 8)}; activation row starting at block {@code xb}.
+     * Per block, each of the four 256-bit parts holds four bytes of nibbles of every row of the group
+     * (one row per int lane); the four ways of taking two nibbles from a lane
+     * ({@code v & 0x000F000F}, and after a shift by 8, 4 or 12) are multiplied by the broadcast
+     * activation pair that matches them ({@link Activations#xq4x8}), so the pair's dot product lands
+     * in each lane's upper 16 bits. Parts 0 and 1 are summed apart from parts 2 and 3 (eight
+     * products each: at most 8·2·15·127 = 30480 in the upper half, 8·15·127 in the lower, both
+     * within their 16 bits), each rounded and shifted down, added, and the block's {@code 8·Σx}
+     * subtracted: the eight rows' exact block sums. They are scaled by the eight F32 scales (one
+     * load) times {@code d_x}.
+     */
+    static void q4_0x8(MemorySegment p, int nb, int g0, int g1, int[] xa, float[] xd, int xb, float[] y, int yOff) {
+        IntVector m = IntVector.broadcast(I256, 0x000F000F);
+        for (int g = g0; g < g1; g++) {
+            FloatVector acc = FloatVector.zero(F256);
+            long o = (long) g * nb * Interleave.Q4_0_GROUP_BLOCK;
+            int i = xb * Activations.Q4X8_BLOCK;
+            for (int b = xb, bEnd = xb + nb; b < bEnd; b++, o += Interleave.Q4_0_GROUP_BLOCK, i += Activations.Q4X8_BLOCK) {
+                IntVector v0 = IntVector.fromMemorySegment(I256, p, o + 32, LE);
+                IntVector v1 = IntVector.fromMemorySegment(I256, p, o + 64, LE);
+                IntVector lo = v0.and(m).mul(xa[i]).add(v0.lanewise(LSHR, 8).and(m).mul(xa[i + 1]))
+                        .add(v0.lanewise(LSHR, 4).and(m).mul(xa[i + 2])).add(v0.lanewise(LSHR, 12).and(m).mul(xa[i + 3]))
+                        .add(v1.and(m).mul(xa[i + 4])).add(v1.lanewise(LSHR, 8).and(m).mul(xa[i + 5]))
+                        .add(v1.lanewise(LSHR, 4).and(m).mul(xa[i + 6])).add(v1.lanewise(LSHR, 12).and(m).mul(xa[i + 7]));
+                IntVector v2 = IntVector.fromMemorySegment(I256, p, o + 96, LE);
+                IntVector v3 = IntVector.fromMemorySegment(I256, p, o + 128, LE);
+                IntVector hi = v2.and(m).mul(xa[i + 8]).add(v2.lanewise(LSHR, 8).and(m).mul(xa[i + 9]))
+                        .add(v2.lanewise(LSHR, 4).and(m).mul(xa[i + 10])).add(v2.lanewise(LSHR, 12).and(m).mul(xa[i + 11]))
+                        .add(v3.and(m).mul(xa[i + 12])).add(v3.lanewise(LSHR, 8).and(m).mul(xa[i + 13]))
+                        .add(v3.lanewise(LSHR, 4).and(m).mul(xa[i + 14])).add(v3.lanewise(LSHR, 12).and(m).mul(xa[i + 15]));
+                IntVector s = lo.add(0x8000).lanewise(ASHR, 16).add(hi.add(0x8000).lanewise(ASHR, 16)).sub(xa[i + 16]);
+                acc = ((FloatVector) s.convertShape(I2F, F256, 0))
+                        .fma(FloatVector.fromMemorySegment(F256, p, o, LE).mul(xd[b]), acc);
+            }
+            acc.intoArray(y, yOff + 8 * g);
+        }
+    }
+
+    /**
      * Q4_0 block (18 bytes): d, then 16 bytes (element j: low nibble, j+16: high nibble), value q-8;
      * rows of at most {@link Activations#Q4_PAIRS_MAX_COLS} values. Two blocks per step: their
      * 16 bytes of nibbles are one 256-bit vector of eight int lanes (two overlapping loads blended,

@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -36,6 +37,8 @@ final class VectorGemm {
     private static final int L = F.length();
     /** L bytes: one load widens to one float vector. */
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L));
+    /** The same bits as longs (one or two). */
+    private static final VectorSpecies<Long> LQ = VectorSpecies.of(long.class, VectorShape.forBitSize(8 * L));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private VectorGemm() {
@@ -105,13 +108,23 @@ final class VectorGemm {
      */
     static void rows(GgmlType t, MemorySegment w, long rowBytes, int cols, int rows, int r0, int r1,
                      float[] xt, int n, float[] y, int yOff, float[] panel, float[] out) {
+        rows(t, w, null, rowBytes, cols, rows, r0, r1, xt, n, y, yOff, panel, out);
+    }
+
+    /** As above; {@code interleaved}, when not null, is {@code w}'s {@link Interleave}d copy, which the panels are read from. */
+    static void rows(GgmlType t, MemorySegment w, MemorySegment interleaved, long rowBytes, int cols, int rows, int r0, int r1,
+                     float[] xt, int n, float[] y, int yOff, float[] panel, float[] out) {
         int bb = 2 * L;
         int blocks = ceilDiv(n, bb);
         for (int b0 = 0; b0 < blocks; b0 += CHUNK_BLOCKS) {
             int b1 = Math.min(blocks, b0 + CHUNK_BLOCKS);
             for (int rb = r0; rb < r1; rb += PANEL_ROWS) {
                 int count = Math.min(PANEL_ROWS, r1 - rb);
-                panel(t, w, rb * rowBytes, rowBytes, count, cols, panel);
+                if (interleaved != null) {
+                    panelQ4_0x8(interleaved, rb, count, cols, panel);
+                } else {
+                    panel(t, w, rb * rowBytes, rowBytes, count, cols, panel);
+                }
                 for (int blk = b0; blk < b1; blk++) {
                     kernel(panel, cols, xt, blk * cols * bb, y, yOff, rows, rb, count, blk * bb, n, out);
                 }
@@ -246,6 +259,37 @@ final class VectorGemm {
                 ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, o + 16 + j);
             }
         }
+    }
+
+    /**
+     * Rows {@code [rb, rb + count)} of Q4_0 weights from their {@link Interleave}d copy, as
+     * {@link #panel} makes them from the file (the same values: the copy's F32 scales are the F16
+     * ones converted). A row's 16 bytes of nibbles in a block are four ints 32 bytes apart; two
+     * pairs of them become two longs, inserted into one vector (no store and reload).
+     */
+    private static void panelQ4_0x8(MemorySegment p, int rb, int count, int cols, float[] out) {
+        int nb = cols / 32;
+        for (int i = 0; i < count; i++) {
+            int r = rb + i;
+            int j = 4 * (r % Interleave.GROUP);
+            long at = (long) (r / Interleave.GROUP) * nb * Interleave.Q4_0_GROUP_BLOCK;
+            int o = i * cols;
+            for (int b = 0; b < nb; b++, at += Interleave.Q4_0_GROUP_BLOCK, o += 32) {
+                FloatVector d = FloatVector.broadcast(F, p.get(Le.F32, at + j));
+                long lo = (p.get(Le.I32, at + 32 + j) & 0xFFFFFFFFL) | ((long) p.get(Le.I32, at + 64 + j) << 32);
+                long hi = (p.get(Le.I32, at + 96 + j) & 0xFFFFFFFFL) | ((long) p.get(Le.I32, at + 128 + j) << 32);
+                for (int h = 0; h < 16; h += L) {
+                    ByteVector q = L == 16
+                            ? (ByteVector) LongVector.zero(LQ).withLane(0, lo).withLane(1, hi).reinterpretShape(B, 0)
+                            : (ByteVector) LongVector.broadcast(LQ, h == 0 ? lo : hi).reinterpretShape(B, 0);
+                    ByteVector qlo = q.and((byte) 0xF).sub((byte) 8);
+                    ByteVector qhi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                    ((FloatVector) qlo.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, o + h);
+                    ((FloatVector) qhi.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, o + 16 + h);
+                }
+            }
+        }
+        for (int c = count * cols; c < PANEL_ROWS * cols; c++) out[c] = 0;
     }
 
     /** Q8_0 rows: 34-byte blocks, fp16 d, 32 int8; d·q. */

@@ -3,6 +3,7 @@ package dev.kiri.kernels.matmul;
 import dev.kiri.gguf.GgmlType;
 import dev.kiri.kernels.ThreadPool;
 import dev.kiri.kernels.Weights;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Matrix products with Vector API kernels ({@link VectorDots}), split over the pool by output
@@ -51,7 +52,7 @@ public final class VectorMatmul implements Matmul {
     public void matmul(Weights w, float[] x, float[] y, int n) {
         Shapes.checkMatmul(w, x, y, n);
         if (n == 0) return;
-        if (gemm(w.type(), n)) {
+        if (gemm(w, n)) {
             prepareGemm(w, x, n);
         } else {
             prepare(w, x, 0, n);
@@ -76,13 +77,14 @@ public final class VectorMatmul implements Matmul {
 
     private void prepare(Weights w, float[] x, int xOff, int n) {
         boolean vector = VectorDots.supports(w.type());
-        act.prepare(VecDotType.of(w.name(), w.type()), x, xOff, w.cols(), n, !vector || w.type() == GgmlType.Q8_0, vector);
+        act.prepare(VecDotType.of(w.name(), w.type()), x, xOff, w.cols(), n, !vector || w.type() == GgmlType.Q8_0, vector,
+                w.interleaved() != null);
     }
 
     private void run(Weights w, float[] y, int yOff, int n) {
         int rows = w.rows();
         if (rows == 0) return;
-        boolean gemm = gemm(w.type(), n);
+        boolean gemm = gemm(w, n);
         int chunk;
         if (gemm) {
             // A prefill task is long (every batch row passes over its rows): about eight per thread,
@@ -104,7 +106,12 @@ public final class VectorMatmul implements Matmul {
         }
     }
 
-    private static boolean gemm(GgmlType t, int n) {
+    /**
+     * Whether {@link VectorGemm} takes this product (for interleaved weights, reading its panels
+     * from the copy, so that the file's pages stay untouched).
+     */
+    private static boolean gemm(Weights w, int n) {
+        GgmlType t = w.type();
         return n > 1 && VectorGemm.supports(t) || n >= QUANTIZED_GEMM_MIN_BATCH && VectorGemm.dequantizes(t) && VectorDots.supports(t);
     }
 
@@ -181,12 +188,25 @@ public final class VectorMatmul implements Matmul {
             int rows = w.rows();
             int r0 = index * chunk;
             int r1 = Math.min(rows, r0 + chunk);
+            MemorySegment packed = w.interleaved();
+            if (packed != null && !gemm) {
+                // Chunks are whole tiles, tiles whole groups of eight (rows is a multiple of 8).
+                int nb = w.cols() / 32;
+                for (int tr = r0; tr < r1; tr += TILE_ROWS) {
+                    int te = Math.min(r1, tr + TILE_ROWS);
+                    for (int i = 0; i < n; i++) {
+                        VectorDots.q4_0x8(packed, nb, tr / Interleave.GROUP, te / Interleave.GROUP, act.xq4x8, act.d, i * nb,
+                                y, yOff + i * rows);
+                    }
+                }
+                return;
+            }
             if (n == 1) {
                 VectorDots.rows(t, w.data(), w.rowBytes(), w.cols(), r0, r1, act, 0, y, yOff);
                 return;
             }
             if (gemm) {
-                VectorGemm.rows(t, w.data(), w.rowBytes(), w.cols(), rows, r0, r1, transposed, n, y, yOff,
+                VectorGemm.rows(t, w.data(), packed, w.rowBytes(), w.cols(), rows, r0, r1, transposed, n, y, yOff,
                         panels[index], outs[index]);
                 return;
             }

@@ -57,20 +57,66 @@ class VectorMatmulTest {
                     float[][] deq = MatmulTestData.dequantize(w);
                     for (int n : new int[] {1, 2, 7}) {
                         float[] x = MatmulTestData.randomActivations(n * cols, rnd);
-                        float[] expected = new float[n * rows];
-                        ref.matmul(w, x, expected, n);
-                        for (VectorMatmul v : new VectorMatmul[] {v1, v3}) {
-                            float[] got = new float[n * rows];
-                            if (n == 1) {
-                                v.matvec(w, x, 0, got, 0);
-                            } else {
-                                v.matmul(w, x, got, n);
-                            }
-                            assertClose(w, deq, x, n, expected, got, t + " " + rows + "x" + cols + " n=" + n);
-                        }
+                        agreesWithReference(ref, new VectorMatmul[] {v1, v3}, w, w, deq, x, n, t + " " + rows + "x" + cols + " n=" + n);
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Q4_0 weights with their rows interleaved in groups of eight ({@link Interleave}): decode and
+     * batches (which also take the interleaved kernel, never the dequantized panels), row counts of
+     * one and several groups, odd and even block counts, against the scalar reference on the file
+     * layout; row slices keep the copy only on group boundaries and still agree.
+     */
+    @Test
+    void interleavedQ4_0AgreesWithScalarReference() {
+        Random rnd = new Random(808);
+        try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul();
+             VectorMatmul v1 = new VectorMatmul(pool1); VectorMatmul v3 = new VectorMatmul(pool3)) {
+            for (int cols : new int[] {32, 96, 2080, 4128}) {
+                for (int rows : new int[] {8, 24, 136}) {
+                    Weights plain = MatmulTestData.randomWeights(GgmlType.Q4_0, rows, cols, rnd, arena);
+                    Weights w = Interleave.interleave(plain, arena);
+                    assertTrue(w.interleaved() != null, "interleaved " + rows + "x" + cols);
+                    assertEquals(Interleave.bytes(plain), w.interleaved().byteSize());
+                    float[][] deq = MatmulTestData.dequantize(plain);
+                    for (int n : new int[] {1, 2, 7, 33, 40}) {
+                        float[] x = MatmulTestData.randomActivations(n * cols, rnd);
+                        agreesWithReference(ref, new VectorMatmul[] {v1, v3}, plain, w, deq, x, n, "Q4_0x8 " + rows + "x" + cols + " n=" + n);
+                    }
+                }
+            }
+            Weights plain = MatmulTestData.randomWeights(GgmlType.Q4_0, 40, 64, rnd, arena);
+            Weights w = Interleave.interleave(plain, arena);
+            float[] x = MatmulTestData.randomActivations(64, rnd);
+            for (int[] slice : new int[][] {{8, 16}, {0, 40}, {32, 8}, {4, 16}, {8, 12}}) {
+                Weights part = w.rowSlice("part", slice[0], slice[1]);
+                boolean aligned = slice[0] % 8 == 0 && slice[1] % 8 == 0;
+                assertEquals(aligned, part.interleaved() != null, "slice " + slice[0] + "+" + slice[1]);
+                Weights plainPart = plain.rowSlice("part", slice[0], slice[1]);
+                float[] expected = new float[slice[1]];
+                ref.matvec(plainPart, x, 0, expected, 0);
+                float[] got = new float[slice[1]];
+                v3.matvec(part, x, 0, got, 0);
+                assertClose(plainPart, MatmulTestData.dequantize(plainPart), x, 1, expected, got, "slice " + slice[0] + "+" + slice[1]);
+            }
+        }
+    }
+
+    @Test
+    void interleaveTakesQ4_0InWholeGroupsOnly() {
+        Random rnd = new Random(9);
+        try (Arena arena = Arena.ofShared()) {
+            Weights odd = MatmulTestData.randomWeights(GgmlType.Q4_0, 12, 64, rnd, arena);
+            assertTrue(!Interleave.supports(odd) && Interleave.interleave(odd, arena) == odd);
+            Weights q8 = MatmulTestData.randomWeights(GgmlType.Q8_0, 16, 64, rnd, arena);
+            assertTrue(!Interleave.supports(q8) && Interleave.interleave(q8, arena) == q8);
+            assertEquals(0, Interleave.bytes(q8));
+            Weights q4 = MatmulTestData.randomWeights(GgmlType.Q4_0, 16, 64, rnd, arena);
+            Weights once = Interleave.interleave(q4, arena);
+            assertTrue(Interleave.interleave(once, arena) == once, "an interleaved matrix is not copied again");
         }
     }
 
@@ -92,17 +138,7 @@ class VectorMatmulTest {
                     float[][] deq = MatmulTestData.dequantize(w);
                     for (int n : new int[] {1, 3}) {
                         float[] x = MatmulTestData.randomActivations(n * cols, rnd);
-                        float[] expected = new float[n * rows];
-                        ref.matmul(w, x, expected, n);
-                        for (VectorMatmul v : new VectorMatmul[] {v1, v3}) {
-                            float[] got = new float[n * rows];
-                            if (n == 1) {
-                                v.matvec(w, x, 0, got, 0);
-                            } else {
-                                v.matmul(w, x, got, n);
-                            }
-                            assertClose(w, deq, x, n, expected, got, "Q4_0 " + rows + "x" + cols + " n=" + n);
-                        }
+                        agreesWithReference(ref, new VectorMatmul[] {v1, v3}, w, w, deq, x, n, "Q4_0 " + rows + "x" + cols + " n=" + n);
                     }
                 }
             }
@@ -298,4 +334,25 @@ class VectorMatmulTest {
             }
         }
     }
+
+    /**
+     * {@code vs}' product of {@code w} (matvec for one row, else matmul) against the scalar
+     * reference's of {@code plain} (the same matrix, possibly without {@code w}'s interleaved copy).
+     */
+    private static void agreesWithReference(ScalarMatmul ref, VectorMatmul[] vs, Weights plain, Weights w, float[][] deq,
+                                            float[] x, int n, String label) {
+        int rows = plain.rows();
+        float[] expected = new float[n * rows];
+        ref.matmul(plain, x, expected, n);
+        for (VectorMatmul v : vs) {
+            float[] got = new float[n * rows];
+            if (n == 1) {
+                v.matvec(w, x, 0, got, 0);
+            } else {
+                v.matmul(w, x, got, n);
+            }
+            assertClose(plain, deq, x, n, expected, got, label);
+        }
+    }
+
 }

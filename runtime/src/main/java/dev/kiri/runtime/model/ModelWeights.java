@@ -7,6 +7,7 @@ import dev.kiri.gguf.GgufTensor;
 import dev.kiri.kernels.Weights;
 import dev.kiri.runtime.UnsupportedModelException;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Every tensor of a decoder, bound by name ({@code token_embd.weight}, {@code blk.N.attn_q.weight},
@@ -95,14 +96,35 @@ public record ModelWeights(ModelConfig config, Weights tokenEmbd, Weights output
         return new ModelWeights(c, embd, output, outputNorm, ropeFactors, List.of(layers));
     }
 
-    /** Bytes of weights one decode step reads: every layer matrix, the output matrix, one embedding row. */
+    /**
+     * These weights with every matrix of the products (the layers' and the output, not the
+     * embedding table, which is looked up by row) replaced by {@code f}'s result.
+     */
+    public ModelWeights mapMatrices(UnaryOperator<Weights> f) {
+        LayerWeights[] ls = new LayerWeights[layers.size()];
+        for (int i = 0; i < ls.length; i++) {
+            LayerWeights l = layers.get(i);
+            ls[i] = new LayerWeights(l.attnNorm(), f.apply(l.wq()), f.apply(l.wk()), f.apply(l.wv()), l.bq(), l.bk(), l.bv(),
+                    l.qNorm(), l.kNorm(), f.apply(l.wo()), l.postAttnNorm(), l.ffnNorm(), f.apply(l.wGate()), f.apply(l.wUp()),
+                    f.apply(l.wDown()), l.postFfnNorm());
+        }
+        return new ModelWeights(config, tokenEmbd, f.apply(output), outputNorm, ropeFactors, List.of(ls));
+    }
+
+    /**
+     * Bytes of weights one decode step reads: every layer matrix, the output matrix (their
+     * interleaved copies where they have one), one embedding row.
+     */
     public long bytesPerToken() {
-        long n = output.byteSize() + tokenEmbd.rowBytes();
+        long n = read(output) + tokenEmbd.rowBytes();
         for (LayerWeights l : layers) {
-            n += l.wq().byteSize() + l.wk().byteSize() + l.wv().byteSize() + l.wo().byteSize()
-                    + l.wGate().byteSize() + l.wUp().byteSize() + l.wDown().byteSize();
+            n += read(l.wq()) + read(l.wk()) + read(l.wv()) + read(l.wo()) + read(l.wGate()) + read(l.wUp()) + read(l.wDown());
         }
         return n;
+    }
+
+    private static long read(Weights w) {
+        return w.interleaved() != null ? w.interleaved().byteSize() : w.byteSize();
     }
 
     /** Tensor look-up with errors naming the file, tensor and architecture. */

@@ -7,6 +7,7 @@ import dev.kiri.gguf.GgufFile;
 import dev.kiri.kernels.Kernels;
 import dev.kiri.kernels.KernelsProvider;
 import dev.kiri.kernels.KvCache;
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -89,6 +90,27 @@ class DecoderFixtureTest {
     @MethodSource("models")
     void batchAndTokenByTokenLogitsMatchLlamaCpp(String stem, double tolerance) throws Exception {
         check(stem, RefLogits.model(stem + ".gguf"), tolerance);
+    }
+
+    /**
+     * Q4_0 with its matrices interleaved in groups of eight rows, as a CPU model load does with the
+     * Vector API kernels: llama.cpp's logits still, batched and token by token.
+     */
+    @Test
+    void interleavedQ4_0LogitsMatchLlamaCpp() throws Exception {
+        String stem = "tiny-llama-Q4_0";
+        Path model = RefLogits.model(stem + ".gguf");
+        float[] batch = TinyModels.batch(model, RefLogits.TOKENS, kernels, KvCache.Type.F32, true);
+        float[] inc = TinyModels.incremental(model, RefLogits.TOKENS, kernels, KvCache.Type.F32, true);
+        var db = RefLogits.diff(batch, RefLogits.read(stem + ".logits.f32"));
+        var di = RefLogits.diff(inc, RefLogits.read(stem + ".incremental.logits.f32"));
+        System.out.printf("%-20s batch %s | token by token %s (interleaved)%n", stem, db, di);
+        assertTrue(db.max() <= QUANT && db.positionsOver1em4() <= 8, stem + " interleaved batch: " + db);
+        assertTrue(di.max() <= QUANT && di.positionsOver1em4() <= 8, stem + " interleaved token by token: " + di);
+        try (GgufFile f = GgufFile.open(model); Arena arena = Arena.ofShared()) {
+            Decoder d = TinyModels.decoder(f, kernels, arena);
+            assertTrue(d.weights().layers().get(0).wq().interleaved() != null, "the Q4_0 matrices were interleaved");
+        }
     }
 
     static Stream<Arguments> twins() {

@@ -8,7 +8,9 @@ import dev.kiri.gguf.GgufValue;
 import dev.kiri.gguf.GgufWriter;
 import dev.kiri.kernels.Kernels;
 import dev.kiri.kernels.KvCache;
+import dev.kiri.kernels.matmul.Interleave;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 
 /** Runs the tiny fixture models through the decoder, batched and token by token. */
@@ -18,8 +20,13 @@ public final class TinyModels {
 
     /** Logits {@code [n][vocab]} of the whole sequence in one forward pass. */
     static float[] batch(Path model, int[] tokens, Kernels kernels, KvCache.Type kv) throws IOException {
-        try (GgufFile f = GgufFile.open(model)) {
-            Decoder d = decoder(f, kernels);
+        return batch(model, tokens, kernels, kv, false);
+    }
+
+    /** As above, with the Q4_0 matrices {@link Interleave}d when {@code interleave} (as a CPU model load does). */
+    static float[] batch(Path model, int[] tokens, Kernels kernels, KvCache.Type kv, boolean interleave) throws IOException {
+        try (GgufFile f = GgufFile.open(model); Arena arena = Arena.ofShared()) {
+            Decoder d = decoder(f, kernels, interleave ? arena : null);
             State s = new State(d.config(), d.config().contextLength(), tokens.length, kv);
             float[] out = new float[tokens.length * d.config().vocab()];
             d.forward(s, tokens, 0, tokens.length, out);
@@ -29,8 +36,13 @@ public final class TinyModels {
 
     /** Logits {@code [n][vocab]}, feeding one token per forward pass through the KV cache. */
     static float[] incremental(Path model, int[] tokens, Kernels kernels, KvCache.Type kv) throws IOException {
-        try (GgufFile f = GgufFile.open(model)) {
-            Decoder d = decoder(f, kernels);
+        return incremental(model, tokens, kernels, kv, false);
+    }
+
+    /** As above, with the Q4_0 matrices {@link Interleave}d when {@code interleave}. */
+    static float[] incremental(Path model, int[] tokens, Kernels kernels, KvCache.Type kv, boolean interleave) throws IOException {
+        try (GgufFile f = GgufFile.open(model); Arena arena = Arena.ofShared()) {
+            Decoder d = decoder(f, kernels, interleave ? arena : null);
             int vocab = d.config().vocab();
             State s = new State(d.config(), d.config().contextLength(), 1, kv);
             float[] out = new float[tokens.length * vocab];
@@ -43,8 +55,14 @@ public final class TinyModels {
     }
 
     static Decoder decoder(GgufFile f, Kernels kernels) {
+        return decoder(f, kernels, null);
+    }
+
+    /** The decoder of {@code f}; with an arena, its Q4_0 matrices interleaved into it. */
+    static Decoder decoder(GgufFile f, Kernels kernels, Arena interleaveInto) {
         ModelConfig c = ModelConfig.fromMetadata(f.metadata(), f.path().getFileName().toString());
         ModelWeights w = ModelWeights.bind(f, c, c.contextLength());
+        if (interleaveInto != null) w = w.mapMatrices(m -> Interleave.interleave(m, interleaveInto));
         return new Decoder(w, kernels, c.contextLength());
     }
 
