@@ -197,7 +197,13 @@ public final class Model implements AutoCloseable {
             try {
                 if (gpu == null && interleaves()) {
                     copies = Arena.ofShared();
-                    weights = interleave(weights, copies, options.threads());
+                    ModelWeights copied = interleaveOrNull(weights, copies, options.threads(), name);
+                    if (copied != null) {
+                        weights = copied;
+                    } else {
+                        copies.close();
+                        copies = null;
+                    }
                 }
                 return new Model(file, weights, tok, template, options, t0, gpu, gpuNote, copies);
             } catch (RuntimeException | Error e) {
@@ -225,6 +231,20 @@ public final class Model implements AutoCloseable {
      * mapping are then released from this process's memory ({@link MemorySegment#unload()}): the
      * products read the copy, so the file's pages would only count twice.
      */
+    /**
+     * {@link #interleave}, or null (with a warning) when the memory for the copies cannot be had:
+     * they are an optimisation, and without them every matrix is read from the file.
+     */
+    static ModelWeights interleaveOrNull(ModelWeights weights, Arena arena, int threads, String name) {
+        try {
+            return interleave(weights, arena, threads);
+        } catch (OutOfMemoryError e) {
+            LOG.log(System.Logger.Level.WARNING, name + ": no memory for the interleaved Q4_0 copies (" + e.getMessage()
+                    + "); reading every matrix from the file mapping");
+            return null;
+        }
+    }
+
     private static ModelWeights interleave(ModelWeights weights, Arena arena, int threads) {
         List<Weights> todo = new ArrayList<>();
         weights.mapMatrices(w -> {
