@@ -3,6 +3,7 @@ package dev.kiri.jmh;
 import dev.kiri.gguf.GgmlType;
 import dev.kiri.kernels.ThreadPool;
 import dev.kiri.kernels.Weights;
+import dev.kiri.kernels.matmul.Interleave;
 import dev.kiri.kernels.matmul.VectorMatmul;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -34,7 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>A real model's weights do not fit in the caches, so each call takes the next of enough
  * copies of the matrix to fill {@code footprintMiB} (default 1 GiB, twice this machine's L3);
  * {@code footprintMiB=0} keeps one copy and measures the cache-resident compute rate. Weights are
- * random blocks with valid scales.
+ * random blocks with valid scales. {@code interleaved=true} gives each copy the rows-interleaved
+ * copy a CPU model load makes ({@link Interleave}, Q4_0 only; other types are unchanged) and counts
+ * the bytes of that copy, which is what the product reads.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -55,6 +58,9 @@ public class MatvecBenchmark {
 
     @Param({"1024"})
     public int footprintMiB;
+
+    @Param({"false"})
+    public boolean interleaved;
 
     private Arena arena;
     private ThreadPool pool;
@@ -90,6 +96,9 @@ public class MatvecBenchmark {
             s.copyFrom(w.data());
             copies[i] = new Weights(w.name(), t, s, rows, cols);
         }
+        if (interleaved) {
+            for (int i = 0; i < count; i++) copies[i] = Interleave.interleave(copies[i], arena);
+        }
         x = new float[cols];
         Random r = new Random(7);
         for (int i = 0; i < cols; i++) x[i] = (float) r.nextGaussian();
@@ -110,7 +119,7 @@ public class MatvecBenchmark {
         Weights w = copies[next];
         next = next + 1 == copies.length ? 0 : next + 1;
         matmul.matvec(w, x, 0, y, 0);
-        counter.gigabytes += w.byteSize() / 1e9;
+        counter.gigabytes += (w.interleaved() != null ? w.interleaved().byteSize() : w.byteSize()) / 1e9;
         return y;
     }
 
