@@ -91,11 +91,18 @@ final class Activations {
      * @param shorts fill {@link #q16}
      */
     void prepare(VecDotType t, float[] x, int xOff, int cols, int rows, boolean bytes, boolean shorts) {
-        prepare(t, x, xOff, cols, rows, bytes, shorts, false);
+        prepare(t, x, xOff, cols, rows, bytes, shorts, Q4_NONE);
     }
 
-    /** As above; {@code interleavedQ4} fills {@link #xq4x8} (for {@link Interleave}d Q4_0 weights) instead of {@link #xq4}. */
-    void prepare(VecDotType t, float[] x, int xOff, int cols, int rows, boolean bytes, boolean shorts, boolean interleavedQ4) {
+    /** No Q4_0 layout ({@link #prepare}'s {@code q4}). */
+    static final int Q4_NONE = 0;
+    /** {@link #xq4}, for the in-place Q4_0 pair kernel (rows of at most {@link #Q4_PAIRS_MAX_COLS}). */
+    static final int Q4_PAIRS = 1;
+    /** {@link #xq4x8}, for {@link Interleave}d Q4_0 weights. */
+    static final int Q4_X8 = 2;
+
+    /** As above; {@code q4} (with {@code shorts}) also fills the layout of the Q4_0 kernel that will read them. */
+    void prepare(VecDotType t, float[] x, int xOff, int cols, int rows, boolean bytes, boolean shorts, int q4) {
         this.type = t;
         this.cols = cols;
         this.rows = rows;
@@ -120,12 +127,10 @@ final class Activations {
             case Q8_0, Q8_1 -> {
                 ensureQuantized(n, n / 32, bytes, shorts, t == VecDotType.Q8_1 ? n / 32 : 0, 0);
                 for (int b = 0; b < n / 32; b++) quantizeQ8Block(x, xOff + b * 32, b, t == VecDotType.Q8_1, bytes, shorts);
-                if (shorts && t == VecDotType.Q8_0) {
-                    if (interleavedQ4) {
-                        fillQ4x8(n / 32);
-                    } else if (cols <= Q4_PAIRS_MAX_COLS) {
-                        fillQ4Pairs();
-                    }
+                if (shorts && q4 == Q4_X8) {
+                    fillQ4x8(n / 32);
+                } else if (shorts && q4 == Q4_PAIRS && cols <= Q4_PAIRS_MAX_COLS) {
+                    fillQ4Pairs();
                 }
             }
             case Q8_K -> {

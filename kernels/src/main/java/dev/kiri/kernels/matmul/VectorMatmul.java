@@ -75,10 +75,16 @@ public final class VectorMatmul implements Matmul {
         }
     }
 
+    /**
+     * The activations for {@code w}'s kernel: bytes for the scalar dot products and Q8_0's, 16-bit
+     * values for the other vector kernels, and for Q4_0 the layout of its kernel.
+     */
     private void prepare(Weights w, float[] x, int xOff, int n) {
-        boolean vector = VectorDots.supports(w.type());
-        act.prepare(VecDotType.of(w.name(), w.type()), x, xOff, w.cols(), n, !vector || w.type() == GgmlType.Q8_0, vector,
-                w.interleaved() != null);
+        GgmlType t = w.type();
+        boolean vector = VectorDots.supports(t);
+        int q4 = t != GgmlType.Q4_0 ? Activations.Q4_NONE : w.interleaved() != null ? Activations.Q4_X8 : Activations.Q4_PAIRS;
+        act.prepare(VecDotType.of(w.name(), t), x, xOff, w.cols(), n, !vector || t == GgmlType.Q8_0,
+                vector && t != GgmlType.Q8_0, q4);
     }
 
     private void run(Weights w, float[] y, int yOff, int n) {
