@@ -82,6 +82,7 @@ public final class Model implements AutoCloseable {
     private final GpuModel gpu;        // null: everything on the CPU
     private final String gpuNote;      // why CUDA is not used under "auto", or null
     private final Arena copies;        // interleaved weight copies, or null
+    private final long copiedBytes;    // their size
     private int active;       // guarded by lifecycle
     private boolean closed;   // guarded by lifecycle
     private boolean released; // guarded by lifecycle
@@ -91,6 +92,12 @@ public final class Model implements AutoCloseable {
                   GpuModel gpu, String gpuNote, Arena copies) {
         this.file = file;
         this.copies = copies;
+        long[] copied = {0};
+        weights.mapMatrices(w -> {
+            if (w.interleaved() != null) copied[0] += w.interleaved().byteSize();
+            return w;
+        });
+        this.copiedBytes = copied[0];
         this.gpu = gpu;
         this.gpuNote = gpuNote;
         this.source = String.valueOf(file.path().getFileName());
@@ -504,6 +511,14 @@ public final class Model implements AutoCloseable {
      */
     public long kvCacheBytes() {
         return Sequence.kvBytes(this);
+    }
+
+    /**
+     * Bytes of the interleaved copies loading made of the Q4_0 matrices (0 without them): memory held
+     * besides the file mapping, whose pages of those matrices were released.
+     */
+    public long interleavedBytes() {
+        return copies == null ? 0 : copiedBytes;
     }
 
     /** True when some decoder blocks run on a GPU. */

@@ -77,7 +77,9 @@ class InterleavedCopiesTest {
     void aCpuLoadReadsTheCopies() throws Exception {
         try (Model m = TinyFixtures.load(TinyFixtures.model("tiny-llama-Q4_0.gguf"), LoadOptions.defaults().threads(1).contextLength(32))) {
             Weights wq = m.weights().layers().get(0).wq();
-            assertEquals("vector".equals(KernelsProvider.implementation()), wq.interleaved() != null, m.backend());
+            boolean vector = "vector".equals(KernelsProvider.implementation());
+            assertEquals(vector, wq.interleaved() != null, m.backend());
+            assertEquals(vector, m.interleavedBytes() > 0, "interleavedBytes " + m.interleavedBytes());
         }
     }
 }

@@ -172,6 +172,7 @@ final class BenchCommand implements Callable<Integer> {
                 j.put("decode_alloc_bytes_per_token_median", aMed);
                 j.put("weight_bytes_per_token", bytesPerToken);
                 j.put("kv_cache_bytes", m.kvCacheBytes());
+                j.put("interleaved_bytes", m.interleavedBytes());
                 j.put("rss_bytes", rss);
                 if (bandwidth > 0) {
                     j.put("bandwidth_source", gpuPeak ? "gpu-peak" : "measured-read");
@@ -191,8 +192,10 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "heap      %.0f bytes allocated per decode token (median)%s%n", aMed,
                         aMed > ALLOCATION_WARNING ? ": more than expected; some decode kernel may be running without its vector"
                                 + " intrinsics (docs/KERNELS.md, \"Steady-state allocation in decode\")" : "");
-                out.printf(Locale.ROOT, "memory    %.1f MB resident (file %.1f MB + KV cache %.1f MB + %.1f MB)%n", rss / 1e6,
-                        m.fileSize() / 1e6, m.kvCacheBytes() / 1e6, (rss - m.fileSize() - m.kvCacheBytes()) / 1e6);
+                out.printf(Locale.ROOT, "memory    %.1f MB resident (file %.1f MB + KV cache %.1f MB + %.1f MB)%s%n", rss / 1e6,
+                        m.fileSize() / 1e6, m.kvCacheBytes() / 1e6, (rss - m.fileSize() - m.kvCacheBytes()) / 1e6,
+                        m.interleavedBytes() > 0 ? String.format(Locale.ROOT, "; the Q4_0 copies (%.1f MB) stand in for their"
+                                + " matrices' part of the file", m.interleavedBytes() / 1e6) : "");
                 if (bandwidth > 0 && gpuPeak) {
                     out.printf(Locale.ROOT, "bandwidth %.1f GB/s GPU peak: decode limit %.2f tok/s; decode reaches %.1f%% of it%n",
                             bandwidth / 1e9, bandwidth / bytesPerToken, 100 * fraction);

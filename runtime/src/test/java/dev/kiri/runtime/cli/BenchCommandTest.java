@@ -34,6 +34,9 @@ class BenchCommandTest {
         long layer = (256 * 256 + 2 * 128 * 256 + 256 * 256 + 3 * 512 * 256) / 32 * block;
         long expected = 2 * layer + 512 * 256 / 32 * block + 256 / 32 * 18;
         assertEquals(expected, j.get("weight_bytes_per_token").asLong());
+        // The copies: every layer matrix and the output matrix, 20 bytes per 32 weights.
+        long copies = block == 20 ? 2 * layer + 512 * 256 / 32 * 20 : 0;
+        assertEquals(copies, j.get("interleaved_bytes").asLong());
         double bw = j.get("bandwidth_gbs").asDouble();
         assertTrue(bw > 0.1, j.toString());
         assertEquals(dMed * expected / (bw * 1e9), j.get("decode_bandwidth_fraction").asDouble(), 1e-3 * j.get("decode_bandwidth_fraction").asDouble() + 1e-9);
