@@ -23,6 +23,8 @@ public final class VectorMatmul implements Matmul {
      * serves the whole batch) rather than one integer dot product per row and batch row.
      */
     static final int QUANTIZED_GEMM_MIN_BATCH = 32;
+    /** Tasks per thread of a decode (or small-batch) product. */
+    private static final int DECODE_TASKS_PER_THREAD = 16;
     /** Tasks per thread of a {@link VectorGemm} product. */
     private static final int GEMM_TASKS_PER_THREAD = 8;
 
@@ -98,8 +100,10 @@ public final class VectorMatmul implements Matmul {
             chunk = Math.max(MIN_ROWS_PER_TASK, ceilDiv(rows, GEMM_TASKS_PER_THREAD * pool.threads()));
             chunk = ceilDiv(chunk, VectorGemm.PANEL_ROWS) * VectorGemm.PANEL_ROWS;
         } else {
-            // About four chunks per thread so that a slow thread does not hold up the call.
-            chunk = Math.max(MIN_ROWS_PER_TASK, ceilDiv(rows, 4 * pool.threads()));
+            // About sixteen chunks per thread (at least 16 rows each) so that a slow or descheduled
+            // thread does not hold up the call: with four, the interleaved Q4_0 decode measured
+            // 22-30 tok/s, with sixteen 32-33 (docs/KERNELS.md, Threads).
+            chunk = Math.max(MIN_ROWS_PER_TASK, ceilDiv(rows, DECODE_TASKS_PER_THREAD * pool.threads()));
             chunk = ceilDiv(chunk, TILE_ROWS) * TILE_ROWS;
         }
         int tasks = ceilDiv(rows, chunk);
