@@ -2,11 +2,11 @@ package dev.kiri.runtime;
 
 import dev.kiri.gguf.GgufFile;
 import dev.kiri.gguf.GgufMetadata;
+import dev.kiri.gguf.ModelArchive;
 import dev.kiri.kernels.KernelsProvider;
 import dev.kiri.kernels.ThreadPool;
 import dev.kiri.kernels.Weights;
 import dev.kiri.kernels.matmul.Interleave;
-import dev.kiri.gguf.ModelArchive;
 import dev.kiri.runtime.chat.ChatTemplate;
 import dev.kiri.runtime.chat.ChatTemplateException;
 import dev.kiri.kernels.cuda.CudaContext;
@@ -224,7 +224,6 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Opens device 0 and uploads the first {@code gpuLayers} blocks (-1: all). */
     /**
      * Whether Q4_0 matrices get an interleaved copy ({@link Interleave}): with the Vector API kernels,
      * unless {@code -Dkiri.interleave=false}.
@@ -233,11 +232,6 @@ public final class Model implements AutoCloseable {
         return !"false".equals(System.getProperty("kiri.interleave")) && "vector".equals(KernelsProvider.implementation());
     }
 
-    /**
-     * The matrices {@link Interleave} supports copied into {@code arena}; the copied ranges of the file
-     * mapping are then released from this process's memory ({@link MemorySegment#unload()}): the
-     * products read the copy, so the file's pages would only count twice.
-     */
     /**
      * {@link #interleave}, or null (with a warning) when the memory for the copies cannot be had:
      * they are an optimisation, and without them every matrix is read from the file.
@@ -252,6 +246,12 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /**
+     * The matrices {@link Interleave} supports copied into {@code arena}, one per task of a pool of
+     * {@code threads}; the copied ranges of the file mapping are then released from this process's
+     * memory ({@link MemorySegment#unload()}): the products read the copy, so the file's pages would
+     * only count twice.
+     */
     private static ModelWeights interleave(ModelWeights weights, Arena arena, int threads) {
         List<Weights> todo = new ArrayList<>();
         weights.mapMatrices(w -> {
@@ -272,6 +272,7 @@ public final class Model implements AutoCloseable {
         return weights.mapMatrices(w -> copies.getOrDefault(w, w));
     }
 
+    /** Opens device 0 and uploads the first {@code gpuLayers} blocks (-1: all). */
     private static GpuModel openGpu(ModelWeights weights, int contextLength, int gpuLayers) {
         CudaContext ctx = CudaContext.open(0);
         try {
