@@ -278,6 +278,15 @@ final class VectorGemm {
                 FloatVector d = FloatVector.broadcast(F, p.get(Le.F32, at + j));
                 long lo = (p.get(Le.I32, at + 32 + j) & 0xFFFFFFFFL) | ((long) p.get(Le.I32, at + 64 + j) << 32);
                 long hi = (p.get(Le.I32, at + 96 + j) & 0xFFFFFFFFL) | ((long) p.get(Le.I32, at + 128 + j) << 32);
+                if (L > 16) {
+                    // Vectors wider than 512 bits (not on x86): the reference's arithmetic, value by value.
+                    for (int c = 0; c < 16; c++) {
+                        int q = (int) ((c < 8 ? lo >>> (8 * c) : hi >>> (8 * (c - 8))) & 0xFF);
+                        out[o + c] = d.lane(0) * ((q & 0xF) - 8);
+                        out[o + 16 + c] = d.lane(0) * ((q >> 4) - 8);
+                    }
+                    continue;
+                }
                 for (int h = 0; h < 16; h += L) {
                     ByteVector q = L == 16
                             ? (ByteVector) LongVector.zero(LQ).withLane(0, lo).withLane(1, hi).reinterpretShape(B, 0)
