@@ -128,7 +128,7 @@ public final class Quantize {
      * keeps its sign; the other codes are (x / d + 8.5) truncated, capped at 15.
      */
     private static void q4_0(float[] x, int o, byte[] y, int p) {
-        float max = signedAbsMax(x, o);
+        float max = signedAbsMax(x, o, 32);
         float d = max / -8;
         float id = d != 0 ? 1.0f / d : 0.0f;
         putShort(y, p, floatToFp16(d));
@@ -160,7 +160,7 @@ public final class Quantize {
 
     /** Q5_0: as Q4_0 with 5-bit codes: d = max / -16, codes capped at 31; fifth bits go to qh. */
     private static void q5_0(float[] x, int o, byte[] y, int p) {
-        float max = signedAbsMax(x, o);
+        float max = signedAbsMax(x, o, 32);
         float d = max / -16;
         float id = d != 0 ? 1.0f / d : 0.0f;
         putShort(y, p, floatToFp16(d));
@@ -199,11 +199,15 @@ public final class Quantize {
         putInt(y, p + 4, qh);
     }
 
-    /** The element of largest magnitude (the first one on ties), with its sign. */
-    private static float signedAbsMax(float[] x, int o) {
+    /**
+     * The element of largest magnitude of {@code x[o..o+n)} (the first one on ties), with its sign;
+     * 0 if all are 0. ggml's rule for the symmetric scales (Q8_0, Q8_K, Q6_K's sub-blocks), shared
+     * with the kernels' activation quantization, which must agree with it bit for bit.
+     */
+    public static float signedAbsMax(float[] x, int o, int n) {
         float amax = 0;
         float max = 0;
-        for (int j = 0; j < 32; j++) {
+        for (int j = 0; j < n; j++) {
             float v = x[o + j];
             if (amax < Math.abs(v)) {
                 amax = Math.abs(v);
@@ -443,16 +447,8 @@ public final class Quantize {
          * extra negative code), each refitted by least squares to its rounded codes.
          */
         private static float fitSymmetric(float[] x, int o) {
-            float amax = 0;
-            float max = 0;
-            for (int i = 0; i < 16; i++) {
-                float a = Math.abs(x[o + i]);
-                if (a > amax) {
-                    amax = a;
-                    max = x[o + i];
-                }
-            }
-            if (amax < 1e-15f) return 0;
+            float max = signedAbsMax(x, o, 16);
+            if (Math.abs(max) < 1e-15f) return 0;
             float bestScale = 0;
             float bestGain = -1; // sumXL² / sumL2: how much the least-squares scale removes from Σx²
             for (int step = -STEPS; step <= STEPS; step++) {

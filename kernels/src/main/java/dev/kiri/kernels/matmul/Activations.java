@@ -1,5 +1,7 @@
 package dev.kiri.kernels.matmul;
 
+import dev.kiri.gguf.Quantize;
+
 /**
  * Activation rows converted to a {@link VecDotType}, in buffers that grow to the largest shape seen
  * and are then reused (no allocation per call once warm).
@@ -316,16 +318,7 @@ final class Activations {
 
     /** Q8_K: the value of largest magnitude of the 256 at {@code x[off..]}, its sign kept (the first of equals; 0 if all are). */
     private static float q8kMax(float[] x, int off) {
-        float max = 0;
-        float amax = 0;
-        for (int j = 0; j < 256; j++) {
-            float ax = Math.abs(x[off + j]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[off + j];
-            }
-        }
-        return max;
+        return Quantize.signedAbsMax(x, off, 256);
     }
 
     /** Q8_K: a value's code for {@code iscale = -127 / max}, rounded half to even, at most 127. */
