@@ -55,6 +55,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorDots {
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
     private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
@@ -243,8 +244,9 @@ final class VectorDots {
      * in each lane's upper 16 bits. Parts 0 and 1 are summed apart from parts 2 and 3 (eight
      * products each: at most 8·2·15·127 = 30480 in the upper half, 8·15·127 in the lower, both
      * within their 16 bits), each rounded and shifted down, added, and the block's {@code 8·Σx}
-     * subtracted: the eight rows' exact block sums. They are scaled by the eight F32 scales (one
-     * load) times {@code d_x}.
+     * subtracted: the eight rows' exact block sums. They are scaled by the eight F16 scales (one
+     * 128-bit load, converted as {@link #f16} converts, exactly for every finite value) times
+     * {@code d_x}.
      */
     static void q4_0x8(MemorySegment p, int nb, int g0, int g1, int[] xa, float[] xd, int xb, float[] y, int yOff) {
         IntVector m = IntVector.broadcast(I256, 0x000F000F);
@@ -253,21 +255,24 @@ final class VectorDots {
             long o = (long) g * nb * Interleave.Q4_0_GROUP_BLOCK;
             int i = xb * Activations.Q4X8_BLOCK;
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++, o += Interleave.Q4_0_GROUP_BLOCK, i += Activations.Q4X8_BLOCK) {
-                IntVector v0 = IntVector.fromMemorySegment(I256, p, o + 32, LE);
-                IntVector v1 = IntVector.fromMemorySegment(I256, p, o + 64, LE);
+                IntVector v0 = IntVector.fromMemorySegment(I256, p, o + 16, LE);
+                IntVector v1 = IntVector.fromMemorySegment(I256, p, o + 48, LE);
                 IntVector lo = v0.and(m).mul(xa[i]).add(v0.lanewise(LSHR, 8).and(m).mul(xa[i + 1]))
                         .add(v0.lanewise(LSHR, 4).and(m).mul(xa[i + 2])).add(v0.lanewise(LSHR, 12).and(m).mul(xa[i + 3]))
                         .add(v1.and(m).mul(xa[i + 4])).add(v1.lanewise(LSHR, 8).and(m).mul(xa[i + 5]))
                         .add(v1.lanewise(LSHR, 4).and(m).mul(xa[i + 6])).add(v1.lanewise(LSHR, 12).and(m).mul(xa[i + 7]));
-                IntVector v2 = IntVector.fromMemorySegment(I256, p, o + 96, LE);
-                IntVector v3 = IntVector.fromMemorySegment(I256, p, o + 128, LE);
+                IntVector v2 = IntVector.fromMemorySegment(I256, p, o + 80, LE);
+                IntVector v3 = IntVector.fromMemorySegment(I256, p, o + 112, LE);
                 IntVector hi = v2.and(m).mul(xa[i + 8]).add(v2.lanewise(LSHR, 8).and(m).mul(xa[i + 9]))
                         .add(v2.lanewise(LSHR, 4).and(m).mul(xa[i + 10])).add(v2.lanewise(LSHR, 12).and(m).mul(xa[i + 11]))
                         .add(v3.and(m).mul(xa[i + 12])).add(v3.lanewise(LSHR, 8).and(m).mul(xa[i + 13]))
                         .add(v3.lanewise(LSHR, 4).and(m).mul(xa[i + 14])).add(v3.lanewise(LSHR, 12).and(m).mul(xa[i + 15]));
                 IntVector s = lo.add(0x8000).lanewise(ASHR, 16).add(hi.add(0x8000).lanewise(ASHR, 16)).sub(xa[i + 16]);
-                acc = ((FloatVector) s.convertShape(I2F, F256, 0))
-                        .fma(FloatVector.fromMemorySegment(F256, p, o, LE).mul(xd[b]), acc);
+                // The eight F16 scales as floats (as in f16: magnitude bits moved and rescaled, sign put back).
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, p, o, LE).convertShape(S2I, I256, 0);
+                FloatVector mag = ((FloatVector) h.and(0x7FFF).lanewise(LSHL, 13).reinterpretShape(F256, 0)).mul(0x1p112f);
+                FloatVector d = (FloatVector) ((IntVector) mag.reinterpretShape(I256, 0)).or(h.and(0x80000000)).reinterpretShape(F256, 0);
+                acc = ((FloatVector) s.convertShape(I2F, F256, 0)).fma(d.mul(xd[b]), acc);
             }
             acc.intoArray(y, yOff + 8 * g);
         }

@@ -263,8 +263,8 @@ final class VectorGemm {
 
     /**
      * Rows {@code [rb, rb + count)} of Q4_0 weights from their {@link Interleave}d copy, as
-     * {@link #panel} makes them from the file (the same values: the copy's F32 scales are the F16
-     * ones converted). A row's 16 bytes of nibbles in a block are four ints 32 bytes apart; two
+     * {@link #panel} makes them from the file (the same values: the copy holds the file's scales
+     * and nibbles). A row's 16 bytes of nibbles in a block are four ints 32 bytes apart; two
      * pairs of them become two longs, inserted into one vector (no store and reload).
      */
     private static void panelQ4_0x8(MemorySegment p, int rb, int count, int cols, float[] out) {
@@ -275,9 +275,9 @@ final class VectorGemm {
             long at = (long) (r / Interleave.GROUP) * nb * Interleave.Q4_0_GROUP_BLOCK;
             int o = i * cols;
             for (int b = 0; b < nb; b++, at += Interleave.Q4_0_GROUP_BLOCK, o += 32) {
-                FloatVector d = FloatVector.broadcast(F, p.get(Le.F32, at + j));
-                long lo = (p.get(Le.I32, at + 32 + j) & 0xFFFFFFFFL) | ((long) p.get(Le.I32, at + 64 + j) << 32);
-                long hi = (p.get(Le.I32, at + 96 + j) & 0xFFFFFFFFL) | ((long) p.get(Le.I32, at + 128 + j) << 32);
+                FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(p.get(Le.I16, at + j / 2)));
+                long lo = (p.get(Le.I32, at + 16 + j) & 0xFFFFFFFFL) | ((long) p.get(Le.I32, at + 48 + j) << 32);
+                long hi = (p.get(Le.I32, at + 80 + j) & 0xFFFFFFFFL) | ((long) p.get(Le.I32, at + 112 + j) << 32);
                 if (L > 16) {
                     // Vectors wider than 512 bits (not on x86): the reference's arithmetic, value by value.
                     for (int c = 0; c < 16; c++) {

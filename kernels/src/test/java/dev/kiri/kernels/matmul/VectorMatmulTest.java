@@ -105,6 +105,36 @@ class VectorMatmulTest {
         }
     }
 
+    /**
+     * The interleaved Q4_0 kernel converts its F16 scales itself (bit manipulation, not
+     * {@link Float#float16ToFloat}): every kind of finite scale, in every lane of a group (the
+     * smallest and largest subnormals, zeros of both signs, the largest normal, negative and
+     * positive normals), against the scalar reference, which converts them with the JDK.
+     */
+    @Test
+    void interleavedQ4_0ReadsEveryFiniteScale() {
+        short[] scales = {0x0001, 0x03FF, 0x0000, (short) 0x8000, 0x7BFF, (short) 0xFBFF, 0x0400, (short) 0xC000,
+                (short) 0x8001, 0x3C00, 0x1234, (short) 0x83FF};
+        Random rnd = new Random(4242);
+        try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul();
+             VectorMatmul v1 = new VectorMatmul(pool1)) {
+            int rows = 16, cols = 96;
+            Weights plain = MatmulTestData.randomWeights(GgmlType.Q4_0, rows, cols, rnd, arena);
+            for (int r = 0; r < rows; r++) {
+                for (int b = 0; b < cols / 32; b++) {
+                    plain.data().set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, r * plain.rowBytes() + 18L * b,
+                            scales[(3 * r + b) % scales.length]);
+                }
+            }
+            Weights w = Interleave.interleave(plain, arena);
+            float[][] deq = MatmulTestData.dequantize(plain);
+            for (int n : new int[] {1, 3}) {
+                float[] x = MatmulTestData.randomActivations(n * cols, rnd);
+                agreesWithReference(ref, new VectorMatmul[] {v1}, plain, w, deq, x, n, "Q4_0x8 scales n=" + n);
+            }
+        }
+    }
+
     @Test
     void interleaveTakesQ4_0InWholeGroupsOnly() {
         Random rnd = new Random(9);
