@@ -10,7 +10,8 @@ import java.lang.foreign.MemorySegment;
  * {@code rows}-vector. Row {@code r} starts at byte {@code r * type.byteSize(cols)}.
  *
  * <p>{@code interleaved}, when not null, holds the same matrix a second time in a layout of the
- * vector kernels' own, rows interleaved in groups of eight ({@code matmul.Interleave}); products
+ * vector kernels' own ({@code matmul.Interleave}: Q4_0 rows interleaved in groups of eight, Q4_K
+ * rows with each block's nibbles reordered); products
  * then read it instead of {@code data}, which stays the matrix in its ggml layout (for row look-ups,
  * the scalar kernels and the GPU).
  */
@@ -55,9 +56,11 @@ public record Weights(String name, GgmlType type, MemorySegment data, int rows, 
     public Weights rowSlice(String sliceName, int from, int count) {
         if (from < 0 || count < 0 || from + count > rows) throw new IndexOutOfBoundsException(name + ": rows " + from + "+" + count + " of " + rows);
         MemorySegment part = null;
-        if (interleaved != null && from % 8 == 0 && count % 8 == 0 && count > 0) {
-            long group = interleaved.byteSize() / (rows / 8);
-            part = interleaved.asSlice(from / 8 * group, count / 8 * group);
+        // The copy's unit: groups of eight rows for Q4_0, single rows for Q4_K.
+        int unit = type == GgmlType.Q4_K ? 1 : 8;
+        if (interleaved != null && from % unit == 0 && count % unit == 0 && count > 0) {
+            long perUnit = interleaved.byteSize() / (rows / unit);
+            part = interleaved.asSlice(from / unit * perUnit, count / unit * perUnit);
         }
         return new Weights(sliceName, type, data.asSlice(from * rowBytes(), count * rowBytes()), count, cols, part);
     }

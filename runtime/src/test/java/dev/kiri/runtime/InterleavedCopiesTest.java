@@ -14,7 +14,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.Test;
 
-/** The Q4_0 copies a CPU model load makes ({@code dev.kiri.kernels.matmul.Interleave}). */
+/** The Q4_0 and Q4_K copies a CPU model load makes ({@code dev.kiri.kernels.matmul.Interleave}). */
 class InterleavedCopiesTest {
 
     private static ModelWeights bind(GgufFile f) {
@@ -31,7 +31,8 @@ class InterleavedCopiesTest {
             int[] counts = new int[2];
             copied.mapMatrices(w -> {
                 counts[w.interleaved() != null ? 1 : 0]++;
-                assertEquals(w.type() == dev.kiri.gguf.GgmlType.Q4_0 && w.rows() % 8 == 0, w.interleaved() != null, w.name());
+                assertEquals(w.type() == dev.kiri.gguf.GgmlType.Q4_0 && w.rows() % 8 == 0 || w.type() == dev.kiri.gguf.GgmlType.Q4_K,
+                        w.interleaved() != null, w.name());
                 return w;
             });
             assertTrue(counts[1] > 0, "some matrices copied");

@@ -76,6 +76,14 @@ final class Activations {
     int[] xq4x8 = new int[0];
     /** Ints per block in {@link #xq4x8}. */
     static final int Q4X8_BLOCK = 17;
+    /**
+     * Q8_K, for Q4_K weights reordered by {@link Interleave} ({@link VectorDots#q4_Kx}): 128 ints per
+     * block, block b at {@code 128b}: for part k &lt; 4, way u &lt; 4 and lane (sub-block) j &lt; 8, at
+     * {@code 128b + 32k + 8u + j}, the swapped pair (as for {@link #xg}) of values {@code 8k + a} and
+     * {@code 8k + a + 2} of sub-block j, with a = 0, 1, 4, 5 for u = 0..3 (the even and odd bytes'
+     * low nibbles, then their high nibbles).
+     */
+    int[] xk = new int[0];
     /** Q8_0/Q8_1, vector path: per block {@code 8·d·Σq} (the offset correction of Q4_0-like weights). */
     float[] xsum = new float[0];
     /** Q8_K: per 16 values, the sum of the quantized values. */
@@ -102,6 +110,8 @@ final class Activations {
     static final int Q4_PAIRS = 1;
     /** {@link #xq4x8}, for {@link Interleave}d Q4_0 weights. */
     static final int Q4_X8 = 2;
+    /** {@link #xk} instead of {@link #xg}, for {@link Interleave}d Q4_K weights (Q8_K activations). */
+    static final int Q4_KX = 3;
 
     /** As above; {@code q4} (with {@code shorts}) also fills the layout of the Q4_0 kernel that will read them. */
     void prepare(VecDotType t, float[] x, int xOff, int cols, int rows, boolean bytes, boolean shorts, int q4) {
@@ -143,7 +153,11 @@ final class Activations {
                     if (bsum32.length < n / 32) bsum32 = new int[n / 32];
                     for (int k = 0; k < n / 16; k++) bsum16[k] = (short) bsum[k];
                     for (int k = 0; k < n / 32; k++) bsum32[k] = bsum[2 * k] + bsum[2 * k + 1];
-                    fillPairs(n);
+                    if (q4 == Q4_KX) {
+                        fillQ4Kx(n);
+                    } else {
+                        fillPairs(n);
+                    }
                 }
             }
         }
@@ -183,6 +197,21 @@ final class Activations {
                                 + q16[v + 16] + q16[v + 17] + q16[v + 18] + q16[v + 19];
                         xq4[l + 32] = 0x8000 - ((8 * sum) << 16);
                     }
+                }
+            }
+        }
+    }
+
+    private void fillQ4Kx(int n) {
+        if (xk.length < n / 2) xk = new int[n / 2];
+        for (int b = 0; b < n / 256; b++) {
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < 8; j++) {
+                    int v = 256 * b + 32 * j + 8 * k, o = 128 * b + 32 * k + j;
+                    xk[o] = (q16[v] << 16) + q16[v + 2];
+                    xk[o + 8] = (q16[v + 1] << 16) + q16[v + 3];
+                    xk[o + 16] = (q16[v + 4] << 16) + q16[v + 6];
+                    xk[o + 24] = (q16[v + 5] << 16) + q16[v + 7];
                 }
             }
         }

@@ -4,10 +4,12 @@ import dev.kiri.gguf.GgmlType;
 import dev.kiri.kernels.Weights;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
- * A second copy of a weight matrix with its rows interleaved in groups of eight, for the vector
- * decode kernels ({@link Weights#interleaved()}); made once when a model is loaded.
+ * A second copy of a weight matrix in a layout of the vector decode kernels' own
+ * ({@link Weights#interleaved()}), made once when a model is loaded: Q4_0 rows interleaved in
+ * groups of eight, Q4_K blocks with their nibbles reordered.
  *
  * <p><b>Q4_0, "Q4_0x8".</b> Groups of eight rows, one after the other; in a group, block b of the
  * eight rows takes 144 bytes at {@code (group·blocks + b)·144}: the eight rows' F16 scales as in
@@ -24,6 +26,11 @@ import java.lang.foreign.MemorySegment;
  * of a group's blocks gathered after its nibbles so that every part is 32-byte aligned (the same
  * speed from cache, 2.3 times slower from memory: two streams per group).
  *
+ * <p><b>Q4_K.</b> Rows stay rows and blocks stay 144 bytes with their 16 bytes of scales as in the
+ * file; the 128 bytes of nibbles are reordered so that int lane j of each of the four 32-byte parts
+ * holds sub-block j ({@code reorderQ4_K}), which lets {@link VectorDots#q4_Kx} keep each
+ * sub-block's sum in its own lane and scale all eight with one multiply.
+ *
  * <p>The values are the file's, so every product is still the integer reference's
  * ({@link ScalarDots}) up to float summation order (the kernel converts the scales exactly for
  * every finite F16 value; an infinite or NaN scale reads as a finite one of magnitude 2^16 or
@@ -38,14 +45,16 @@ public final class Interleave {
     private Interleave() {
     }
 
-    /** Whether {@link #interleave} makes a copy of {@code w}: Q4_0 with a whole number of groups of rows. */
+    /** Whether {@link #interleave} makes a copy of {@code w}: Q4_0 with a whole number of groups of rows, and Q4_K. */
     public static boolean supports(Weights w) {
-        return w.type() == GgmlType.Q4_0 && w.rows() > 0 && w.rows() % GROUP == 0 && w.interleaved() == null;
+        if (w.interleaved() != null || w.rows() <= 0) return false;
+        return w.type() == GgmlType.Q4_0 && w.rows() % GROUP == 0 || w.type() == GgmlType.Q4_K;
     }
 
     /** Bytes {@link #interleave} allocates for {@code w} (0 when it does not support it). */
     public static long bytes(Weights w) {
-        return supports(w) ? (long) w.rows() / GROUP * (w.cols() / 32) * Q4_0_GROUP_BLOCK : 0;
+        if (!supports(w)) return 0;
+        return w.type() == GgmlType.Q4_K ? w.byteSize() : (long) w.rows() / GROUP * (w.cols() / 32) * Q4_0_GROUP_BLOCK;
     }
 
     /**
@@ -55,6 +64,7 @@ public final class Interleave {
      */
     public static Weights interleave(Weights w, Arena arena) {
         if (!supports(w)) return w;
+        if (w.type() == GgmlType.Q4_K) return reorderQ4_K(w, arena);
         int nb = w.cols() / 32;
         long rowBytes = w.rowBytes();
         MemorySegment src = w.data();
@@ -73,5 +83,39 @@ public final class Interleave {
             }
         }
         return new Weights(w.name(), w.type(), w.data(), w.rows(), w.cols(), p);
+    }
+
+    /**
+     * The Q4_K copy: each block's 16 bytes of scales as in the file, then its 128 bytes of nibbles
+     * reordered so that int lane j of each 32-byte part holds sub-block j: part k, lane j, byte e
+     * has value {@code 8k + e} of sub-block j in its low nibble and value {@code 8k + 4 + e} in its
+     * high nibble. (In the file, byte l of the 32 at {@code 32i} holds value l of sub-blocks 2i and
+     * 2i + 1.)
+     */
+    private static Weights reorderQ4_K(Weights w, Arena arena) {
+        MemorySegment src = w.data();
+        MemorySegment p = arena.allocate(bytes(w), 64);
+        long blocks = w.byteSize() / 144;
+        byte[] in = new byte[144];
+        byte[] out = new byte[144];
+        for (long blk = 0; blk < blocks; blk++) {
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, 144 * blk, in, 0, 144);
+            System.arraycopy(in, 0, out, 0, 16);
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < 8; j++) {
+                    for (int e = 0; e < 4; e++) {
+                        out[16 + 32 * k + 4 * j + e] = (byte) (q4K(in, j, 8 * k + e) | q4K(in, j, 8 * k + 4 + e) << 4);
+                    }
+                }
+            }
+            MemorySegment.copy(out, 0, p, ValueLayout.JAVA_BYTE, 144 * blk, 144);
+        }
+        return new Weights(w.name(), w.type(), w.data(), w.rows(), w.cols(), p);
+    }
+
+    /** Value m of sub-block j of a Q4_K block in the file's layout. */
+    private static int q4K(byte[] block, int j, int m) {
+        int b = block[16 + 32 * (j / 2) + m] & 0xFF;
+        return j % 2 == 0 ? b & 0xF : b >> 4;
     }
 }

@@ -741,6 +741,61 @@ final class VectorDots {
     }
 
     /**
+     * Q4_K rows from their {@link Interleave}d copy (each block's nibbles reordered so that int lane
+     * j of each of its four 32-byte parts holds sub-block j). The four ways of taking two nibbles
+     * from a lane ({@code & 0x000F000F}, shifts by 8, 4, 12) are multiplied with the activation
+     * pairs of {@link Activations#xk}; a part's four products and the next part's (eight in all, at
+     * most 8·2·15·127 = 30480 in the upper halves and 8·15·127 in the lower) are added before one
+     * extraction {@code (t + 0x8000) >> 16}, and the two extracted vectors hold each sub-block's
+     * exact sum in its own lane: one multiply by the eight scales as they are unpacked, no lane
+     * broadcasts. 18 32-bit multiplies and about 70 vector operations per block against 25 and
+     * about 110 for {@link #q4_K}.
+     */
+    static void q4_Kx(MemorySegment p, int nb, int r0, int r1, int[] xk, float[] xd, int[] bsum32, int xb,
+                      float[] y, int yOff) {
+        IntVector byteShifts = IntVector.fromArray(I256, BYTE_SHIFTS, 0);
+        for (int r = r0; r < r1; r++) {
+            long off = 144L * nb * r;
+            FloatVector acc = FloatVector.zero(F256), mins = acc;
+            for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
+                long o = off + 144L * (b - xb);
+                int u0 = p.get(Le.I32, o + 4), u1 = p.get(Le.I32, o + 8), u2 = p.get(Le.I32, o + 12);
+                int sLo = u0 & 0x3f3f3f3f, sHi = (u2 & 0x0f0f0f0f) | ((u0 >>> 2) & 0x30303030);
+                int mLo = u1 & 0x3f3f3f3f, mHi = ((u2 >>> 4) & 0x0f0f0f0f) | ((u1 >>> 2) & 0x30303030);
+                IntVector sc = IntVector.broadcast(I256, sLo).blend(sHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF);
+                IntVector summs = IntVector.broadcast(I256, mLo).blend(mHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF)
+                        .mul(IntVector.fromArray(I256, bsum32, b * 8));
+                int x = b * 128;
+                IntVector v0 = IntVector.fromMemorySegment(I256, p, o + 16, LE);
+                IntVector v1 = IntVector.fromMemorySegment(I256, p, o + 48, LE);
+                IntVector t0 = v0.and(M4).mul(IntVector.fromArray(I256, xk, x))
+                        .add(v0.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xk, x + 8)))
+                        .add(v0.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xk, x + 16)))
+                        .add(v0.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xk, x + 24)))
+                        .add(v1.and(M4).mul(IntVector.fromArray(I256, xk, x + 32)))
+                        .add(v1.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xk, x + 40)))
+                        .add(v1.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xk, x + 48)))
+                        .add(v1.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xk, x + 56)));
+                IntVector v2 = IntVector.fromMemorySegment(I256, p, o + 80, LE);
+                IntVector v3 = IntVector.fromMemorySegment(I256, p, o + 112, LE);
+                IntVector t1 = v2.and(M4).mul(IntVector.fromArray(I256, xk, x + 64))
+                        .add(v2.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xk, x + 72)))
+                        .add(v2.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xk, x + 80)))
+                        .add(v2.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xk, x + 88)))
+                        .add(v3.and(M4).mul(IntVector.fromArray(I256, xk, x + 96)))
+                        .add(v3.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xk, x + 104)))
+                        .add(v3.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xk, x + 112)))
+                        .add(v3.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xk, x + 120)));
+                IntVector isum = t0.add(0x8000).lanewise(ASHR, 16).add(t1.add(0x8000).lanewise(ASHR, 16)).mul(sc);
+                float dx = xd[b];
+                acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o))), acc);
+                mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 2))), mins);
+            }
+            y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
+        }
+    }
+
+    /**
      * Q6_K (210 bytes): ql[128], qh[64], int8 scales[16], d. In half h (elements 128h..), for
      * l < 32 and s < 4, element 32s + l has its low nibble in ql[64h + 32(s%2) + l] (low half of the
      * byte for s < 2, high half otherwise) and its two high bits at bits 2s of qh[32h + l]; value

@@ -120,7 +120,9 @@ final class VectorGemm {
             int b1 = Math.min(blocks, b0 + CHUNK_BLOCKS);
             for (int rb = r0; rb < r1; rb += PANEL_ROWS) {
                 int count = Math.min(PANEL_ROWS, r1 - rb);
-                if (interleaved != null) {
+                if (interleaved != null && t == GgmlType.Q4_K) {
+                    panelQ4_Kx(interleaved, rb, count, cols, panel);
+                } else if (interleaved != null) {
                     panelQ4_0x8(interleaved, rb, count, cols, panel);
                 } else {
                     panel(t, w, rb * rowBytes, rowBytes, count, cols, panel);
@@ -259,6 +261,59 @@ final class VectorGemm {
                 ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, o + 16 + j);
             }
         }
+    }
+
+    /**
+     * Rows {@code [rb, rb + count)} of Q4_K weights from their {@link Interleave}d copy, as
+     * {@link #panel} makes them from the file: {@code q·(d·scale) - dmin·min}, the same float
+     * operations on the same values. Part k, lane j of a block holds values {@code 8k..8k+3} of
+     * sub-block j in its four bytes' low nibbles and {@code 8k+4..8k+7} in their high nibbles.
+     */
+    private static void panelQ4_Kx(MemorySegment p, int rb, int count, int cols, float[] out) {
+        int nb = cols / 256;
+        for (int i = 0; i < count; i++) {
+            long at = (long) (rb + i) * nb * 144;
+            int o = i * cols;
+            for (int b = 0; b < nb; b++, at += 144, o += 256) {
+                float d = Float.float16ToFloat(p.get(Le.I16, at));
+                float min = Float.float16ToFloat(p.get(Le.I16, at + 2));
+                for (int j = 0; j < 8; j++) {
+                    float dj = d * kScale(p, at + 4, j);
+                    float mj = min * kMin(p, at + 4, j);
+                    if (L > 16) {
+                        // Vectors wider than 512 bits (not on x86): value by value.
+                        for (int k = 0; k < 4; k++) {
+                            int v = p.get(Le.I32, at + 16 + 32 * k + 4 * j);
+                            int base = o + 32 * j + 8 * k;
+                            for (int e = 0; e < 4; e++) {
+                                int q = v >>> (8 * e);
+                                out[base + e] = (q & 0xF) * dj - mj;
+                                out[base + 4 + e] = (q >>> 4 & 0xF) * dj - mj;
+                            }
+                        }
+                        continue;
+                    }
+                    FloatVector dv = FloatVector.broadcast(F, dj);
+                    FloatVector mv = FloatVector.broadcast(F, mj);
+                    // Part k's four bytes of lane j become eight bytes in value order (low nibbles,
+                    // then high), one long; L/8 parts make one vector of L values.
+                    for (int k = 0; k < 4; k += L / 8) {
+                        long a = nibbles(p.get(Le.I32, at + 16 + 32 * k + 4 * j));
+                        ByteVector q = L == 16
+                                ? (ByteVector) LongVector.zero(LQ).withLane(0, a)
+                                        .withLane(1, nibbles(p.get(Le.I32, at + 48 + 32 * k + 4 * j))).reinterpretShape(B, 0)
+                                : (ByteVector) LongVector.broadcast(LQ, a).reinterpretShape(B, 0);
+                        ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(dv).sub(mv).intoArray(out, o + 32 * j + 8 * k);
+                    }
+                }
+            }
+        }
+        for (int c = count * cols; c < PANEL_ROWS * cols; c++) out[c] = 0;
+    }
+
+    /** The eight nibbles of four bytes as eight bytes: the low nibbles in order, then the high ones. */
+    private static long nibbles(int v) {
+        return (v & 0x0F0F0F0FL) | (long) (v >>> 4 & 0x0F0F0F0F) << 32;
     }
 
     /**

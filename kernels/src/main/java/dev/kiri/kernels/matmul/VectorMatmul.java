@@ -84,7 +84,8 @@ public final class VectorMatmul implements Matmul {
     private void prepare(Weights w, float[] x, int xOff, int n) {
         GgmlType t = w.type();
         boolean vector = VectorDots.supports(t);
-        int q4 = t != GgmlType.Q4_0 ? Activations.Q4_NONE : w.interleaved() != null ? Activations.Q4_X8 : Activations.Q4_PAIRS;
+        int q4 = t == GgmlType.Q4_K ? (w.interleaved() != null ? Activations.Q4_KX : Activations.Q4_NONE)
+                : t != GgmlType.Q4_0 ? Activations.Q4_NONE : w.interleaved() != null ? Activations.Q4_X8 : Activations.Q4_PAIRS;
         act.prepare(VecDotType.of(w.name(), t), x, xOff, w.cols(), n, !vector || t == GgmlType.Q8_0,
                 vector && t != GgmlType.Q8_0, q4);
     }
@@ -199,6 +200,16 @@ public final class VectorMatmul implements Matmul {
             int r0 = index * chunk;
             int r1 = Math.min(rows, r0 + chunk);
             MemorySegment packed = w.interleaved();
+            if (packed != null && !gemm && t == GgmlType.Q4_K) {
+                int nb = w.cols() / 256;
+                for (int tr = r0; tr < r1; tr += TILE_ROWS) {
+                    int te = Math.min(r1, tr + TILE_ROWS);
+                    for (int i = 0; i < n; i++) {
+                        VectorDots.q4_Kx(packed, nb, tr, te, act.xk, act.d, act.bsum32, i * nb, y, yOff + i * rows);
+                    }
+                }
+                return;
+            }
             if (packed != null && !gemm) {
                 // Chunks are whole tiles, tiles whole groups of eight (rows is a multiple of 8).
                 int nb = w.cols() / 32;

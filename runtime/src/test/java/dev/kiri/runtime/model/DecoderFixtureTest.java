@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Logits of every fixture model against its reference, for the whole prompt in one batch and for
@@ -93,23 +94,24 @@ class DecoderFixtureTest {
     }
 
     /**
-     * Q4_0 with its matrices interleaved in groups of eight rows, as a CPU model load does with the
-     * Vector API kernels: llama.cpp's logits still, batched and token by token.
+     * Q4_0 with its matrices interleaved in groups of eight rows, and Q4_K with its blocks' nibbles
+     * reordered, as a CPU model load does with the Vector API kernels: llama.cpp's logits still,
+     * batched and token by token.
      */
-    @Test
-    void interleavedQ4_0LogitsMatchLlamaCpp() throws Exception {
-        String stem = "tiny-llama-Q4_0";
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"tiny-llama-Q4_0", "tiny-llama-Q4_K", "tiny-qwen2-Q4_K"})
+    void copiedLogitsMatchLlamaCpp(String stem) throws Exception {
         Path model = RefLogits.model(stem + ".gguf");
         float[] batch = TinyModels.batch(model, RefLogits.TOKENS, kernels, KvCache.Type.F32, true);
         float[] inc = TinyModels.incremental(model, RefLogits.TOKENS, kernels, KvCache.Type.F32, true);
         var db = RefLogits.diff(batch, RefLogits.read(stem + ".logits.f32"));
         var di = RefLogits.diff(inc, RefLogits.read(stem + ".incremental.logits.f32"));
-        System.out.printf("%-20s batch %s | token by token %s (interleaved)%n", stem, db, di);
-        assertTrue(db.max() <= QUANT && db.positionsOver1em4() <= 8, stem + " interleaved batch: " + db);
-        assertTrue(di.max() <= QUANT && di.positionsOver1em4() <= 8, stem + " interleaved token by token: " + di);
+        System.out.printf("%-20s batch %s | token by token %s (copies)%n", stem, db, di);
+        assertTrue(db.max() <= QUANT && db.positionsOver1em4() <= 8, stem + " copies, batch: " + db);
+        assertTrue(di.max() <= QUANT && di.positionsOver1em4() <= 8, stem + " copies, token by token: " + di);
         try (GgufFile f = GgufFile.open(model); Arena arena = Arena.ofShared()) {
             Decoder d = TinyModels.decoder(f, kernels, arena);
-            assertTrue(d.weights().layers().get(0).wq().interleaved() != null, "the Q4_0 matrices were interleaved");
+            assertTrue(d.weights().layers().get(0).wq().interleaved() != null, stem + ": the first query matrix was copied");
         }
     }
 
