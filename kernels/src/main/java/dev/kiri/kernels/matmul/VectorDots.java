@@ -759,6 +759,8 @@ final class VectorDots {
             FloatVector acc = FloatVector.zero(F256), mins = acc;
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
                 long o = off + 144L * (b - xb);
+                // The scales and mins as q4_K unpacks them, written again: a shared helper would pass
+                // vectors across a call (see the class comment).
                 int u0 = p.get(Le.I32, o + 4), u1 = p.get(Le.I32, o + 8), u2 = p.get(Le.I32, o + 12);
                 int sLo = u0 & 0x3f3f3f3f, sHi = (u2 & 0x0f0f0f0f) | ((u0 >>> 2) & 0x30303030);
                 int mLo = u1 & 0x3f3f3f3f, mHi = ((u2 >>> 4) & 0x0f0f0f0f) | ((u1 >>> 2) & 0x30303030);
