@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>{@code interleaved}, when not null, holds the same matrix a second time in a layout of the
  * vector kernels' own ({@code matmul.Interleave}: Q4_0 rows interleaved in groups of eight, Q4_K
- * rows with each block's nibbles reordered); products
+ * and Q6_K rows with each block's nibbles reordered); products
  * then read it instead of {@code data}, which stays the matrix in its ggml layout (for row look-ups,
  * the scalar kernels and the GPU).
  */
@@ -56,8 +56,8 @@ public record Weights(String name, GgmlType type, MemorySegment data, int rows, 
     public Weights rowSlice(String sliceName, int from, int count) {
         if (from < 0 || count < 0 || from + count > rows) throw new IndexOutOfBoundsException(name + ": rows " + from + "+" + count + " of " + rows);
         MemorySegment part = null;
-        // The copy's unit: groups of eight rows for Q4_0, single rows for Q4_K.
-        int unit = type == GgmlType.Q4_K ? 1 : 8;
+        // The copy's unit: groups of eight rows for Q4_0, single rows for Q4_K and Q6_K.
+        int unit = type == GgmlType.Q4_0 ? 8 : 1;
         if (interleaved != null && from % unit == 0 && count % unit == 0 && count > 0) {
             long perUnit = interleaved.byteSize() / (rows / unit);
             part = interleaved.asSlice(from / unit * perUnit, count / unit * perUnit);

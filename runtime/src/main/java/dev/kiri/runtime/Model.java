@@ -45,9 +45,9 @@ import java.util.function.BiFunction;
  *
  * <h2>Memory</h2>
  * The weights stay in the file mapping (the operating system pages them in), except that with the
- * Vector API kernels on the CPU, Q4_0 and Q4_K matrices are copied once into a layout of the
- * kernels' own (Q4_0 rows interleaved in eights, Q4_K blocks with their nibbles reordered; as large
- * as the file's) and read from there; the file's pages of those
+ * Vector API kernels on the CPU, Q4_0, Q4_K and Q6_K matrices are copied once into a layout of
+ * the kernels' own (Q4_0 rows interleaved in eights, Q4_K and Q6_K blocks with their bits
+ * reordered; as large as the file's) and read from there; the file's pages of those
  * matrices are then released, so resident memory still counts them once
  * ({@code -Dkiri.interleave=false} keeps every matrix in the mapping). Loading reserves the
  * KV cache for {@link #contextLength()} positions ({@link #kvCacheBytes()}) plus the activation
@@ -226,7 +226,7 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Whether Q4_0 and Q4_K matrices get a copy ({@link Interleave}): with the Vector API kernels,
+     * Whether Q4_0, Q4_K and Q6_K matrices get a copy ({@link Interleave}): with the Vector API kernels,
      * unless {@code -Dkiri.interleave=false}.
      */
     private static boolean interleaves() {
@@ -241,7 +241,7 @@ public final class Model implements AutoCloseable {
         try {
             return interleave(weights, arena, threads);
         } catch (OutOfMemoryError e) {
-            LOG.log(System.Logger.Level.WARNING, name + ": no memory for the Q4_0/Q4_K copies (" + e.getMessage()
+            LOG.log(System.Logger.Level.WARNING, name + ": no memory for the kernels' copies of the Q4_0, Q4_K and Q6_K matrices (" + e.getMessage()
                     + "); reading every matrix from the file mapping");
             return null;
         }
@@ -260,6 +260,9 @@ public final class Model implements AutoCloseable {
             return w;
         });
         if (todo.isEmpty()) return weights;
+        // Largest first: the output matrix (a tenth to a third of the file) then overlaps the rest
+        // instead of being the last task, alone on one thread.
+        todo.sort(java.util.Comparator.comparingLong(Weights::byteSize).reversed());
         Weights[] done = new Weights[todo.size()];
         try (ThreadPool pool = new ThreadPool(Math.min(threads, todo.size()))) {
             pool.run(done.length, i -> {
@@ -516,7 +519,7 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Bytes of the copies loading made of the Q4_0 and Q4_K matrices (0 without them): memory held
+     * Bytes of the copies loading made of the Q4_0, Q4_K and Q6_K matrices (0 without them): memory held
      * besides the file mapping, whose pages of those matrices were released.
      */
     public long interleavedBytes() {

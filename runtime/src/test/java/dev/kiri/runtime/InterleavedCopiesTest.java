@@ -14,7 +14,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.Test;
 
-/** The Q4_0 and Q4_K copies a CPU model load makes ({@code dev.kiri.kernels.matmul.Interleave}). */
+/** The Q4_0, Q4_K and Q6_K copies a CPU model load makes ({@code dev.kiri.kernels.matmul.Interleave}). */
 class InterleavedCopiesTest {
 
     private static ModelWeights bind(GgufFile f) {
@@ -31,7 +31,8 @@ class InterleavedCopiesTest {
             int[] counts = new int[2];
             copied.mapMatrices(w -> {
                 counts[w.interleaved() != null ? 1 : 0]++;
-                assertEquals(w.type() == dev.kiri.gguf.GgmlType.Q4_0 && w.rows() % 8 == 0 || w.type() == dev.kiri.gguf.GgmlType.Q4_K,
+                assertEquals(w.type() == dev.kiri.gguf.GgmlType.Q4_0 && w.rows() % 8 == 0 || w.type() == dev.kiri.gguf.GgmlType.Q4_K
+                        || w.type() == dev.kiri.gguf.GgmlType.Q6_K,
                         w.interleaved() != null, w.name());
                 return w;
             });

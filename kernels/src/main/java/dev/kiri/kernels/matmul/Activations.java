@@ -84,6 +84,12 @@ final class Activations {
      * low nibbles, then their high nibbles).
      */
     int[] xk = new int[0];
+    /**
+     * Q8_K, for Q6_K weights reordered by {@link Interleave} ({@link VectorDots#q6_Kx}): 128 ints per
+     * block, at {@code 128b + 64h + 8w + j} the swapped pair of values {@code 16j + 2w} and
+     * {@code 16j + 2w + 1} of half h (sub-block 8h + j).
+     */
+    int[] x6 = new int[0];
     /** Q8_0/Q8_1, vector path: per block {@code 8·d·Σq} (the offset correction of Q4_0-like weights). */
     float[] xsum = new float[0];
     /** Q8_K: per 16 values, the sum of the quantized values. */
@@ -112,6 +118,8 @@ final class Activations {
     static final int Q4_X8 = 2;
     /** {@link #xk} instead of {@link #xg}, for {@link Interleave}d Q4_K weights (Q8_K activations). */
     static final int Q4_KX = 3;
+    /** {@link #x6} instead of {@link #xg}, for {@link Interleave}d Q6_K weights (Q8_K activations). */
+    static final int Q6_KX = 4;
 
     /** As above; {@code q4} (with {@code shorts}) also fills the layout of the Q4_0 kernel that will read them. */
     void prepare(VecDotType t, float[] x, int xOff, int cols, int rows, boolean bytes, boolean shorts, int q4) {
@@ -155,6 +163,8 @@ final class Activations {
                     for (int k = 0; k < n / 32; k++) bsum32[k] = bsum[2 * k] + bsum[2 * k + 1];
                     if (q4 == Q4_KX) {
                         fillQ4Kx(n);
+                    } else if (q4 == Q6_KX) {
+                        fillQ6Kx(n);
                     } else {
                         fillPairs(n);
                     }
@@ -212,6 +222,20 @@ final class Activations {
                     xk[o + 8] = (q16[v + 1] << 16) + q16[v + 3];
                     xk[o + 16] = (q16[v + 4] << 16) + q16[v + 6];
                     xk[o + 24] = (q16[v + 5] << 16) + q16[v + 7];
+                }
+            }
+        }
+    }
+
+    private void fillQ6Kx(int n) {
+        if (x6.length < n / 2) x6 = new int[n / 2];
+        for (int b = 0; b < n / 256; b++) {
+            for (int h = 0; h < 2; h++) {
+                for (int j = 0; j < 8; j++) {
+                    for (int w = 0; w < 8; w++) {
+                        int v = 256 * b + 128 * h + 16 * j + 2 * w;
+                        x6[128 * b + 64 * h + 8 * w + j] = (q16[v] << 16) + q16[v + 1];
+                    }
                 }
             }
         }

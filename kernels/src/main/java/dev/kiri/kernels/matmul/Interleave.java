@@ -9,7 +9,7 @@ import java.lang.foreign.ValueLayout;
 /**
  * A second copy of a weight matrix in a layout of the vector decode kernels' own
  * ({@link Weights#interleaved()}), made once when a model is loaded: Q4_0 rows interleaved in
- * groups of eight, Q4_K blocks with their nibbles reordered.
+ * groups of eight, Q4_K and Q6_K blocks with their bits reordered.
  *
  * <p><b>Q4_0, "Q4_0x8".</b> Groups of eight rows, one after the other; in a group, block b of the
  * eight rows takes 144 bytes at {@code (group·blocks + b)·144}: the eight rows' F16 scales as in
@@ -31,6 +31,10 @@ import java.lang.foreign.ValueLayout;
  * holds sub-block j ({@code reorderQ4_K}), which lets {@link VectorDots#q4_Kx} keep each
  * sub-block's sum in its own lane and scale all eight with one multiply.
  *
+ * <p><b>Q6_K.</b> The same for Q6_K's sixteen sub-blocks of 16 values: blocks stay 210 bytes with
+ * the scales and d in place, and in each half int lane j of the parts of low nibbles and of high
+ * bit pairs holds sub-block 8h + j ({@code reorderQ6_K}, {@link VectorDots#q6_Kx}).
+ *
  * <p>The values are the file's, so every product is still the integer reference's
  * ({@link ScalarDots}) up to float summation order (the kernel converts the scales exactly for
  * every finite F16 value; an infinite or NaN scale reads as a finite one of magnitude 2^16 or
@@ -45,16 +49,16 @@ public final class Interleave {
     private Interleave() {
     }
 
-    /** Whether {@link #interleave} makes a copy of {@code w}: Q4_0 with a whole number of groups of rows, and Q4_K. */
+    /** Whether {@link #interleave} makes a copy of {@code w}: Q4_0 with a whole number of groups of rows, Q4_K and Q6_K. */
     public static boolean supports(Weights w) {
         if (w.interleaved() != null || w.rows() <= 0) return false;
-        return w.type() == GgmlType.Q4_0 && w.rows() % GROUP == 0 || w.type() == GgmlType.Q4_K;
+        return w.type() == GgmlType.Q4_0 && w.rows() % GROUP == 0 || w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K;
     }
 
     /** Bytes {@link #interleave} allocates for {@code w} (0 when it does not support it). */
     public static long bytes(Weights w) {
         if (!supports(w)) return 0;
-        return w.type() == GgmlType.Q4_K ? w.byteSize() : (long) w.rows() / GROUP * (w.cols() / 32) * Q4_0_GROUP_BLOCK;
+        return w.type() != GgmlType.Q4_0 ? w.byteSize() : (long) w.rows() / GROUP * (w.cols() / 32) * Q4_0_GROUP_BLOCK;
     }
 
     /**
@@ -65,6 +69,7 @@ public final class Interleave {
     public static Weights interleave(Weights w, Arena arena) {
         if (!supports(w)) return w;
         if (w.type() == GgmlType.Q4_K) return reorderQ4_K(w, arena);
+        if (w.type() == GgmlType.Q6_K) return reorderQ6_K(w, arena);
         int nb = w.cols() / 32;
         long rowBytes = w.rowBytes();
         MemorySegment src = w.data();
@@ -118,4 +123,68 @@ public final class Interleave {
         int b = block[16 + 32 * (j / 2) + m] & 0xFF;
         return j % 2 == 0 ? b & 0xF : b >> 4;
     }
+
+    /**
+     * The Q6_K copy: blocks stay 210 bytes with the scales and d where the file has them; in half h
+     * (sub-blocks 8h..8h+7 of 16 values), int lane j of the two 32-byte parts of low nibbles at
+     * {@code 64h} and of the 32 bytes of high bit pairs at {@code 128 + 32h} holds sub-block 8h + j.
+     * Way w = 4k + u (k the part, u the way of taking two nibbles from a lane: bytes 0 and 2 low,
+     * 1 and 3 low, 0 and 2 high, 1 and 3 high) holds values 2w and 2w + 1 of the sub-block; their
+     * high bit pairs sit at bits 2w and 16 + 2w of the lane.
+     */
+    private static Weights reorderQ6_K(Weights w, Arena arena) {
+        MemorySegment src = w.data();
+        MemorySegment p = arena.allocate(bytes(w), 64);
+        long blocks = w.byteSize() / 210;
+        byte[] in = new byte[210];
+        byte[] out = new byte[210];
+        for (long blk = 0; blk < blocks; blk++) {
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, 210 * blk, in, 0, 210);
+            System.arraycopy(in, 192, out, 192, 18);
+            for (int h = 0; h < 2; h++) {
+                for (int j = 0; j < 8; j++) {
+                    // Sub-block 8h + j: values e = 16j + m of half h. In the file, value e has its
+                    // nibble in ql[64h + e % 64] (the low one for e < 64) and its bit pair at bits
+                    // 2·(e / 32) of qh[32h + e % 32]: sixteen consecutive bytes of each, one shift.
+                    int ql = 64 * h + (16 * j & 63), nShift = j < 4 ? 0 : 4;
+                    int qh = 128 + 32 * h + (16 * j & 31), hShift = 2 * (j / 2);
+                    int a = 0, c = 0, hb = 0;
+                    for (int m = 0; m < 8; m++) {
+                        a |= (in[ql + m] >> nShift & 0xF) << Q6_NIBBLE_SHIFT[m];
+                        c |= (in[ql + 8 + m] >> nShift & 0xF) << Q6_NIBBLE_SHIFT[8 + m];
+                    }
+                    for (int m = 0; m < 16; m++) hb |= (in[qh + m] >> hShift & 3) << Q6_HIGH_SHIFT[m];
+                    putInt(out, 64 * h + 4 * j, a);
+                    putInt(out, 64 * h + 32 + 4 * j, c);
+                    putInt(out, 128 + 32 * h + 4 * j, hb);
+                }
+            }
+            MemorySegment.copy(out, 0, p, ValueLayout.JAVA_BYTE, 210 * blk, 210);
+        }
+        return new Weights(w.name(), w.type(), w.data(), w.rows(), w.cols(), p);
+    }
+
+    /**
+     * For value m of a 16-value Q6_K sub-block in the copy: the shift of its nibble in its lane's int
+     * of low nibbles (the first part's for m &lt; 8, the second's for the rest), and of its bit pair
+     * in the lane's int of high bits. Way w = m / 2 takes bytes 0 and 2 (u = w % 4 even) or 1 and 3,
+     * low nibbles for u &lt; 2, high ones otherwise; the even value in the lower 16 bits.
+     */
+    static final int[] Q6_NIBBLE_SHIFT = new int[16], Q6_HIGH_SHIFT = new int[16];
+
+    static {
+        for (int m = 0; m < 16; m++) {
+            int wy = m / 2, odd = m % 2, u = wy % 4;
+            Q6_NIBBLE_SHIFT[m] = 8 * (u % 2 + 2 * odd) + (u < 2 ? 0 : 4);
+            Q6_HIGH_SHIFT[m] = 2 * wy + 16 * odd;
+        }
+    }
+
+    private static void putInt(byte[] b, int at, int v) {
+        b[at] = (byte) v;
+        b[at + 1] = (byte) (v >> 8);
+        b[at + 2] = (byte) (v >> 16);
+        b[at + 3] = (byte) (v >> 24);
+    }
+
 }

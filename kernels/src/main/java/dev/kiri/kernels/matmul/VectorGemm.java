@@ -8,7 +8,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -120,7 +122,9 @@ final class VectorGemm {
             int b1 = Math.min(blocks, b0 + CHUNK_BLOCKS);
             for (int rb = r0; rb < r1; rb += PANEL_ROWS) {
                 int count = Math.min(PANEL_ROWS, r1 - rb);
-                if (interleaved != null && t == GgmlType.Q4_K) {
+                if (interleaved != null && t == GgmlType.Q6_K) {
+                    panelQ6_Kx(interleaved, rb, count, cols, panel);
+                } else if (interleaved != null && t == GgmlType.Q4_K) {
                     panelQ4_Kx(interleaved, rb, count, cols, panel);
                 } else if (interleaved != null) {
                     panelQ4_0x8(interleaved, rb, count, cols, panel);
@@ -310,6 +314,57 @@ final class VectorGemm {
         }
         for (int c = count * cols; c < PANEL_ROWS * cols; c++) out[c] = 0;
     }
+
+    /** Int lanes of L: one per value of a 16-value Q6_K sub-block ({@link #panelQ6_Kx}). */
+    private static final VectorSpecies<Integer> IQ = VectorSpecies.of(int.class, VectorShape.forBitSize(32 * L));
+    /**
+     * Rows {@code [rb, rb + count)} of Q6_K weights from their {@link Interleave}d copy, as
+     * {@link #panel} makes them from the file: {@code (q - 32)·(d·scale)}, the same float operations
+     * on the same values. Sub-block j of half h has its nibbles in the ints at {@code 64h + 4j} and
+     * {@code 64h + 32 + 4j} and its bit pairs in the int at {@code 128 + 32h + 4j}; each value's
+     * shift is a constant of its position ({@code Interleave.Q6_NIBBLE_SHIFT}, {@code Interleave.Q6_HIGH_SHIFT}), so L
+     * values are L lanes of broadcast ints shifted by a constant vector.
+     */
+    private static void panelQ6_Kx(MemorySegment p, int rb, int count, int cols, float[] out) {
+        int nb = cols / 256;
+        for (int i = 0; i < count; i++) {
+            long at = (long) (rb + i) * nb * 210;
+            int o = i * cols;
+            for (int b = 0; b < nb; b++, at += 210, o += 256) {
+                float d = Float.float16ToFloat(p.get(Le.I16, at + 208));
+                for (int h = 0; h < 2; h++) {
+                    for (int j = 0; j < 8; j++) {
+                        float sc = d * p.get(ValueLayout.JAVA_BYTE, at + 192 + 8 * h + j);
+                        int a = p.get(Le.I32, at + 64 * h + 4 * j);
+                        int c = p.get(Le.I32, at + 64 * h + 32 + 4 * j);
+                        int hb = p.get(Le.I32, at + 128 + 32 * h + 4 * j);
+                        int base = o + 128 * h + 16 * j;
+                        if (L > 16) {
+                            // Vectors wider than 512 bits (not on x86): value by value.
+                            for (int m = 0; m < 16; m++) {
+                                int q = ((m < 8 ? a : c) >>> Interleave.Q6_NIBBLE_SHIFT[m] & 0xF) | (hb >>> Interleave.Q6_HIGH_SHIFT[m] & 3) << 4;
+                                out[base + m] = (q - 32) * sc;
+                            }
+                            continue;
+                        }
+                        for (int m = 0; m < 16; m += L) {
+                            IntVector src = L == 16
+                                    ? IntVector.broadcast(IQ, a).blend(c, SECOND_PART)
+                                    : IntVector.broadcast(IQ, m < 8 ? a : c);
+                            IntVector q = src.lanewise(VectorOperators.LSHR, IntVector.fromArray(IQ, Interleave.Q6_NIBBLE_SHIFT, m)).and(0xF)
+                                    .or(IntVector.broadcast(IQ, hb).lanewise(VectorOperators.LSHR, IntVector.fromArray(IQ, Interleave.Q6_HIGH_SHIFT, m))
+                                            .and(3).lanewise(VectorOperators.LSHL, 4));
+                            ((FloatVector) q.sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(sc).intoArray(out, base + m);
+                        }
+                    }
+                }
+            }
+        }
+        for (int c = count * cols; c < PANEL_ROWS * cols; c++) out[c] = 0;
+    }
+
+    /** Lanes 8..15 of {@link #IQ} (values 8..15 of a sub-block: the second part's nibbles). */
+    private static final VectorMask<Integer> SECOND_PART = VectorMask.fromLong(IQ, 0xFF00L);
 
     /** The eight nibbles of four bytes as eight bytes: the low nibbles in order, then the high ones. */
     private static long nibbles(int v) {

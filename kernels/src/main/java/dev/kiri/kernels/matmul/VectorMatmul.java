@@ -85,6 +85,7 @@ public final class VectorMatmul implements Matmul {
         GgmlType t = w.type();
         boolean vector = VectorDots.supports(t);
         int q4 = t == GgmlType.Q4_K ? (w.interleaved() != null ? Activations.Q4_KX : Activations.Q4_NONE)
+                : t == GgmlType.Q6_K ? (w.interleaved() != null ? Activations.Q6_KX : Activations.Q4_NONE)
                 : t != GgmlType.Q4_0 ? Activations.Q4_NONE : w.interleaved() != null ? Activations.Q4_X8 : Activations.Q4_PAIRS;
         act.prepare(VecDotType.of(w.name(), t), x, xOff, w.cols(), n, !vector || t == GgmlType.Q8_0,
                 vector && t != GgmlType.Q8_0, q4);
@@ -206,6 +207,16 @@ public final class VectorMatmul implements Matmul {
                     int te = Math.min(r1, tr + TILE_ROWS);
                     for (int i = 0; i < n; i++) {
                         VectorDots.q4_Kx(packed, nb, tr, te, act.xk, act.d, act.bsum32, i * nb, y, yOff + i * rows);
+                    }
+                }
+                return;
+            }
+            if (packed != null && !gemm && t == GgmlType.Q6_K) {
+                int nb = w.cols() / 256;
+                for (int tr = r0; tr < r1; tr += TILE_ROWS) {
+                    int te = Math.min(r1, tr + TILE_ROWS);
+                    for (int i = 0; i < n; i++) {
+                        VectorDots.q6_Kx(packed, nb, tr, te, act.x6, act.d, act.bsum, i * nb, y, yOff + i * rows);
                     }
                 }
                 return;

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.FieldSource;
 
 class VectorMatmulTest {
@@ -106,30 +107,32 @@ class VectorMatmulTest {
     }
 
     /**
-     * Q4_K weights with each block's nibbles reordered ({@link Interleave}): decode, small batches
-     * (the reordered kernel per activation row) and batches of 32 and more (dequantized panels read
-     * from the copy), one to several blocks per row, row counts that are not multiples of eight,
-     * against the scalar reference on the file layout; row slices keep their part of the copy.
+     * Q4_K and Q6_K weights with each block's nibbles (and bit pairs) reordered ({@link Interleave}):
+     * decode, small batches (the reordered kernel per activation row) and batches of 32 and more
+     * (dequantized panels read from the copy), one to several blocks per row, row counts that are
+     * not multiples of eight, against the scalar reference on the file layout; row slices keep their
+     * part of the copy.
      */
-    @Test
-    void reorderedQ4_KAgreesWithScalarReference() {
-        Random rnd = new Random(4040);
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    void reorderedKQuantsAgreeWithScalarReference(GgmlType t) {
+        Random rnd = new Random(4040 + t.ordinal());
         try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul();
              VectorMatmul v1 = new VectorMatmul(pool1); VectorMatmul v3 = new VectorMatmul(pool3)) {
             for (int cols : new int[] {256, 768, 2304}) {
                 for (int rows : new int[] {1, 13, 40}) {
-                    Weights plain = MatmulTestData.randomWeights(GgmlType.Q4_K, rows, cols, rnd, arena);
+                    Weights plain = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
                     Weights w = Interleave.interleave(plain, arena);
                     assertTrue(w.interleaved() != null, "reordered " + rows + "x" + cols);
                     assertEquals(plain.byteSize(), w.interleaved().byteSize());
                     float[][] deq = MatmulTestData.dequantize(plain);
                     for (int n : new int[] {1, 2, 7, 33, 40}) {
                         float[] x = MatmulTestData.randomActivations(n * cols, rnd);
-                        agreesWithReference(ref, new VectorMatmul[] {v1, v3}, plain, w, deq, x, n, "Q4_K copy " + rows + "x" + cols + " n=" + n);
+                        agreesWithReference(ref, new VectorMatmul[] {v1, v3}, plain, w, deq, x, n, t + " copy " + rows + "x" + cols + " n=" + n);
                     }
                 }
             }
-            Weights plain = MatmulTestData.randomWeights(GgmlType.Q4_K, 21, 512, rnd, arena);
+            Weights plain = MatmulTestData.randomWeights(t, 21, 512, rnd, arena);
             Weights w = Interleave.interleave(plain, arena);
             for (int[] slice : new int[][] {{3, 7}, {0, 21}, {20, 1}}) {
                 Weights part = w.rowSlice("part", slice[0], slice[1]);
@@ -138,7 +141,7 @@ class VectorMatmulTest {
                 for (int n : new int[] {1, 40}) {
                     float[] x = MatmulTestData.randomActivations(n * 512, rnd);
                     agreesWithReference(ref, new VectorMatmul[] {v3}, plainPart, part, MatmulTestData.dequantize(plainPart), x, n,
-                            "Q4_K slice " + slice[0] + "+" + slice[1] + " n=" + n);
+                            t + " slice " + slice[0] + "+" + slice[1] + " n=" + n);
                 }
             }
         }

@@ -194,7 +194,7 @@ final class BenchCommand implements Callable<Integer> {
                                 + " intrinsics (docs/KERNELS.md, \"Steady-state allocation in decode\")" : "");
                 out.printf(Locale.ROOT, "memory    %.1f MB resident (file %.1f MB + KV cache %.1f MB + %.1f MB)%s%n", rss / 1e6,
                         m.fileSize() / 1e6, m.kvCacheBytes() / 1e6, (rss - m.fileSize() - m.kvCacheBytes()) / 1e6,
-                        m.interleavedBytes() > 0 ? String.format(Locale.ROOT, "; the Q4_0/Q4_K copies (%.1f MB) stand in for their"
+                        m.interleavedBytes() > 0 ? String.format(Locale.ROOT, "; the kernels' copies (%.1f MB) stand in for their"
                                 + " matrices' part of the file", m.interleavedBytes() / 1e6) : "");
                 if (bandwidth > 0 && gpuPeak) {
                     out.printf(Locale.ROOT, "bandwidth %.1f GB/s GPU peak: decode limit %.2f tok/s; decode reaches %.1f%% of it%n",

@@ -23,7 +23,7 @@ public final class TinyModels {
         return batch(model, tokens, kernels, kv, false);
     }
 
-    /** As above, with the Q4_0 and Q4_K matrices copied ({@link Interleave}) when {@code interleave} (as a CPU model load does). */
+    /** As above, with the Q4_0, Q4_K and Q6_K matrices copied ({@link Interleave}) when {@code interleave} (as a CPU model load does). */
     static float[] batch(Path model, int[] tokens, Kernels kernels, KvCache.Type kv, boolean interleave) throws IOException {
         try (GgufFile f = GgufFile.open(model); Arena arena = Arena.ofShared()) {
             Decoder d = decoder(f, kernels, interleave ? arena : null);
@@ -58,7 +58,7 @@ public final class TinyModels {
         return decoder(f, kernels, null);
     }
 
-    /** The decoder of {@code f}; with an arena, its Q4_0 and Q4_K matrices copied into it ({@link Interleave}). */
+    /** The decoder of {@code f}; with an arena, its Q4_0, Q4_K and Q6_K matrices copied into it ({@link Interleave}). */
     static Decoder decoder(GgufFile f, Kernels kernels, Arena interleaveInto) {
         ModelConfig c = ModelConfig.fromMetadata(f.metadata(), f.path().getFileName().toString());
         ModelWeights w = ModelWeights.bind(f, c, c.contextLength());
