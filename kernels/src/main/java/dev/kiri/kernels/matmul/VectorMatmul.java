@@ -201,22 +201,17 @@ public final class VectorMatmul implements Matmul {
             int r0 = index * chunk;
             int r1 = Math.min(rows, r0 + chunk);
             MemorySegment packed = w.interleaved();
-            if (packed != null && !gemm && t == GgmlType.Q4_K) {
+            if (packed != null && !gemm && t != GgmlType.Q4_0) {
+                // Q4_K and Q6_K copies: rows stay rows, 256 values per block.
                 int nb = w.cols() / 256;
                 for (int tr = r0; tr < r1; tr += TILE_ROWS) {
                     int te = Math.min(r1, tr + TILE_ROWS);
                     for (int i = 0; i < n; i++) {
-                        VectorDots.q4_Kx(packed, nb, tr, te, act.xk, act.d, act.bsum32, i * nb, y, yOff + i * rows);
-                    }
-                }
-                return;
-            }
-            if (packed != null && !gemm && t == GgmlType.Q6_K) {
-                int nb = w.cols() / 256;
-                for (int tr = r0; tr < r1; tr += TILE_ROWS) {
-                    int te = Math.min(r1, tr + TILE_ROWS);
-                    for (int i = 0; i < n; i++) {
-                        VectorDots.q6_Kx(packed, nb, tr, te, act.x6, act.d, act.bsum, i * nb, y, yOff + i * rows);
+                        if (t == GgmlType.Q4_K) {
+                            VectorDots.q4_Kx(packed, nb, tr, te, act.xk, act.d, act.bsum32, i * nb, y, yOff + i * rows);
+                        } else {
+                            VectorDots.q6_Kx(packed, nb, tr, te, act.x6, act.d, act.bsum, i * nb, y, yOff + i * rows);
+                        }
                     }
                 }
                 return;
