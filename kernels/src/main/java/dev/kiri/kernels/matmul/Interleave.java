@@ -101,27 +101,20 @@ public final class Interleave {
         MemorySegment src = w.data();
         MemorySegment p = arena.allocate(bytes(w), 64);
         long blocks = w.byteSize() / 144;
-        byte[] in = new byte[144];
-        byte[] out = new byte[144];
-        for (long blk = 0; blk < blocks; blk++) {
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, 144 * blk, in, 0, 144);
-            System.arraycopy(in, 0, out, 0, 16);
-            for (int k = 0; k < 4; k++) {
-                for (int j = 0; j < 8; j++) {
-                    for (int e = 0; e < 4; e++) {
-                        out[16 + 32 * k + 4 * j + e] = (byte) (q4K(in, j, 8 * k + e) | q4K(in, j, 8 * k + 4 + e) << 4);
-                    }
+        for (long at = 0; at < 144 * blocks; at += 144) {
+            p.set(Le.I64, at, src.get(Le.I64, at));
+            p.set(Le.I64, at + 8, src.get(Le.I64, at + 8));
+            for (int j = 0; j < 8; j++) {
+                int shift = 4 * (j % 2);
+                for (int k = 0; k < 4; k++) {
+                    // Values 8k..8k+7 of sub-block j: eight consecutive bytes of the file, one nibble
+                    // each; the first four become the low nibbles of the lane's four bytes.
+                    long n = src.get(Le.I64, at + 16 + 32 * (j / 2) + 8 * k) >>> shift & 0x0F0F0F0F0F0F0F0FL;
+                    p.set(Le.I32, at + 16 + 32 * k + 4 * j, (int) n | (int) (n >>> 32) << 4);
                 }
             }
-            MemorySegment.copy(out, 0, p, ValueLayout.JAVA_BYTE, 144 * blk, 144);
         }
         return new Weights(w.name(), w.type(), w.data(), w.rows(), w.cols(), p);
-    }
-
-    /** Value m of sub-block j of a Q4_K block in the file's layout. */
-    private static int q4K(byte[] block, int j, int m) {
-        int b = block[16 + 32 * (j / 2) + m] & 0xFF;
-        return j % 2 == 0 ? b & 0xF : b >> 4;
     }
 
     /**
@@ -136,32 +129,37 @@ public final class Interleave {
         MemorySegment src = w.data();
         MemorySegment p = arena.allocate(bytes(w), 64);
         long blocks = w.byteSize() / 210;
-        byte[] in = new byte[210];
-        byte[] out = new byte[210];
-        for (long blk = 0; blk < blocks; blk++) {
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, 210 * blk, in, 0, 210);
-            System.arraycopy(in, 192, out, 192, 18);
+        for (long at = 0; at < 210 * blocks; at += 210) {
+            MemorySegment.copy(src, at + 192, p, at + 192, 18);
             for (int h = 0; h < 2; h++) {
                 for (int j = 0; j < 8; j++) {
                     // Sub-block 8h + j: values e = 16j + m of half h. In the file, value e has its
                     // nibble in ql[64h + e % 64] (the low one for e < 64) and its bit pair at bits
                     // 2·(e / 32) of qh[32h + e % 32]: sixteen consecutive bytes of each, one shift.
-                    int ql = 64 * h + (16 * j & 63), nShift = j < 4 ? 0 : 4;
-                    int qh = 128 + 32 * h + (16 * j & 31), hShift = 2 * (j / 2);
-                    int a = 0, c = 0, hb = 0;
+                    long ql = at + 64 * h + (16 * j & 63), qh = at + 128 + 32 * h + (16 * j & 31);
+                    int nShift = j < 4 ? 0 : 4, hShift = 2 * (j / 2);
+                    p.set(Le.I32, at + 64 * h + 4 * j, q6Nibbles(src.get(Le.I64, ql) >>> nShift & 0x0F0F0F0F0F0F0F0FL));
+                    p.set(Le.I32, at + 64 * h + 32 + 4 * j, q6Nibbles(src.get(Le.I64, ql + 8) >>> nShift & 0x0F0F0F0F0F0F0F0FL));
+                    long h0 = src.get(Le.I64, qh) >>> hShift, h1 = src.get(Le.I64, qh + 8) >>> hShift;
+                    int hb = 0;
                     for (int m = 0; m < 8; m++) {
-                        a |= (in[ql + m] >> nShift & 0xF) << Q6_NIBBLE_SHIFT[m];
-                        c |= (in[ql + 8 + m] >> nShift & 0xF) << Q6_NIBBLE_SHIFT[8 + m];
+                        hb |= (int) (h0 >>> 8 * m & 3) << Q6_HIGH_SHIFT[m];
+                        hb |= (int) (h1 >>> 8 * m & 3) << Q6_HIGH_SHIFT[8 + m];
                     }
-                    for (int m = 0; m < 16; m++) hb |= (in[qh + m] >> hShift & 3) << Q6_HIGH_SHIFT[m];
-                    putInt(out, 64 * h + 4 * j, a);
-                    putInt(out, 64 * h + 32 + 4 * j, c);
-                    putInt(out, 128 + 32 * h + 4 * j, hb);
+                    p.set(Le.I32, at + 128 + 32 * h + 4 * j, hb);
                 }
             }
-            MemorySegment.copy(out, 0, p, ValueLayout.JAVA_BYTE, 210 * blk, 210);
         }
         return new Weights(w.name(), w.type(), w.data(), w.rows(), w.cols(), p);
+    }
+
+    /**
+     * Eight nibbles (one per byte, values m = 0..7 of a way's part) as the lane's int: bytes 0..3 take
+     * m = 0, 2, 1, 3 in their low nibbles and m = 4, 6, 5, 7 in their high ones ({@link #Q6_NIBBLE_SHIFT}).
+     */
+    private static int q6Nibbles(long n) {
+        int x = (int) n | (int) (n >>> 32) << 4;
+        return x & 0xFF0000FF | x >>> 8 & 0x0000FF00 | x << 8 & 0x00FF0000;
     }
 
     /**
@@ -180,11 +178,5 @@ public final class Interleave {
         }
     }
 
-    private static void putInt(byte[] b, int at, int v) {
-        b[at] = (byte) v;
-        b[at + 1] = (byte) (v >> 8);
-        b[at + 2] = (byte) (v >> 16);
-        b[at + 3] = (byte) (v >> 24);
-    }
 
 }
