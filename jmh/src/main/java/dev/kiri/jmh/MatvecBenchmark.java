@@ -35,9 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>A real model's weights do not fit in the caches, so each call takes the next of enough
  * copies of the matrix to fill {@code footprintMiB} (default 1 GiB, twice this machine's L3);
  * {@code footprintMiB=0} keeps one copy and measures the cache-resident compute rate. Weights are
- * random blocks with valid scales. {@code interleaved=true} gives each copy the rows-interleaved
- * copy a CPU model load makes ({@link Interleave}, Q4_0 only; other types are unchanged) and counts
- * the bytes of that copy, which is what the product reads.
+ * random blocks with valid scales. {@code interleaved=true} gives each copy the kernels' copy a CPU
+ * model load makes ({@link Interleave}: Q4_0, Q4_K, Q6_K; other types are unchanged) and counts the
+ * bytes of that copy, which is what the product reads.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)

@@ -51,7 +51,8 @@ public record Weights(String name, GgmlType type, MemorySegment data, int rows, 
 
     /**
      * Rows [from, from + count) as a weight matrix of their own (e.g. the parts of a fused QKV), with
-     * the matching part of the interleaved copy when both ends fall on its groups of eight rows.
+     * the matching part of the interleaved copy when the copy can be cut there (Q4_0: both ends on
+     * its groups of eight rows; Q4_K and Q6_K: anywhere); otherwise the slice is read in place.
      */
     public Weights rowSlice(String sliceName, int from, int count) {
         if (from < 0 || count < 0 || from + count > rows) throw new IndexOutOfBoundsException(name + ": rows " + from + "+" + count + " of " + rows);

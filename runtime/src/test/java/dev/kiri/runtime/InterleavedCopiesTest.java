@@ -23,7 +23,7 @@ class InterleavedCopiesTest {
     }
 
     @Test
-    void everyQ4_0MatrixIsCopiedAndTheOthersAreNot() throws Exception {
+    void exactlyTheMatricesInterleaveTakesAreCopied() throws Exception {
         try (GgufFile f = GgufFile.open(TinyFixtures.model("tiny-llama-Q4_0.gguf")); Arena arena = Arena.ofShared()) {
             ModelWeights plain = bind(f);
             ModelWeights copied = Model.interleaveOrNull(plain, arena, 2, "tiny-llama-Q4_0.gguf");

@@ -107,11 +107,11 @@ final class Activations {
      * @param shorts fill {@link #q16}
      */
     void prepare(VecDotType t, float[] x, int xOff, int cols, int rows, boolean bytes, boolean shorts) {
-        prepare(t, x, xOff, cols, rows, bytes, shorts, Q4_NONE);
+        prepare(t, x, xOff, cols, rows, bytes, shorts, NO_LAYOUT);
     }
 
-    /** No Q4_0 layout ({@link #prepare}'s {@code q4}). */
-    static final int Q4_NONE = 0;
+    /** {@link #prepare}'s {@code layout}: no kernel-specific order beyond {@link #xg} (Q8_K with shorts). */
+    static final int NO_LAYOUT = 0;
     /** {@link #xq4}, for the in-place Q4_0 pair kernel (rows of at most {@link #Q4_PAIRS_MAX_COLS}). */
     static final int Q4_PAIRS = 1;
     /** {@link #xq4x8}, for {@link Interleave}d Q4_0 weights. */
@@ -121,8 +121,11 @@ final class Activations {
     /** {@link #x6} instead of {@link #xg}, for {@link Interleave}d Q6_K weights (Q8_K activations). */
     static final int Q6_KX = 4;
 
-    /** As above; {@code q4} (with {@code shorts}) also fills the layout of the Q4_0 kernel that will read them. */
-    void prepare(VecDotType t, float[] x, int xOff, int cols, int rows, boolean bytes, boolean shorts, int q4) {
+    /**
+     * As above; {@code layout} (with {@code shorts}) also fills the order of the kernel that will
+     * read them: one of the constants above.
+     */
+    void prepare(VecDotType t, float[] x, int xOff, int cols, int rows, boolean bytes, boolean shorts, int layout) {
         this.type = t;
         this.cols = cols;
         this.rows = rows;
@@ -147,9 +150,9 @@ final class Activations {
             case Q8_0, Q8_1 -> {
                 ensureQuantized(n, n / 32, bytes, shorts, t == VecDotType.Q8_1 ? n / 32 : 0, 0);
                 for (int b = 0; b < n / 32; b++) quantizeQ8Block(x, xOff + b * 32, b, t == VecDotType.Q8_1, bytes, shorts);
-                if (shorts && q4 == Q4_X8) {
+                if (shorts && layout == Q4_X8) {
                     fillQ4x8(n / 32);
-                } else if (shorts && q4 == Q4_PAIRS && cols <= Q4_PAIRS_MAX_COLS) {
+                } else if (shorts && layout == Q4_PAIRS && cols <= Q4_PAIRS_MAX_COLS) {
                     fillQ4Pairs();
                 }
             }
@@ -161,9 +164,9 @@ final class Activations {
                     if (bsum32.length < n / 32) bsum32 = new int[n / 32];
                     for (int k = 0; k < n / 16; k++) bsum16[k] = (short) bsum[k];
                     for (int k = 0; k < n / 32; k++) bsum32[k] = bsum[2 * k] + bsum[2 * k + 1];
-                    if (q4 == Q4_KX) {
+                    if (layout == Q4_KX) {
                         fillQ4Kx(n);
-                    } else if (q4 == Q6_KX) {
+                    } else if (layout == Q6_KX) {
                         fillQ6Kx(n);
                     } else {
                         fillPairs(n);

@@ -177,6 +177,4 @@ public final class Interleave {
             Q6_HIGH_SHIFT[m] = 2 * wy + 16 * odd;
         }
     }
-
-
 }

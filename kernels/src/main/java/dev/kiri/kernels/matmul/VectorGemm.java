@@ -122,14 +122,15 @@ final class VectorGemm {
             int b1 = Math.min(blocks, b0 + CHUNK_BLOCKS);
             for (int rb = r0; rb < r1; rb += PANEL_ROWS) {
                 int count = Math.min(PANEL_ROWS, r1 - rb);
-                if (interleaved != null && t == GgmlType.Q6_K) {
-                    panelQ6_Kx(interleaved, rb, count, cols, panel);
-                } else if (interleaved != null && t == GgmlType.Q4_K) {
-                    panelQ4_Kx(interleaved, rb, count, cols, panel);
-                } else if (interleaved != null) {
-                    panelQ4_0x8(interleaved, rb, count, cols, panel);
-                } else {
+                if (interleaved == null) {
                     panel(t, w, rb * rowBytes, rowBytes, count, cols, panel);
+                } else {
+                    switch (t) {
+                        case Q4_0 -> panelQ4_0x8(interleaved, rb, count, cols, panel);
+                        case Q4_K -> panelQ4_Kx(interleaved, rb, count, cols, panel);
+                        case Q6_K -> panelQ6_Kx(interleaved, rb, count, cols, panel);
+                        default -> throw new IllegalStateException(t + " has no copy to read panels from");
+                    }
                 }
                 for (int blk = b0; blk < b1; blk++) {
                     kernel(panel, cols, xt, blk * cols * bb, y, yOff, rows, rb, count, blk * bb, n, out);
@@ -315,15 +316,19 @@ final class VectorGemm {
         for (int c = count * cols; c < PANEL_ROWS * cols; c++) out[c] = 0;
     }
 
-    /** Int lanes of L: one per value of a 16-value Q6_K sub-block ({@link #panelQ6_Kx}). */
-    private static final VectorSpecies<Integer> IQ = VectorSpecies.of(int.class, VectorShape.forBitSize(32 * L));
+    /**
+     * Int lanes of L: one per value of a 16-value Q6_K sub-block ({@link #panelQ6_Kx}); at most 16
+     * (vectors wider than 512 bits take the value-by-value path and leave it unused).
+     */
+    private static final VectorSpecies<Integer> IQ = VectorSpecies.of(int.class, VectorShape.forBitSize(32 * Math.min(L, 16)));
     /**
      * Rows {@code [rb, rb + count)} of Q6_K weights from their {@link Interleave}d copy, as
      * {@link #panel} makes them from the file: {@code (q - 32)·(d·scale)}, the same float operations
      * on the same values. Sub-block j of half h has its nibbles in the ints at {@code 64h + 4j} and
      * {@code 64h + 32 + 4j} and its bit pairs in the int at {@code 128 + 32h + 4j}; each value's
-     * shift is a constant of its position ({@code Interleave.Q6_NIBBLE_SHIFT}, {@code Interleave.Q6_HIGH_SHIFT}), so L
-     * values are L lanes of broadcast ints shifted by a constant vector.
+     * shift is a constant of its position ({@code Interleave.Q6_NIBBLE_SHIFT},
+     * {@code Interleave.Q6_HIGH_SHIFT}), so L values are L lanes of broadcast ints shifted by a
+     * constant vector.
      */
     private static void panelQ6_Kx(MemorySegment p, int rb, int count, int cols, float[] out) {
         int nb = cols / 256;

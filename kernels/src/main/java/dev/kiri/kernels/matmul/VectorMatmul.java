@@ -79,16 +79,21 @@ public final class VectorMatmul implements Matmul {
 
     /**
      * The activations for {@code w}'s kernel: bytes for the scalar dot products and Q8_0's, 16-bit
-     * values for the other vector kernels, and for Q4_0 the layout of its kernel.
+     * values for the other vector kernels, and the order of the Q4_0 kernels and of the kernels of
+     * the {@link Interleave}d copies.
      */
     private void prepare(Weights w, float[] x, int xOff, int n) {
         GgmlType t = w.type();
         boolean vector = VectorDots.supports(t);
-        int q4 = t == GgmlType.Q4_K ? (w.interleaved() != null ? Activations.Q4_KX : Activations.Q4_NONE)
-                : t == GgmlType.Q6_K ? (w.interleaved() != null ? Activations.Q6_KX : Activations.Q4_NONE)
-                : t != GgmlType.Q4_0 ? Activations.Q4_NONE : w.interleaved() != null ? Activations.Q4_X8 : Activations.Q4_PAIRS;
+        boolean copy = w.interleaved() != null;
+        int layout = switch (t) {
+            case Q4_0 -> copy ? Activations.Q4_X8 : Activations.Q4_PAIRS;
+            case Q4_K -> copy ? Activations.Q4_KX : Activations.NO_LAYOUT;
+            case Q6_K -> copy ? Activations.Q6_KX : Activations.NO_LAYOUT;
+            default -> Activations.NO_LAYOUT;
+        };
         act.prepare(VecDotType.of(w.name(), t), x, xOff, w.cols(), n, !vector || t == GgmlType.Q8_0,
-                vector && t != GgmlType.Q8_0, q4);
+                vector && t != GgmlType.Q8_0, layout);
     }
 
     private void run(Weights w, float[] y, int yOff, int n) {
@@ -193,6 +198,26 @@ public final class VectorMatmul implements Matmul {
             y = null;
         }
 
+        /**
+         * Rows [r0, r1) from an {@link Interleave}d copy, tile by tile, every activation row. Chunks
+         * are whole tiles, and for Q4_0 tiles are whole groups of eight (its rows a multiple of 8).
+         */
+        private void copyRows(GgmlType t, MemorySegment packed, int cols, int rows, int r0, int r1) {
+            for (int tr = r0; tr < r1; tr += TILE_ROWS) {
+                int te = Math.min(r1, tr + TILE_ROWS);
+                for (int i = 0; i < n; i++) {
+                    int yo = yOff + i * rows;
+                    switch (t) {
+                        case Q4_0 -> VectorDots.q4_0x8(packed, cols / 32, tr / Interleave.GROUP, te / Interleave.GROUP, act.xq4x8,
+                                act.d, i * (cols / 32), y, yo);
+                        case Q4_K -> VectorDots.q4_Kx(packed, cols / 256, tr, te, act.xk, act.d, act.bsum32, i * (cols / 256), y, yo);
+                        case Q6_K -> VectorDots.q6_Kx(packed, cols / 256, tr, te, act.x6, act.d, act.bsum, i * (cols / 256), y, yo);
+                        default -> throw new IllegalStateException(t + " has no copy kernel");
+                    }
+                }
+            }
+        }
+
         @Override
         public void run(int index) {
             Weights w = this.w;
@@ -201,31 +226,8 @@ public final class VectorMatmul implements Matmul {
             int r0 = index * chunk;
             int r1 = Math.min(rows, r0 + chunk);
             MemorySegment packed = w.interleaved();
-            if (packed != null && !gemm && t != GgmlType.Q4_0) {
-                // Q4_K and Q6_K copies: rows stay rows, 256 values per block.
-                int nb = w.cols() / 256;
-                for (int tr = r0; tr < r1; tr += TILE_ROWS) {
-                    int te = Math.min(r1, tr + TILE_ROWS);
-                    for (int i = 0; i < n; i++) {
-                        if (t == GgmlType.Q4_K) {
-                            VectorDots.q4_Kx(packed, nb, tr, te, act.xk, act.d, act.bsum32, i * nb, y, yOff + i * rows);
-                        } else {
-                            VectorDots.q6_Kx(packed, nb, tr, te, act.x6, act.d, act.bsum, i * nb, y, yOff + i * rows);
-                        }
-                    }
-                }
-                return;
-            }
             if (packed != null && !gemm) {
-                // Chunks are whole tiles, tiles whole groups of eight (rows is a multiple of 8).
-                int nb = w.cols() / 32;
-                for (int tr = r0; tr < r1; tr += TILE_ROWS) {
-                    int te = Math.min(r1, tr + TILE_ROWS);
-                    for (int i = 0; i < n; i++) {
-                        VectorDots.q4_0x8(packed, nb, tr / Interleave.GROUP, te / Interleave.GROUP, act.xq4x8, act.d, i * nb,
-                                y, yOff + i * rows);
-                    }
-                }
+                copyRows(t, packed, w.cols(), rows, r0, r1);
                 return;
             }
             if (n == 1) {

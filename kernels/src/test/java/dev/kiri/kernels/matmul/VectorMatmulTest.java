@@ -177,12 +177,22 @@ class VectorMatmulTest {
         }
     }
 
+    /** Which matrices get a copy: Q4_0 in whole groups of eight rows, Q4_K and Q6_K at any row count, nothing else. */
     @Test
-    void interleaveTakesQ4_0InWholeGroupsOnly() {
+    void interleaveTakesQ4_0InWholeGroupsAndQ4_KAndQ6_KAtAnyRowCount() {
         Random rnd = new Random(9);
         try (Arena arena = Arena.ofShared()) {
             Weights odd = MatmulTestData.randomWeights(GgmlType.Q4_0, 12, 64, rnd, arena);
             assertTrue(!Interleave.supports(odd) && Interleave.interleave(odd, arena) == odd);
+            for (GgmlType k : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q6_K}) {
+                Weights w = MatmulTestData.randomWeights(k, 13, 256, rnd, arena);
+                assertTrue(Interleave.supports(w) && Interleave.interleave(w, arena).interleaved() != null, k.toString());
+                assertEquals(w.byteSize(), Interleave.bytes(w), k + ": the copy has the file's size");
+            }
+            for (GgmlType other : new GgmlType[] {GgmlType.Q5_K, GgmlType.Q4_1}) {
+                Weights w = MatmulTestData.randomWeights(other, 16, 256, rnd, arena);
+                assertTrue(!Interleave.supports(w) && Interleave.interleave(w, arena) == w, other.toString());
+            }
             Weights q8 = MatmulTestData.randomWeights(GgmlType.Q8_0, 16, 64, rnd, arena);
             assertTrue(!Interleave.supports(q8) && Interleave.interleave(q8, arena) == q8);
             assertEquals(0, Interleave.bytes(q8));
