@@ -25,6 +25,18 @@ public interface Kernels extends AutoCloseable {
     void matvec(Weights w, float[] x, int xOff, float[] y, int yOff);
 
     /**
+     * Two or three products of one input (a layer's Q, K and V; gate and up), outputs from offset 0:
+     * {@code ya = A·x}, {@code yb = B·x} and, unless {@code c} is null, {@code yc = C·x}. The
+     * results are those of separate {@link #matvec} calls, bit for bit; an implementation may convert
+     * x once and run the products as one parallel job.
+     */
+    default void matvecs(Weights a, Weights b, Weights c, float[] x, int xOff, float[] ya, float[] yb, float[] yc) {
+        matvec(a, x, xOff, ya, 0);
+        matvec(b, x, xOff, yb, 0);
+        if (c != null) matvec(c, x, xOff, yc, 0);
+    }
+
+    /**
      * Batched product for prefill: {@code y[i*w.rows() + r] = Σ_c W[r][c] · x[i*w.cols() + c]}
      * for {@code i} in {@code [0, n)}.
      */

@@ -77,6 +77,11 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void matvecs(Weights a, Weights b, Weights c, float[] x, int xOff, float[] ya, float[] yb, float[] yc) {
+        matmul.matvecs(a, b, c, x, xOff, ya, yb, yc);
+    }
+
+    @Override
     public void matmul(Weights w, float[] x, float[] y, int n) {
         matmul.matmul(w, x, y, n);
     }

@@ -28,8 +28,12 @@ public final class VectorMatmul implements Matmul {
     /** Tasks per thread of a {@link VectorGemm} product. */
     private static final int GEMM_TASKS_PER_THREAD = 8;
 
+    /** Most products one job runs ({@link #matvecs}: Q, K and V). */
+    private static final int MAX_PARTS = 3;
+
     private final ThreadPool pool;
-    private final Activations act = new Activations();
+    /** The converted activations of each part of a job (a part may use an earlier part's). */
+    private final Activations[] acts = {new Activations(), new Activations(), new Activations()};
     private final RowsTask task = new RowsTask();
     /** Per task index, a panel of float weight rows and an output row for {@link VectorGemm}. */
     private float[][] panels = new float[0][];
@@ -46,8 +50,48 @@ public final class VectorMatmul implements Matmul {
     @Override
     public void matvec(Weights w, float[] x, int xOff, float[] y, int yOff) {
         Shapes.checkMatvec(w, x, xOff, y, yOff);
-        prepare(w, x, xOff, 1);
+        prepare(acts[0], w, x, xOff, 1);
         run(w, y, yOff, 1);
+    }
+
+    /**
+     * One job for the two or three products: x is converted once per form that the matrices take
+     * (Q, K and V of one type: once), and the pool runs every part's row chunks in one dispatch,
+     * so that no thread waits at the end of one product before starting the next.
+     */
+    @Override
+    public void matvecs(Weights a, Weights b, Weights c, float[] x, int xOff, float[] ya, float[] yb, float[] yc) {
+        Shapes.checkMatvec(a, x, xOff, ya, 0);
+        Shapes.checkMatvec(b, x, xOff, yb, 0);
+        if (c != null) Shapes.checkMatvec(c, x, xOff, yc, 0);
+        int parts = c != null ? 3 : 2;
+        int tasks = 0;
+        try {
+            for (int p = 0; p < parts; p++) {
+                Weights w = p == 0 ? a : p == 1 ? b : c;
+                Activations act = acts[p];
+                for (int q = 0; q < p; q++) {
+                    if (sameForm(task.w[q], w)) {
+                        act = task.act[q];
+                        break;
+                    }
+                }
+                if (act == acts[p]) prepare(act, w, x, xOff, 1);
+                int chunk = chunk(w, false);
+                task.setPart(p, w, act, p == 0 ? ya : p == 1 ? yb : yc, 0, chunk, tasks);
+                tasks += ceilDiv(w.rows(), chunk);
+            }
+            task.setJob(parts, tasks, 1, false);
+            pool.run(tasks, task);
+        } finally {
+            task.clear();
+        }
+    }
+
+    /** Whether two matrices take the same converted activations ({@link #prepare} would fill the same buffers alike). */
+    private static boolean sameForm(Weights u, Weights w) {
+        return u.cols() == w.cols() && u.type() == w.type() && (u.interleaved() != null) == (w.interleaved() != null)
+                && VecDotType.of(u.name(), u.type()) == VecDotType.of(w.name(), w.type());
     }
 
     @Override
@@ -57,7 +101,7 @@ public final class VectorMatmul implements Matmul {
         if (gemm(w, n)) {
             prepareGemm(w, x, n);
         } else {
-            prepare(w, x, 0, n);
+            prepare(acts[0], w, x, 0, n);
         }
         run(w, y, 0, n);
     }
@@ -82,7 +126,7 @@ public final class VectorMatmul implements Matmul {
      * values for the other vector kernels, and the order of the Q4_0 kernels and of the kernels of
      * the {@link Interleave}d copies.
      */
-    private void prepare(Weights w, float[] x, int xOff, int n) {
+    private static void prepare(Activations act, Weights w, float[] x, int xOff, int n) {
         GgmlType t = w.type();
         boolean vector = VectorDots.supports(t);
         boolean copy = w.interleaved() != null;
@@ -100,6 +144,21 @@ public final class VectorMatmul implements Matmul {
         int rows = w.rows();
         if (rows == 0) return;
         boolean gemm = gemm(w, n);
+        int chunk = chunk(w, gemm);
+        int tasks = ceilDiv(rows, chunk);
+        if (gemm) ensurePanels(tasks, VectorGemm.PANEL_ROWS * w.cols());
+        task.setPart(0, w, acts[0], y, yOff, chunk, 0);
+        task.setJob(1, tasks, n, gemm);
+        try {
+            pool.run(tasks, task);
+        } finally {
+            task.clear();
+        }
+    }
+
+    /** Rows of one pool task of a product of w. */
+    private int chunk(Weights w, boolean gemm) {
+        int rows = w.rows();
         int chunk;
         if (gemm) {
             // A prefill task is long (every batch row passes over its rows): about eight per thread,
@@ -113,14 +172,7 @@ public final class VectorMatmul implements Matmul {
             chunk = Math.max(MIN_ROWS_PER_TASK, ceilDiv(rows, DECODE_TASKS_PER_THREAD * pool.threads()));
             chunk = ceilDiv(chunk, TILE_ROWS) * TILE_ROWS;
         }
-        int tasks = ceilDiv(rows, chunk);
-        if (gemm) ensurePanels(tasks, VectorGemm.PANEL_ROWS * w.cols());
-        task.set(w, y, yOff, n, chunk, gemm);
-        try {
-            pool.run(tasks, task);
-        } finally {
-            task.clear();
-        }
+        return chunk;
     }
 
     /**
@@ -175,34 +227,52 @@ public final class VectorMatmul implements Matmul {
         }
     }
 
-    /** Rows [index·chunk, (index+1)·chunk) of one product. Reused for every call. */
+    /**
+     * Rows [i·chunk, (i+1)·chunk) of one product, for the job's task index i, or of one of a job's
+     * two or three products (each part's tasks follow the previous part's). Reused for every call.
+     */
     private final class RowsTask implements ThreadPool.Task {
-        private Weights w;
-        private float[] y;
-        private int yOff;
+        private final Weights[] w = new Weights[MAX_PARTS];
+        private final Activations[] act = new Activations[MAX_PARTS];
+        private final float[][] y = new float[MAX_PARTS][];
+        private final int[] yOff = new int[MAX_PARTS];
+        private final int[] chunk = new int[MAX_PARTS];
+        /** The first task index of each part, and the job's task count after the last. */
+        private final int[] first = new int[MAX_PARTS + 1];
+        private int parts;
         private int n;
-        private int chunk;
         private boolean gemm;
 
-        void set(Weights w, float[] y, int yOff, int n, int chunk, boolean gemm) {
-            this.w = w;
-            this.y = y;
-            this.yOff = yOff;
+        void setPart(int p, Weights w, Activations act, float[] y, int yOff, int chunk, int first) {
+            this.w[p] = w;
+            this.act[p] = act;
+            this.y[p] = y;
+            this.yOff[p] = yOff;
+            this.chunk[p] = chunk;
+            this.first[p] = first;
+        }
+
+        void setJob(int parts, int tasks, int n, boolean gemm) {
+            this.parts = parts;
+            this.first[parts] = tasks;
             this.n = n;
-            this.chunk = chunk;
             this.gemm = gemm;
         }
 
         void clear() {
-            w = null;
-            y = null;
+            for (int p = 0; p < MAX_PARTS; p++) {
+                w[p] = null;
+                act[p] = null;
+                y[p] = null;
+            }
         }
 
         /**
          * Rows [r0, r1) from an {@link Interleave}d copy, tile by tile, every activation row. Chunks
          * are whole tiles, and for Q4_0 tiles are whole groups of eight (its rows a multiple of 8).
          */
-        private void copyRows(GgmlType t, MemorySegment packed, int cols, int rows, int r0, int r1) {
+        private void copyRows(GgmlType t, MemorySegment packed, Activations act, int cols, int rows, int r0, int r1,
+                              float[] y, int yOff) {
             for (int tr = r0; tr < r1; tr += TILE_ROWS) {
                 int te = Math.min(r1, tr + TILE_ROWS);
                 for (int i = 0; i < n; i++) {
@@ -220,14 +290,19 @@ public final class VectorMatmul implements Matmul {
 
         @Override
         public void run(int index) {
-            Weights w = this.w;
+            int p = 0;
+            while (index >= first[p + 1]) p++;
+            Weights w = this.w[p];
+            Activations act = this.act[p];
+            float[] y = this.y[p];
+            int yOff = this.yOff[p];
             GgmlType t = w.type();
             int rows = w.rows();
-            int r0 = index * chunk;
-            int r1 = Math.min(rows, r0 + chunk);
+            int r0 = (index - first[p]) * chunk[p];
+            int r1 = Math.min(rows, r0 + chunk[p]);
             MemorySegment packed = w.interleaved();
             if (packed != null && !gemm) {
-                copyRows(t, packed, w.cols(), rows, r0, r1);
+                copyRows(t, packed, act, w.cols(), rows, r0, r1, y, yOff);
                 return;
             }
             if (n == 1) {

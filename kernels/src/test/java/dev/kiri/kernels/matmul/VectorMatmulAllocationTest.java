@@ -87,6 +87,8 @@ class VectorMatmulAllocationTest {
             int gemmBatch = VectorMatmul.QUANTIZED_GEMM_MIN_BATCH + 3;
             float[] x = MatmulTestData.randomActivations(gemmBatch * 512, rnd);
             float[] y = new float[gemmBatch * 64];
+            float[] y2 = new float[64];
+            float[] y3 = new float[64];
             // Until C2 has compiled every kernel, vectors are heap objects; steady state must
             // allocate nothing. Rounds of 150 calls per type, until one is clean (bounded).
             long allocated = -1;
@@ -98,6 +100,9 @@ class VectorMatmulAllocationTest {
                         v.matmul(w, x, y, 4);
                         v.matmul(w, x, y, gemmBatch);
                     }
+                    // Shared-input products of copies (one conversion, then each of Q4_K's and Q6_K's).
+                    v.matvecs(ws[count + 1], ws[count + 1], ws[count + 2], x, 0, y, y2, y3);
+                    v.matvecs(ws[count], ws[count], null, x, 0, y, y2, null);
                 }
                 allocated = mx.getCurrentThreadAllocatedBytes() - before;
                 if (allocated < 1024) break;
@@ -117,7 +122,7 @@ class VectorMatmulAllocationTest {
                 }
             }
             // One object per call would be at least 16 bytes x 2400 calls.
-            return allocated < 1024 ? null : allocated + " bytes allocated by " + 150 * (count + 3)
+            return allocated < 1024 ? null : allocated + " bytes allocated by " + (150 * (count + 3) + 100)
                     + " warm calls; per type, 50 matvec/50 matmul/50 prefill matmul:" + perType;
         }
     }

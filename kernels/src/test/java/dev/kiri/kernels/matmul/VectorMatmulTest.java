@@ -405,6 +405,65 @@ class VectorMatmulTest {
         }
     }
 
+    /**
+     * {@link VectorMatmul#matvecs} (one conversion of x per form, one dispatch) gives separate
+     * matvec calls' results bit for bit: three matrices of one form (the conversion shared), of one
+     * type with and without a copy (Q4_0 at 64 rows has one, at 13 none: two forms), of different
+     * types (Q4_K_M's Q, K and V), of float types, two matrices only; row counts of one task and of
+     * many, an input offset, fresh inputs in every round (a conversion must never be reused from an
+     * earlier call), on one thread and on three.
+     */
+    @Test
+    void sharedInputProductsEqualSeparateCalls() {
+        Random rnd = new Random(777);
+        try (Arena arena = Arena.ofShared(); VectorMatmul v1 = new VectorMatmul(pool1); VectorMatmul v3 = new VectorMatmul(pool3);
+             VectorMatmul separate = new VectorMatmul(pool1)) {
+            GgmlType[][] sets = {
+                    {GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q4_0},
+                    {GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q8_0},
+                    {GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K},
+                    {GgmlType.Q6_K, GgmlType.Q4_K, GgmlType.Q4_K},
+                    {GgmlType.F32, GgmlType.F16, GgmlType.BF16},
+                    {GgmlType.Q5_K, GgmlType.Q3_K, null},
+                    {GgmlType.Q4_K, GgmlType.Q4_K, null},
+            };
+            int cols = 512;
+            int[][] rowSets = {{64, 16, 24}, {13, 64, 40}, {256, 8, 1}};
+            for (GgmlType[] types : sets) {
+                for (int[] rows : rowSets) {
+                    Weights[] ws = new Weights[3];
+                    for (int p = 0; p < 3; p++) {
+                        if (types[p] == null) continue;
+                        Weights plain = MatmulTestData.randomWeights(types[p], rows[p], cols, rnd, arena);
+                        ws[p] = Interleave.interleave(plain, arena);
+                    }
+                    String label = Arrays.toString(types) + " rows " + Arrays.toString(rows);
+                    for (int round = 0; round < 3; round++) {
+                        int xOff = round * 5;
+                        float[] x = MatmulTestData.randomActivations(xOff + cols, rnd);
+                        float[][] expected = new float[3][];
+                        for (int p = 0; p < 3; p++) {
+                            if (ws[p] == null) continue;
+                            expected[p] = new float[ws[p].rows()];
+                            separate.matvec(ws[p], x, xOff, expected[p], 0);
+                        }
+                        for (VectorMatmul v : new VectorMatmul[] {v1, v3}) {
+                            float[][] got = new float[3][];
+                            for (int p = 0; p < 3; p++) got[p] = ws[p] == null ? null : new float[ws[p].rows()];
+                            v.matvecs(ws[0], ws[1], ws[2], x, xOff, got[0], got[1], got[2]);
+                            for (int p = 0; p < 3; p++) {
+                                if (ws[p] == null) continue;
+                                int part = p;
+                                assertTrue(Arrays.equals(expected[p], got[p]), () -> label + " part " + part + " (" + ws[part].type()
+                                        + (ws[part].interleaved() != null ? " copy" : "") + ") on " + (v == v1 ? "1 thread" : "3 threads") + ": differs from matvec");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private static void assertClose(Weights w, float[][] deq, float[] x, int n, float[] expected, float[] got, String what) {
         for (int i = 0; i < n; i++) {
             for (int r = 0; r < w.rows(); r++) {

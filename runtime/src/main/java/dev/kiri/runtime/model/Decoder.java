@@ -158,9 +158,13 @@ public final class Decoder implements Forward {
             for (int i = 0; i < n; i++) k.rmsnorm(s.xb, i * dim, s.x, i * dim, lw.attnNorm(), dim, c.eps());
             in = s.xb;
         }
-        product(lw.wq(), in, s.q, n);
-        product(lw.wk(), in, s.k, n);
-        product(lw.wv(), in, s.v, n);
+        if (n == 1) {
+            k.matvecs(lw.wq(), lw.wk(), lw.wv(), in, 0, s.q, s.k, s.v);
+        } else {
+            k.matmul(lw.wq(), in, s.q, n);
+            k.matmul(lw.wk(), in, s.k, n);
+            k.matmul(lw.wv(), in, s.v, n);
+        }
         boolean sliding = c.slidingLayers()[l];
         RopeTable table = sliding ? ropeSwa : rope;
         for (int i = 0; i < n; i++) {
@@ -193,8 +197,12 @@ public final class Decoder implements Forward {
             for (int i = 0; i < n; i++) k.rmsnorm(s.xb, i * dim, s.x, i * dim, lw.ffnNorm(), dim, c.eps());
             in = s.xb;
         }
-        product(lw.wGate(), in, s.gate, n);
-        product(lw.wUp(), in, s.up, n);
+        if (n == 1) {
+            k.matvecs(lw.wGate(), lw.wUp(), null, in, 0, s.gate, s.up, null);
+        } else {
+            k.matmul(lw.wGate(), in, s.gate, n);
+            k.matmul(lw.wUp(), in, s.up, n);
+        }
         int ff = n * c.ffnDim();
         if (c.arch().gelu()) k.geglu(s.gate, 0, s.gate, 0, s.up, 0, ff);
         else k.swiglu(s.gate, 0, s.gate, 0, s.up, 0, ff);
