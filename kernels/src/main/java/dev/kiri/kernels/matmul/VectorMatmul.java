@@ -66,6 +66,8 @@ public final class VectorMatmul implements Matmul {
         if (c != null) Shapes.checkMatvec(c, x, xOff, yc, 0);
         int parts = c != null ? 3 : 2;
         int tasks = 0;
+        // One chunk size for the whole job, from all its rows: K and V alone would be cut in 16-row tasks.
+        int chunk = chunkOf(a.rows() + b.rows() + (c != null ? c.rows() : 0), false);
         try {
             for (int p = 0; p < parts; p++) {
                 Weights w = p == 0 ? a : p == 1 ? b : c;
@@ -77,7 +79,6 @@ public final class VectorMatmul implements Matmul {
                     }
                 }
                 if (act == acts[p]) prepare(act, w, x, xOff, 1);
-                int chunk = chunk(w, false);
                 task.setPart(p, w, act, p == 0 ? ya : p == 1 ? yb : yc, 0, chunk, tasks);
                 tasks += ceilDiv(w.rows(), chunk);
             }
@@ -158,7 +159,11 @@ public final class VectorMatmul implements Matmul {
 
     /** Rows of one pool task of a product of w. */
     private int chunk(Weights w, boolean gemm) {
-        int rows = w.rows();
+        return chunkOf(w.rows(), gemm);
+    }
+
+    /** Rows of one pool task of a product (or job) of {@code rows} rows. */
+    private int chunkOf(int rows, boolean gemm) {
         int chunk;
         if (gemm) {
             // A prefill task is long (every batch row passes over its rows): about eight per thread,
