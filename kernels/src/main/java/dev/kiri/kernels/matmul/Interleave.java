@@ -5,6 +5,9 @@ import dev.kiri.kernels.Weights;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 /**
  * A second copy of a weight matrix in a layout of the vector decode kernels' own
@@ -71,21 +74,56 @@ public final class Interleave {
         if (w.type() == GgmlType.Q4_K) return reorderQ4_K(w, arena);
         if (w.type() == GgmlType.Q6_K) return reorderQ6_K(w, arena);
         int nb = w.cols() / 32;
-        long rowBytes = w.rowBytes();
+        int rowBytes = Math.toIntExact(w.rowBytes());
         MemorySegment src = w.data();
         MemorySegment p = arena.allocate(bytes(w), 64);
         int groups = w.rows() / GROUP;
+        // A group's eight rows are contiguous in the file: one bulk read, the shuffle in heap arrays
+        // (compiled quickly and free of segment checks), one bulk write.
+        byte[] in = new byte[Math.multiplyExact(GROUP, rowBytes)];
+        byte[] out = new byte[Math.multiplyExact(nb, Q4_0_GROUP_BLOCK)];
         for (int g = 0; g < groups; g++) {
-            long out = (long) g * nb * Q4_0_GROUP_BLOCK;
-            for (int b = 0; b < nb; b++, out += Q4_0_GROUP_BLOCK) {
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) g * GROUP * rowBytes, in, 0, in.length);
+            for (int b = 0; b < nb; b++) {
+                int o = b * Q4_0_GROUP_BLOCK;
                 for (int j = 0; j < GROUP; j++) {
-                    long in = ((long) g * GROUP + j) * rowBytes + 18L * b;
-                    p.set(Le.I16, out + 2 * j, src.get(Le.I16, in));
-                    for (int k = 0; k < 4; k++) {
-                        p.set(Le.I32, out + 16 + 32 * k + 4 * j, src.get(Le.I32, in + 2 + 4 * k));
-                    }
+                    int i = j * rowBytes + 18 * b;
+                    SHORT.set(out, o + 2 * j, (short) SHORT.get(in, i));
+                    for (int k = 0; k < 4; k++) INT.set(out, o + 16 + 32 * k + 4 * j, (int) INT.get(in, i + 2 + 4 * k));
                 }
             }
+            MemorySegment.copy(out, 0, p, ValueLayout.JAVA_BYTE, (long) g * out.length, out.length);
+        }
+        return new Weights(w.name(), w.type(), w.data(), w.rows(), w.cols(), p);
+    }
+
+    /** Little-endian views of heap byte arrays, for the copies' shuffles. */
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    /** Bytes of the file a block-by-block copy reads into a heap array at a time (whole blocks). */
+    private static final int CHUNK = 1 << 16;
+
+    /** A block-local rearrangement of {@code blockBytes}-byte blocks from {@code in} at {@code i} to {@code out} at {@code o}. */
+    private interface BlockShuffle {
+        void apply(byte[] in, int i, byte[] out, int o);
+    }
+
+    /**
+     * {@code w}'s blocks, each rearranged by {@code shuffle}, in a new segment of {@code arena}: read
+     * and written in chunks of whole blocks through heap arrays.
+     */
+    private static Weights copyBlocks(Weights w, Arena arena, int blockBytes, BlockShuffle shuffle) {
+        MemorySegment src = w.data();
+        long size = w.byteSize();
+        MemorySegment p = arena.allocate(size, 64);
+        int chunk = CHUNK / blockBytes * blockBytes;
+        byte[] in = new byte[chunk], out = new byte[chunk];
+        for (long at = 0; at < size; at += chunk) {
+            int n = (int) Math.min(chunk, size - at);
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, at, in, 0, n);
+            for (int i = 0; i < n; i += blockBytes) shuffle.apply(in, i, out, i);
+            MemorySegment.copy(out, 0, p, ValueLayout.JAVA_BYTE, at, n);
         }
         return new Weights(w.name(), w.type(), w.data(), w.rows(), w.cols(), p);
     }
@@ -98,23 +136,21 @@ public final class Interleave {
      * 2i + 1.)
      */
     private static Weights reorderQ4_K(Weights w, Arena arena) {
-        MemorySegment src = w.data();
-        MemorySegment p = arena.allocate(bytes(w), 64);
-        long blocks = w.byteSize() / 144;
-        for (long at = 0; at < 144 * blocks; at += 144) {
-            p.set(Le.I64, at, src.get(Le.I64, at));
-            p.set(Le.I64, at + 8, src.get(Le.I64, at + 8));
-            for (int j = 0; j < 8; j++) {
-                int shift = 4 * (j % 2);
-                for (int k = 0; k < 4; k++) {
-                    // Values 8k..8k+7 of sub-block j: eight consecutive bytes of the file, one nibble
-                    // each; the first four become the low nibbles of the lane's four bytes.
-                    long n = src.get(Le.I64, at + 16 + 32 * (j / 2) + 8 * k) >>> shift & 0x0F0F0F0F0F0F0F0FL;
-                    p.set(Le.I32, at + 16 + 32 * k + 4 * j, (int) n | (int) (n >>> 32) << 4);
-                }
+        return copyBlocks(w, arena, 144, Interleave::reorderQ4_KBlock);
+    }
+
+    private static void reorderQ4_KBlock(byte[] in, int at, byte[] out, int o) {
+        LONG.set(out, o, (long) LONG.get(in, at));
+        LONG.set(out, o + 8, (long) LONG.get(in, at + 8));
+        for (int j = 0; j < 8; j++) {
+            int shift = 4 * (j % 2);
+            for (int k = 0; k < 4; k++) {
+                // Values 8k..8k+7 of sub-block j: eight consecutive bytes of the file, one nibble
+                // each; the first four become the low nibbles of the lane's four bytes.
+                long n = (long) LONG.get(in, at + 16 + 32 * (j / 2) + 8 * k) >>> shift & 0x0F0F0F0F0F0F0F0FL;
+                INT.set(out, o + 16 + 32 * k + 4 * j, (int) n | (int) (n >>> 32) << 4);
             }
         }
-        return new Weights(w.name(), w.type(), w.data(), w.rows(), w.cols(), p);
     }
 
     /**
@@ -126,31 +162,36 @@ public final class Interleave {
      * high bit pairs sit at bits 2w and 16 + 2w of the lane.
      */
     private static Weights reorderQ6_K(Weights w, Arena arena) {
-        MemorySegment src = w.data();
-        MemorySegment p = arena.allocate(bytes(w), 64);
-        long blocks = w.byteSize() / 210;
-        for (long at = 0; at < 210 * blocks; at += 210) {
-            MemorySegment.copy(src, at + 192, p, at + 192, 18);
-            for (int h = 0; h < 2; h++) {
-                for (int j = 0; j < 8; j++) {
-                    // Sub-block 8h + j: values e = 16j + m of half h. In the file, value e has its
-                    // nibble in ql[64h + e % 64] (the low one for e < 64) and its bit pair at bits
-                    // 2·(e / 32) of qh[32h + e % 32]: sixteen consecutive bytes of each, one shift.
-                    long ql = at + 64 * h + (16 * j & 63), qh = at + 128 + 32 * h + (16 * j & 31);
-                    int nShift = j < 4 ? 0 : 4, hShift = 2 * (j / 2);
-                    p.set(Le.I32, at + 64 * h + 4 * j, q6Nibbles(src.get(Le.I64, ql) >>> nShift & 0x0F0F0F0F0F0F0F0FL));
-                    p.set(Le.I32, at + 64 * h + 32 + 4 * j, q6Nibbles(src.get(Le.I64, ql + 8) >>> nShift & 0x0F0F0F0F0F0F0F0FL));
-                    long h0 = src.get(Le.I64, qh) >>> hShift, h1 = src.get(Le.I64, qh + 8) >>> hShift;
-                    int hb = 0;
-                    for (int m = 0; m < 8; m++) {
-                        hb |= (int) (h0 >>> 8 * m & 3) << Q6_HIGH_SHIFT[m];
-                        hb |= (int) (h1 >>> 8 * m & 3) << Q6_HIGH_SHIFT[8 + m];
-                    }
-                    p.set(Le.I32, at + 128 + 32 * h + 4 * j, hb);
-                }
+        return copyBlocks(w, arena, 210, Interleave::reorderQ6_KBlock);
+    }
+
+    private static void reorderQ6_KBlock(byte[] in, int at, byte[] out, int o) {
+        System.arraycopy(in, at + 192, out, o + 192, 18);
+        for (int h = 0; h < 2; h++) {
+            for (int j = 0; j < 8; j++) {
+                // Sub-block 8h + j: values e = 16j + m of half h. In the file, value e has its
+                // nibble in ql[64h + e % 64] (the low one for e < 64) and its bit pair at bits
+                // 2·(e / 32) of qh[32h + e % 32]: sixteen consecutive bytes of each, one shift.
+                int ql = at + 64 * h + (16 * j & 63), qh = at + 128 + 32 * h + (16 * j & 31);
+                int nShift = j < 4 ? 0 : 4, hShift = 2 * (j / 2);
+                INT.set(out, o + 64 * h + 4 * j, q6Nibbles((long) LONG.get(in, ql) >>> nShift & 0x0F0F0F0F0F0F0F0FL));
+                INT.set(out, o + 64 * h + 32 + 4 * j, q6Nibbles((long) LONG.get(in, ql + 8) >>> nShift & 0x0F0F0F0F0F0F0F0FL));
+                long h0 = (long) LONG.get(in, qh) >>> hShift, h1 = (long) LONG.get(in, qh + 8) >>> hShift;
+                INT.set(out, o + 128 + 32 * h + 4 * j, q6HighBits(h0) | q6HighBits(h1) << 8);
             }
         }
-        return new Weights(w.name(), w.type(), w.data(), w.rows(), w.cols(), p);
+    }
+
+    /**
+     * The bit pairs in the low bits of eight bytes (values m = 0..7 of a way's part, the rest of each
+     * byte ignored) as {@link #Q6_HIGH_SHIFT} places them: even m at bit {@code m}, odd m at bit
+     * {@code 16 + m - 1}. The even and odd bytes' pairs are gathered apart, two stages each.
+     */
+    static int q6HighBits(long h) {
+        long e = h & 0x0003000300030003L, d = h >>> 8 & 0x0003000300030003L;
+        e = (e | e >>> 14) & 0x0000000F0000000FL;
+        d = (d | d >>> 14) & 0x0000000F0000000FL;
+        return (int) ((e | e >>> 28) & 0xFF) | (int) ((d | d >>> 28) & 0xFF) << 16;
     }
 
     /**
