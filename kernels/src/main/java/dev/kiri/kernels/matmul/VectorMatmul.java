@@ -89,10 +89,12 @@ public final class VectorMatmul implements Matmul {
         }
     }
 
-    /** Whether two matrices take the same converted activations ({@link #prepare} would fill the same buffers alike). */
+    /**
+     * Whether two matrices take the same converted activations: {@link #prepare} decides the form
+     * from the type, the column count and whether the matrix has a copy, nothing else.
+     */
     private static boolean sameForm(Weights u, Weights w) {
-        return u.cols() == w.cols() && u.type() == w.type() && (u.interleaved() != null) == (w.interleaved() != null)
-                && VecDotType.of(u.name(), u.type()) == VecDotType.of(w.name(), w.type());
+        return u.cols() == w.cols() && u.type() == w.type() && (u.interleaved() != null) == (w.interleaved() != null);
     }
 
     @Override
