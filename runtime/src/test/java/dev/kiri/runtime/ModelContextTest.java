@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiri.gguf.GgufFormatException;
 import dev.kiri.gguf.GgufValue;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -126,77 +125,6 @@ class ModelContextTest {
                 pool.shutdownNow();
             }
         }
-    }
-
-    /**
-     * The decode loop allocates nothing per token: the difference between a long and a short
-     * generation, per extra token, once the JIT has compiled the loop. Without a tokenizer there is
-     * no text, so only the result: its token array and the buffer it is copied from (4 bytes a token
-     * each). With a tokenizer, also each token's text string and the growing result text.
-     */
-    @Test
-    void theDecodeLoopAllocatesNothingPerToken() throws Exception {
-        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        try (Model withText = tiny(256);
-             Model noText = TinyFixtures.idsOnly(TinyFixtures.model("tiny-llama-F32.gguf"),
-                     LoadOptions.defaults().threads(1).contextLength(256).kvCache(LoadOptions.KvCacheType.F32))) {
-            assertEquals(null, noText.tokenizer());
-            double perTokenNoText = perExtraToken(noText, mx, 8);
-            double perTokenText = perExtraToken(withText, mx, 128);
-            assertTrue(perTokenNoText <= 8, perTokenNoText + " bytes per token without text");
-            assertTrue(perTokenText <= 128, perTokenText + " bytes per token with text");
-        }
-    }
-
-    /**
-     * The same for the quantized decode kernels, with the default F16 KV cache: each model mixes its
-     * named type with others (the fixtures' output and some FFN matrices are Q6_K or Q8_0), one after
-     * the other in this JVM, as a service loading several models would. A kernel left unintrinsified
-     * by C2 allocates a vector per block, hundreds of bytes per token even on these small matrices
-     * (docs/KERNELS.md, "Steady-state allocation in decode").
-     */
-    @Test
-    void theQuantizedDecodeLoopsAllocateNothingPerToken() throws Exception {
-        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        List<String> failures = new ArrayList<>();
-        for (String type : List.of("Q4_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS")) {
-            try (Model m = TinyFixtures.idsOnly(TinyFixtures.model("tiny-llama-" + type + ".gguf"),
-                    LoadOptions.defaults().threads(1).contextLength(256))) {
-                double perToken = perExtraToken(m, mx, 8);
-                if (perToken > 8) failures.add(type + ": " + perToken + " bytes per token");
-            }
-        }
-        assertEquals(List.of(), failures);
-    }
-
-    private static double perExtraToken(Model m, com.sun.management.ThreadMXBean mx, double enough) {
-        int shortRun = 8;
-        int longRun = 200;
-        GenerateOptions s = GenerateOptions.greedy().maxTokens(shortRun).ignoreEndOfGeneration(true);
-        GenerateOptions l = GenerateOptions.greedy().maxTokens(longRun).ignoreEndOfGeneration(true);
-        int[] prompt = {1, 338, 384};
-        // Each run's allocation only falls as the JIT warms up: the least of each over the rounds is
-        // its warm value, and their difference is what the extra tokens allocate. (The difference
-        // within one round can be negative while the short run still warms up, which once let a
-        // kernel allocating on every call pass.) Done when a round lowers neither least value.
-        long leastShort = Long.MAX_VALUE, leastLong = Long.MAX_VALUE;
-        double per = Double.MAX_VALUE;
-        for (int round = 0; round < 30; round++) {
-            m.generate(new int[] {1, 2}, s, null); // a different prompt: no reuse of the cache below
-            long b0 = mx.getCurrentThreadAllocatedBytes();
-            m.generate(prompt, s, null);
-            long b1 = mx.getCurrentThreadAllocatedBytes();
-            m.generate(new int[] {1, 2}, s, null);
-            long b2 = mx.getCurrentThreadAllocatedBytes();
-            m.generate(prompt, l, null);
-            long b3 = mx.getCurrentThreadAllocatedBytes();
-            boolean settled = b1 - b0 >= leastShort && b3 - b2 >= leastLong; // no run fell further
-            leastShort = Math.min(leastShort, b1 - b0);
-            leastLong = Math.min(leastLong, b3 - b2);
-            per = (leastLong - leastShort) / (double) (longRun - shortRun);
-            if (settled && per <= enough) break;
-        }
-        return per;
     }
 
     @Test
