@@ -79,6 +79,16 @@ class DecodeAllocationTest {
 
     /** The check itself: exits 0 when no model allocates per token, else prints each one's bytes and sites and exits 1. */
     public static void main(String[] args) throws Exception {
+        String failures = failuresInThisJvm();
+        if (failures != null) {
+            System.out.println(failures);
+            System.exit(1);
+        }
+        System.exit(0);
+    }
+
+    /** Runs the sequence in this JVM: null when no model allocates per token, else each one's bytes and sites. */
+    static String failuresInThisJvm() throws Exception {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         List<String> failures = new ArrayList<>();
         // Without a tokenizer there is no text, so only the result: its token array and the buffer it
@@ -99,11 +109,7 @@ class DecodeAllocationTest {
                 check(m, type, 8, mx, failures);
             }
         }
-        if (!failures.isEmpty()) {
-            System.out.println(String.join("\n", failures));
-            System.exit(1);
-        }
-        System.exit(0);
+        return failures.isEmpty() ? null : String.join("\n", failures);
     }
 
     private static final int SHORT_RUN = 8;
