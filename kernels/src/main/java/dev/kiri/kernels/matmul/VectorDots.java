@@ -9,7 +9,6 @@ import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.NE;
 import static jdk.incubator.vector.VectorOperators.S2I;
-import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 import dev.kiri.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
@@ -64,6 +63,11 @@ final class VectorDots {
     /** Lanes 4..7 of an 8-lane float vector. */
     private static final VectorMask<Float> UPPER4F = VectorMask.fromLong(F256, 0xF0);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    // Bytes are widened to 16-bit lanes with the sign-extending cast B2S and, where the high bits
+    // matter, a mask: never with ZERO_EXTEND_B2S. The Vector API's zero extension checks the class of
+    // the converted vector after the conversion, and in some JIT states C2 compiled that check against
+    // a boxed vector, allocating on every block for as long as the JVM ran (docs/KERNELS.md,
+    // "Steady-state allocation in decode: C2's trap budget").
 
     private VectorDots() {
     }
@@ -349,13 +353,13 @@ final class VectorDots {
             for (int bEnd = xb + (nb & ~1); b < bEnd; b += 2) {
                 o = off + 18L * (b - xb);
                 int x = b * 32;
-                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(B2S, S256, 0)).and((short) 0xFF);
                 IntVector p0 = (IntVector) q0.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x))
                         .add(q0.lanewise(ASHR, 4).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretShape(I256, 0);
                 float d0 = Float.float16ToFloat(w.get(Le.I16, o));
                 acc0 = ((FloatVector) p0.add(p0.lanewise(LSHL, 16)).lanewise(ASHR, 16).convertShape(I2F, F256, 0))
                         .fma(FloatVector.broadcast(F256, d0 * xd[b]), acc0);
-                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 20, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 20, LE).convertShape(B2S, S256, 0)).and((short) 0xFF);
                 IntVector p1 = (IntVector) q1.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x + 32))
                         .add(q1.lanewise(ASHR, 4).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretShape(I256, 0);
                 float d1 = Float.float16ToFloat(w.get(Le.I16, o + 18));
@@ -365,7 +369,7 @@ final class VectorDots {
             if ((nb & 1) != 0) {
                 o = off + 18L * (b - xb);
                 int x = b * 32;
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(B2S, S256, 0)).and((short) 0xFF);
                 IntVector p = (IntVector) q.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x))
                         .add(q.lanewise(ASHR, 4).sub((short) 8).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretShape(I256, 0);
                 float d = Float.float16ToFloat(w.get(Le.I16, o));
@@ -386,7 +390,7 @@ final class VectorDots {
             for (int b = 0; b < nb; b++) {
                 long o = 20L * b;
                 int x = (xb + b) * 32;
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 4, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 4, LE).convertShape(B2S, S256, 0)).and((short) 0xFF);
                 IntVector p = (IntVector) q.and((short) 0xF).mul(ShortVector.fromArray(S256, xq, x))
                         .add(q.lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretShape(I256, 0);
                 IntVector s = p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
@@ -413,7 +417,7 @@ final class VectorDots {
                 long o = 22L * b;
                 int x = (xb + b) * 32;
                 int qh = w.get(Le.I32, off + o + 2);
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 6, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 6, LE).convertShape(B2S, S256, 0)).and((short) 0xFF);
                 ShortVector h0 = ShortVector.zero(S256).blend((short) 16, ShortVector.broadcast(S256, (short) qh).and(bit).compare(NE, 0));
                 ShortVector h1 = ShortVector.zero(S256).blend((short) 16, ShortVector.broadcast(S256, (short) (qh >>> 16)).and(bit).compare(NE, 0));
                 IntVector p = (IntVector) q.and((short) 0xF).or(h0).mul(ShortVector.fromArray(S256, xq, x))
@@ -439,7 +443,7 @@ final class VectorDots {
                 long o = 24L * b;
                 int x = (xb + b) * 32;
                 int qh = w.get(Le.I32, off + o + 4);
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 8, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 8, LE).convertShape(B2S, S256, 0)).and((short) 0xFF);
                 ShortVector h0 = ShortVector.zero(S256).blend((short) 16, ShortVector.broadcast(S256, (short) qh).and(bit).compare(NE, 0));
                 ShortVector h1 = ShortVector.zero(S256).blend((short) 16, ShortVector.broadcast(S256, (short) (qh >>> 16)).and(bit).compare(NE, 0));
                 IntVector p = (IntVector) q.and((short) 0xF).or(h0).mul(ShortVector.fromArray(S256, xq, x))
@@ -505,7 +509,7 @@ final class VectorDots {
                 long o = 84L * b;
                 int blk = xb + b;
                 // Mins: the high nibbles of scales[16] times the activations' sums per 16.
-                IntVector pm = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o, LE).convertShape(ZERO_EXTEND_B2S, S256, 0))
+                IntVector pm = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o, LE).convertShape(B2S, S256, 0)).and((short) 0xFF)
                         .lanewise(ASHR, 4).mul(ShortVector.fromArray(S256, bsum16, blk * 16)).reinterpretShape(I256, 0);
                 IntVector summs = pm.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pm.lanewise(ASHR, 16));
                 IntVector isum = IntVector.zero(I256);
@@ -514,7 +518,7 @@ final class VectorDots {
                     int h = step >> 2, lh = 16 * ((step >> 1) & 1), s = step & 1;
                     int k = 8 * h + 2 * s + (lh >> 4);
                     ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 16 + 32 * h + lh, LE)
-                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 2 * s);
+                            .convertShape(B2S, S256, 0)).and((short) 0xFF).lanewise(ASHR, 2 * s);
                     IntVector pa = (IntVector) q.and((short) 3).mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k)).reinterpretShape(I256, 0);
                     IntVector pb = (IntVector) q.lanewise(ASHR, 4).and((short) 3).mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k + 64)).reinterpretShape(I256, 0);
                     isum = isum.add(pa.add(pa.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(Le.u8(w, off + o + k) & 0xF))
@@ -552,9 +556,9 @@ final class VectorDots {
                     int h = step >> 2, lh = 16 * ((step >> 1) & 1), s = step & 1;
                     int k = 8 * h + 2 * s + (lh >> 4);
                     ShortVector lo = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + 32 + 32 * h + lh, LE)
-                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 2 * s);
+                            .convertShape(B2S, S256, 0)).and((short) 0xFF).lanewise(ASHR, 2 * s);
                     ShortVector hb = ((ShortVector) ByteVector.fromMemorySegment(B128, w, off + o + lh, LE)
-                            .convertShape(ZERO_EXTEND_B2S, S256, 0)).lanewise(ASHR, 4 * h + s);
+                            .convertShape(B2S, S256, 0)).and((short) 0xFF).lanewise(ASHR, 4 * h + s);
                     ShortVector qa = lo.and((short) 3).or(hb.and((short) 1).lanewise(LSHL, 2)).sub((short) 4);
                     ShortVector qb = lo.lanewise(ASHR, 4).and((short) 3).or(hb.and((short) 4)).sub((short) 4);
                     IntVector pa = (IntVector) qa.mul(ShortVector.fromArray(S256, xq, blk * 256 + 16 * k)).reinterpretShape(I256, 0);
@@ -597,35 +601,36 @@ final class VectorDots {
                 IntVector summs = IntVector.broadcast(I256, mLo).blend(mHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF)
                         .mul(IntVector.fromArray(I256, bsum32, b * 8));
                 // qh[0..15] and qh[16..31]: bit j is the fifth bit of sub-block j's elements l and 16 + l.
-                ShortVector h0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector h1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                // Sign-extended without a mask: every use shifts one of bits 0..7 to bit 4 and masks it.
+                ShortVector h0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 16, LE).convertShape(B2S, S256, 0);
+                ShortVector h1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 32, LE).convertShape(B2S, S256, 0);
                 // Sub-block pair i: qs[32i..32i+31], low nibbles sub-block 2i, high nibbles 2i+1.
-                ShortVector a0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 48, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector a1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector a0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 48, LE).convertShape(B2S, S256, 0)).and((short) 0xFF);
+                ShortVector a1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 64, LE).convertShape(B2S, S256, 0)).and((short) 0xFF);
                 IntVector p0 = (IntVector) a0.and((short) 0xF).or(h0.lanewise(LSHL, 4).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x))
                         .add(a1.and((short) 0xF).or(h1.lanewise(LSHL, 4).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 16))).reinterpretShape(I256, 0);
                 IntVector p1 = (IntVector) a0.lanewise(LSHR, 4).or(h0.lanewise(LSHL, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 32))
                         .add(a1.lanewise(LSHR, 4).or(h1.lanewise(LSHL, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 48))).reinterpretShape(I256, 0);
                 IntVector s0 = p0.add(p0.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE0))
                         .add(p1.add(p1.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE1)));
-                ShortVector b0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 80, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector b1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 96, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector b0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 80, LE).convertShape(B2S, S256, 0)).and((short) 0xFF);
+                ShortVector b1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 96, LE).convertShape(B2S, S256, 0)).and((short) 0xFF);
                 IntVector p2 = (IntVector) b0.and((short) 0xF).or(h0.lanewise(LSHL, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 64))
                         .add(b1.and((short) 0xF).or(h1.lanewise(LSHL, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 80))).reinterpretShape(I256, 0);
                 IntVector p3 = (IntVector) b0.lanewise(LSHR, 4).or(h0.lanewise(LSHL, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 96))
                         .add(b1.lanewise(LSHR, 4).or(h1.lanewise(LSHL, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 112))).reinterpretShape(I256, 0);
                 IntVector s1 = p2.add(p2.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE2))
                         .add(p3.add(p3.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE3)));
-                ShortVector c0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 112, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector c1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector c0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 112, LE).convertShape(B2S, S256, 0)).and((short) 0xFF);
+                ShortVector c1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 128, LE).convertShape(B2S, S256, 0)).and((short) 0xFF);
                 IntVector p4 = (IntVector) c0.and((short) 0xF).or(h0.and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 128))
                         .add(c1.and((short) 0xF).or(h1.and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 144))).reinterpretShape(I256, 0);
                 IntVector p5 = (IntVector) c0.lanewise(LSHR, 4).or(h0.lanewise(LSHR, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 160))
                         .add(c1.lanewise(LSHR, 4).or(h1.lanewise(LSHR, 1).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 176))).reinterpretShape(I256, 0);
                 s0 = s0.add(p4.add(p4.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE4)))
                         .add(p5.add(p5.lanewise(LSHL, 16)).lanewise(ASHR, 16).mul(sc.rearrange(LANE5)));
-                ShortVector d0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 144, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
-                ShortVector d1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 160, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+                ShortVector d0 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 144, LE).convertShape(B2S, S256, 0)).and((short) 0xFF);
+                ShortVector d1 = ((ShortVector) ByteVector.fromMemorySegment(B128, w, o + 160, LE).convertShape(B2S, S256, 0)).and((short) 0xFF);
                 IntVector p6 = (IntVector) d0.and((short) 0xF).or(h0.lanewise(LSHR, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 192))
                         .add(d1.and((short) 0xF).or(h1.lanewise(LSHR, 2).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 208))).reinterpretShape(I256, 0);
                 IntVector p7 = (IntVector) d0.lanewise(LSHR, 4).or(h0.lanewise(LSHR, 3).and((short) 0x10)).mul(ShortVector.fromArray(S256, xq, x + 224))
