@@ -7,6 +7,7 @@ import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassModel;
 import java.lang.classfile.CodeModel;
 import java.lang.classfile.MethodModel;
+import java.lang.classfile.instruction.FieldInstruction;
 import java.lang.classfile.instruction.InvokeInstruction;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -66,6 +67,44 @@ class ImplicitSpeciesTest {
         }
         assertTrue(vectorCalls > 100, "expected Vector API calls in the kernel classes, found " + vectorCalls);
         assertEquals(List.of(), found, "Vector API calls that look their species up at run time");
+    }
+
+    /**
+     * Nor do they widen with the Vector API's zero extensions ({@code ZERO_EXTEND_B2S} and the
+     * rest): those check the converted vector's class after the conversion, which in some JIT states
+     * C2 compiled against a boxed vector, allocating on every block for good (docs/KERNELS.md,
+     * "Steady-state allocation in decode: C2's trap budget"). The kernels use the sign-extending
+     * casts and a mask instead.
+     */
+    @Test
+    void kernelsNeverUseTheZeroExtendingConversions() throws Exception {
+        Path root = classesRoot();
+        List<Path> classes;
+        try (Stream<Path> s = Files.walk(root.resolve("dev/kiri/kernels"))) {
+            classes = s.filter(p -> p.toString().endsWith(".class")).toList();
+        }
+        assertTrue(classes.size() > 10, "expected the kernel classes under " + root + ", found " + classes.size());
+        List<String> found = new ArrayList<>();
+        int operatorReads = 0;
+        for (Path p : classes) {
+            ClassModel cm = ClassFile.of().parse(p);
+            for (MethodModel m : cm.methods()) {
+                CodeModel code = m.code().orElse(null);
+                if (code == null) continue;
+                for (var e : code) {
+                    if (e instanceof FieldInstruction f
+                            && f.owner().asInternalName().equals("jdk/incubator/vector/VectorOperators")) {
+                        operatorReads++;
+                        if (f.name().stringValue().startsWith("ZERO_EXTEND_")) {
+                            found.add(cm.thisClass().asInternalName() + "." + m.methodName().stringValue()
+                                    + " reads VectorOperators." + f.name().stringValue());
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(operatorReads > 50, "expected VectorOperators reads in the kernel classes, found " + operatorReads);
+        assertEquals(List.of(), found, "zero-extending Vector API conversions");
     }
 
     private static Path classesRoot() throws URISyntaxException {
