@@ -237,12 +237,11 @@ public final class VectorKernels implements Kernels {
     public void silu(float[] x, int off, int n) {
         int bound = F.loopBound(n);
         int i = 0;
-        for (; i < bound; i += L) silu(FloatVector.fromArray(F, x, off + i)).intoArray(x, off + i);
+        for (; i < bound; i += L) {
+            FloatVector g = FloatVector.fromArray(F, x, off + i);
+            g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i);
+        }
         for (; i < n; i++) x[off + i] = ScalarKernels.silu(x[off + i]);
-    }
-
-    private static FloatVector silu(FloatVector g) {
-        return g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
     }
 
     /** Table lookups (see {@link Gelu#llamaCpp}); the F16 conversion is a single instruction on x86. */
@@ -256,7 +255,11 @@ public final class VectorKernels implements Kernels {
         int bound = F.loopBound(n);
         int i = 0;
         for (; i < bound; i += L) {
-            silu(FloatVector.fromArray(F, gate, gateOff + i)).mul(FloatVector.fromArray(F, up, upOff + i)).intoArray(out, outOff + i);
+            // SiLU written out here and in silu(): a helper taking and returning a vector, once C2 had
+            // compiled it on its own (too large to inline after that), boxed both on every call:
+            // 12 KB per decode token in some JVMs (docs/KERNELS.md, "C2's trap budget").
+            FloatVector g = FloatVector.fromArray(F, gate, gateOff + i);
+            g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, up, upOff + i)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) out[outOff + i] = ScalarKernels.silu(gate[gateOff + i]) * up[upOff + i];
     }

@@ -27,9 +27,9 @@ import org.junit.jupiter.api.Test;
  * <p>The check runs in fresh JVMs with this one's flags, and passes when one of three is clean.
  * What C2 compiles depends on everything the JVM ran before: in the runtime tests' shared JVM
  * (2,000 other tests first), 5 runs in 14 had the Q5_K kernel compiled into code that boxed a vector
- * on every block for as long as the JVM lived (a cause since removed), and 2 in about 35 a
- * decode-wide 12 KB a token, not yet explained (docs/KERNELS.md, "Steady-state allocation in decode:
- * C2's trap budget"). An allocation our
+ * on every block for as long as the JVM lived, and 2 in about 35 a decode-wide 12 KB a token (a
+ * SiLU helper C2 stopped inlining); both causes are removed (docs/KERNELS.md, "Steady-state
+ * allocation in decode: C2's trap budget"), but nothing shows that none is left. An allocation our
  * code makes on every token (a {@code new} on the hot path, a species looked up at run time) shows
  * in every JVM and still fails here; a failure prints where the allocation happens (JFR allocation
  * samples of one more long run), and the attempts before a clean one are printed too.
