@@ -107,6 +107,34 @@ class ImplicitSpeciesTest {
         assertEquals(List.of(), found, "zero-extending Vector API conversions");
     }
 
+    /**
+     * Nor does any kernel method take or return a vector, mask or shuffle: a helper that C2 compiles
+     * on its own first may be too large to inline afterwards, and every vector crossing the call is
+     * then boxed on the heap (the SiLU helper of {@code swiglu}: 12 KB per decode token in some JVMs,
+     * docs/KERNELS.md, "Steady-state allocation in decode: C2's trap budget"). Allowed: the two
+     * methods that build shuffle constants during class initialization.
+     */
+    @Test
+    void noKernelMethodPassesVectorsAcrossACall() throws Exception {
+        Path root = classesRoot();
+        List<Path> classes;
+        try (Stream<Path> s = Files.walk(root.resolve("dev/kiri/kernels"))) {
+            classes = s.filter(p -> p.toString().endsWith(".class")).toList();
+        }
+        Set<String> allowed = Set.of("dev/kiri/kernels/matmul/VectorDots.pair", "dev/kiri/kernels/matmul/VectorDots.lane");
+        List<String> found = new ArrayList<>();
+        for (Path p : classes) {
+            ClassModel cm = ClassFile.of().parse(p);
+            for (MethodModel m : cm.methods()) {
+                String name = cm.thisClass().asInternalName() + "." + m.methodName().stringValue();
+                if (m.methodType().stringValue().contains("Ljdk/incubator/vector/") && !allowed.contains(name)) {
+                    found.add(name + m.methodType().stringValue());
+                }
+            }
+        }
+        assertEquals(List.of(), found, "kernel methods that take or return Vector API values");
+    }
+
     private static Path classesRoot() throws URISyntaxException {
         Path p = Path.of(ImplicitSpeciesTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         // This test's own classes are in test-classes; the kernels beside it in classes.
