@@ -70,6 +70,45 @@ class VectorMatmulAllocationTest {
         System.exit(0);
     }
 
+    /**
+     * The most sampled allocation sites of {@code calls} (JFR allocation samples, counted: their
+     * weights are not comparable): class, innermost Kiri frame, innermost frame.
+     */
+    private static String sites(Runnable calls) {
+        try {
+            java.nio.file.Path file = java.nio.file.Files.createTempFile("kiri-kernel-allocation", ".jfr");
+            try (jdk.jfr.Recording r = new jdk.jfr.Recording()) {
+                r.enable("jdk.ObjectAllocationSample").with("throttle", "100000/s").withStackTrace();
+                r.start();
+                calls.run();
+                r.stop();
+                r.dump(file);
+                java.util.Map<String, Long> samples = new java.util.HashMap<>();
+                for (jdk.jfr.consumer.RecordedEvent e : jdk.jfr.consumer.RecordingFile.readAllEvents(file)) {
+                    if (e.getStackTrace() == null || e.getStackTrace().getFrames().isEmpty()) continue;
+                    List<jdk.jfr.consumer.RecordedFrame> frames = e.getStackTrace().getFrames();
+                    String ours = frames.stream().filter(f -> f.getMethod().getType().getName().startsWith("dev.kiri."))
+                            .findFirst().map(VectorMatmulAllocationTest::frame).orElse("-");
+                    samples.merge(e.getClass("objectClass").getName() + " in " + ours + " (innermost " + frame(frames.get(0)) + ")",
+                            1L, Long::sum);
+                }
+                StringBuilder out = new StringBuilder();
+                samples.entrySet().stream().sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
+                        .forEach(en -> out.append("    ").append(en.getValue()).append(" samples: ").append(en.getKey()).append('\n'));
+                return out.length() == 0 ? "    (no samples)" : out.toString().stripTrailing();
+            } finally {
+                java.nio.file.Files.deleteIfExists(file);
+            }
+        } catch (java.io.IOException e) {
+            return "    (no samples: " + e + ")";
+        }
+    }
+
+    private static String frame(jdk.jfr.consumer.RecordedFrame f) {
+        String type = f.getMethod().getType().getName();
+        return type.substring(type.lastIndexOf('.') + 1) + "." + f.getMethod().getName() + ":" + f.getLineNumber();
+    }
+
     private static String check() {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Random rnd = new Random(9);
@@ -123,7 +162,16 @@ class VectorMatmulAllocationTest {
             }
             // One object per call would be at least 16 bytes x 2400 calls.
             return allocated < 1024 ? null : allocated + " bytes allocated by " + (150 * (count + 3) + 100)
-                    + " warm calls; per type, 50 matvec/50 matmul/50 prefill matmul:" + perType;
+                    + " warm calls; per type, 50 matvec/50 matmul/50 prefill matmul:" + perType
+                    + "\nsampled sites of 50 more calls per type:\n" + sites(() -> {
+                        for (int i = 0; i < 50; i++) {
+                            for (Weights w : ws) {
+                                v.matvec(w, x, 0, y, 0);
+                                v.matmul(w, x, y, 4);
+                                v.matmul(w, x, y, gemmBatch);
+                            }
+                        }
+                    });
         }
     }
 }
