@@ -39,8 +39,14 @@ final class VectorGemm {
     private static final int L = F.length();
     /** L bytes: one load widens to one float vector. */
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L));
-    /** The same bits as longs (one or two). */
+    /** The same bits as longs (two, for 512-bit float vectors). */
     private static final VectorSpecies<Long> LQ = VectorSpecies.of(long.class, VectorShape.forBitSize(8 * L));
+    /**
+     * The same bits as ints: for 256-bit float vectors, 64 bits are two int lanes. (Not one long
+     * lane: C2 has no one-lane vectors, and a one-lane LongVector runs the Vector API's Java
+     * fallback, allocating on every call; with AVX-512 off it did in every JVM.)
+     */
+    private static final VectorSpecies<Integer> IQ2 = VectorSpecies.of(int.class, VectorShape.forBitSize(8 * L));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private VectorGemm() {
@@ -307,7 +313,7 @@ final class VectorGemm {
                         ByteVector q = L == 16
                                 ? (ByteVector) LongVector.zero(LQ).withLane(0, a)
                                         .withLane(1, nibbles(p.get(Le.I32, at + 48 + 32 * k + 4 * j))).reinterpretShape(B, 0)
-                                : (ByteVector) LongVector.broadcast(LQ, a).reinterpretShape(B, 0);
+                                : (ByteVector) IntVector.zero(IQ2).withLane(0, (int) a).withLane(1, (int) (a >>> 32)).reinterpretShape(B, 0);
                         ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(dv).sub(mv).intoArray(out, o + 32 * j + 8 * k);
                     }
                 }
@@ -405,7 +411,8 @@ final class VectorGemm {
                 for (int h = 0; h < 16; h += L) {
                     ByteVector q = L == 16
                             ? (ByteVector) LongVector.zero(LQ).withLane(0, lo).withLane(1, hi).reinterpretShape(B, 0)
-                            : (ByteVector) LongVector.broadcast(LQ, h == 0 ? lo : hi).reinterpretShape(B, 0);
+                            : (ByteVector) IntVector.zero(IQ2).withLane(0, (int) (h == 0 ? lo : hi))
+                                    .withLane(1, (int) ((h == 0 ? lo : hi) >>> 32)).reinterpretShape(B, 0);
                     ByteVector qlo = q.and((byte) 0xF).sub((byte) 8);
                     ByteVector qhi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
                     ((FloatVector) qlo.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, o + h);
