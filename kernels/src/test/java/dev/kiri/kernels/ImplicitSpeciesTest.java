@@ -40,16 +40,9 @@ class ImplicitSpeciesTest {
 
     @Test
     void kernelsUseOnlyConstantSpecies() throws Exception {
-        Path root = classesRoot();
-        List<Path> classes;
-        try (Stream<Path> s = Files.walk(root.resolve("dev/kiri/kernels"))) {
-            classes = s.filter(p -> p.toString().endsWith(".class")).toList();
-        }
-        assertTrue(classes.size() > 10, "expected the kernel classes under " + root + ", found " + classes.size());
         List<String> found = new ArrayList<>();
         int vectorCalls = 0;
-        for (Path p : classes) {
-            ClassModel cm = ClassFile.of().parse(p);
+        for (ClassModel cm : kernelClasses()) {
             for (MethodModel m : cm.methods()) {
                 CodeModel code = m.code().orElse(null);
                 if (code == null) continue;
@@ -78,16 +71,9 @@ class ImplicitSpeciesTest {
      */
     @Test
     void kernelsNeverUseTheZeroExtendingConversions() throws Exception {
-        Path root = classesRoot();
-        List<Path> classes;
-        try (Stream<Path> s = Files.walk(root.resolve("dev/kiri/kernels"))) {
-            classes = s.filter(p -> p.toString().endsWith(".class")).toList();
-        }
-        assertTrue(classes.size() > 10, "expected the kernel classes under " + root + ", found " + classes.size());
         List<String> found = new ArrayList<>();
         int operatorReads = 0;
-        for (Path p : classes) {
-            ClassModel cm = ClassFile.of().parse(p);
+        for (ClassModel cm : kernelClasses()) {
             for (MethodModel m : cm.methods()) {
                 CodeModel code = m.code().orElse(null);
                 if (code == null) continue;
@@ -116,15 +102,9 @@ class ImplicitSpeciesTest {
      */
     @Test
     void noKernelMethodPassesVectorsAcrossACall() throws Exception {
-        Path root = classesRoot();
-        List<Path> classes;
-        try (Stream<Path> s = Files.walk(root.resolve("dev/kiri/kernels"))) {
-            classes = s.filter(p -> p.toString().endsWith(".class")).toList();
-        }
         Set<String> allowed = Set.of("dev/kiri/kernels/matmul/VectorDots.pair", "dev/kiri/kernels/matmul/VectorDots.lane");
         List<String> found = new ArrayList<>();
-        for (Path p : classes) {
-            ClassModel cm = ClassFile.of().parse(p);
+        for (ClassModel cm : kernelClasses()) {
             for (MethodModel m : cm.methods()) {
                 String name = cm.thisClass().asInternalName() + "." + m.methodName().stringValue();
                 if (m.methodType().stringValue().contains("Ljdk/incubator/vector/") && !allowed.contains(name)) {
@@ -133,6 +113,17 @@ class ImplicitSpeciesTest {
             }
         }
         assertEquals(List.of(), found, "kernel methods that take or return Vector API values");
+    }
+
+    /** The compiled classes of package dev.kiri.kernels and below. */
+    private static List<ClassModel> kernelClasses() throws Exception {
+        Path root = classesRoot();
+        List<ClassModel> classes = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(root.resolve("dev/kiri/kernels"))) {
+            for (Path p : s.filter(p -> p.toString().endsWith(".class")).toList()) classes.add(ClassFile.of().parse(p));
+        }
+        assertTrue(classes.size() > 10, "expected the kernel classes under " + root + ", found " + classes.size());
+        return classes;
     }
 
     private static Path classesRoot() throws URISyntaxException {
