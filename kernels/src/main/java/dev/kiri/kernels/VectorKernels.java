@@ -1,6 +1,5 @@
 package dev.kiri.kernels;
 
-import dev.kiri.kernels.matmul.Matmul;
 import dev.kiri.kernels.matmul.VectorMatmul;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -30,7 +29,7 @@ public final class VectorKernels implements Kernels {
     private static final int PARALLEL_MIN_SCORES = 4096;
 
     private final ThreadPool pool;
-    private final Matmul matmul;
+    private final VectorMatmul matmul;
     private final String name;
 
     // Arguments of the attention call in flight, read by the pre-built task (no capture, no allocation).

@@ -16,19 +16,6 @@ public interface Matmul extends AutoCloseable {
     /** {@code y[yOff + r] = Σ_c W[r][c] · x[xOff + c]} for every row r of w. */
     void matvec(Weights w, float[] x, int xOff, float[] y, int yOff);
 
-    /**
-     * Two or three products of one input, as {@link #matvec} each with outputs from offset 0:
-     * {@code ya = A·x}, {@code yb = B·x} and, unless {@code c} is null, {@code yc = C·x} (a layer's
-     * Q, K and V; gate and up). An implementation may convert x once for matrices that take the
-     * same form of it and run the products as one parallel job; the results are those of the
-     * separate calls, bit for bit.
-     */
-    default void matvecs(Weights a, Weights b, Weights c, float[] x, int xOff, float[] ya, float[] yb, float[] yc) {
-        matvec(a, x, xOff, ya, 0);
-        matvec(b, x, xOff, yb, 0);
-        if (c != null) matvec(c, x, xOff, yc, 0);
-    }
-
     /** {@code y[i*w.rows() + r] = Σ_c W[r][c] · x[i*w.cols() + c]} for {@code i} in {@code [0, n)}. */
     void matmul(Weights w, float[] x, float[] y, int n);
 

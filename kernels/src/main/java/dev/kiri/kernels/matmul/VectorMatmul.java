@@ -57,9 +57,9 @@ public final class VectorMatmul implements Matmul {
     /**
      * One job for the two or three products: x is converted once per form that the matrices take
      * (Q, K and V of one type: once), and the pool runs every part's row chunks in one dispatch,
-     * so that no thread waits at the end of one product before starting the next.
+     * so that no thread waits at the end of one product before starting the next. The results are
+     * those of separate {@link #matvec} calls, bit for bit ({@code Kernels.matvecs}).
      */
-    @Override
     public void matvecs(Weights a, Weights b, Weights c, float[] x, int xOff, float[] ya, float[] yb, float[] yc) {
         Shapes.checkMatvec(a, x, xOff, ya, 0);
         Shapes.checkMatvec(b, x, xOff, yb, 0);
