@@ -16,6 +16,8 @@ import java.lang.invoke.MethodType;
  *       size is under 256 bits (narrow SIMD is slower than scalar for these kernels) unless
  *       {@code -Dkiri.vector.force=true}, and then scalar is used.</li>
  * </ol>
+ * The Vector API kernels use at most {@code -Dkiri.vector.maxBits} bits (default 256, also on
+ * AVX-512 machines: {@link #maxVectorBits()} says why).
  * The choice is logged once ({@code System.Logger} "dev.kiri.kernels").
  */
 public final class KernelsProvider {
@@ -23,6 +25,10 @@ public final class KernelsProvider {
     public static final String DISABLE_PROPERTY = "kiri.vector.disable";
     /** System property that uses the Vector API implementation even on narrow vectors. */
     public static final String FORCE_PROPERTY = "kiri.vector.force";
+    /** System property: the widest vectors the Vector API kernels use, in bits ({@link #maxVectorBits()}). */
+    public static final String MAX_BITS_PROPERTY = "kiri.vector.maxBits";
+    /** The default of {@link #MAX_BITS_PROPERTY}. */
+    public static final int DEFAULT_MAX_BITS = 256;
 
     private static final System.Logger LOG = System.getLogger("dev.kiri.kernels");
     private static final String VECTOR_CLASS = "dev.kiri.kernels.VectorKernels";
@@ -52,6 +58,29 @@ public final class KernelsProvider {
         return Choice.VECTOR_CONSTRUCTOR == null ? "scalar" : "vector";
     }
 
+    /**
+     * The widest vectors the Vector API kernels use: {@code -Dkiri.vector.maxBits} (a power of two,
+     * at least 256), by default 256 bits even where the machine has 512. The decode kernels are
+     * 256-bit; a process that also ran 512-bit code through the Vector API's shared methods
+     * sometimes had its decode kernels compiled with every vector boxed, decoding about three times
+     * slower for its whole life (docs/KERNELS.md, "One vector width per process"). 512 bits make
+     * prefill faster on machines that have them, at that risk. An invalid value is logged and the
+     * default used.
+     */
+    public static int maxVectorBits() {
+        String value = System.getProperty(MAX_BITS_PROPERTY);
+        if (value == null) return DEFAULT_MAX_BITS;
+        try {
+            int bits = Integer.parseInt(value.strip());
+            if (bits >= 256 && Integer.bitCount(bits) == 1) return bits;
+        } catch (NumberFormatException e) {
+            // logged below
+        }
+        LOG.log(System.Logger.Level.WARNING, "kernels: -D" + MAX_BITS_PROPERTY + "=" + value
+                + " is not a power of two of at least 256 bits; using " + DEFAULT_MAX_BITS);
+        return DEFAULT_MAX_BITS;
+    }
+
     /** The decision, taken when first needed. */
     private static final class Choice {
         static final MethodHandle VECTOR_CONSTRUCTOR = choose();
@@ -72,6 +101,7 @@ public final class KernelsProvider {
             Class<?> cls = Class.forName(VECTOR_CLASS);
             MethodHandle bits = lookup.findStatic(cls, "preferredBitSize", MethodType.methodType(int.class));
             int preferred = (int) bits.invokeExact();
+            int machine = (int) lookup.findStatic(cls, "machineBitSize", MethodType.methodType(int.class)).invokeExact();
             boolean force = Boolean.getBoolean(FORCE_PROPERTY);
             if (preferred < 256 && !force) {
                 LOG.log(System.Logger.Level.WARNING, "kernels: scalar. The preferred vector size is " + preferred
@@ -81,7 +111,8 @@ public final class KernelsProvider {
             MethodHandle ctor = lookup.findConstructor(cls, MethodType.methodType(void.class, int.class))
                     .asType(MethodType.methodType(Kernels.class, int.class));
             LOG.log(System.Logger.Level.INFO, "kernels: Vector API, " + preferred + "-bit vectors"
-                    + (preferred < 256 ? " (forced)" : ""));
+                    + (preferred < 256 ? " (forced)" : "")
+                    + (machine > preferred ? " (the machine has " + machine + "; -D" + MAX_BITS_PROPERTY + "=" + machine + " uses them)" : ""));
             return ctor;
         } catch (Throwable t) {
             LOG.log(System.Logger.Level.WARNING, "kernels: scalar, slow. The Vector API kernels failed to load: " + t);

@@ -6,7 +6,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The Vector API implementation, in the JVM's preferred vector size. Loaded only by
+ * The Vector API implementation, in the JVM's preferred vector size capped by
+ * {@link VectorWidth} (256 bits unless {@code -Dkiri.vector.maxBits} allows more). Loaded only by
  * {@link KernelsProvider} after it has checked that {@code jdk.incubator.vector} is present, so
  * this class may touch vector types freely.
  *
@@ -16,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * scratch (allocated on first use, reused afterwards).
  */
 public final class VectorKernels implements Kernels {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final int L = F.length();
 
     /** Attention species: at most one key tile wide (a 512-bit species on wider machines). */
@@ -47,9 +48,14 @@ public final class VectorKernels implements Kernels {
     private float aSoftcap;
     private int aTasks;
 
-    /** The preferred vector size in bits; the provider refuses narrow vectors. */
+    /** The vector size the kernels use, in bits; the provider refuses narrow vectors. */
     public static int preferredBitSize() {
         return F.vectorBitSize();
+    }
+
+    /** The JVM's preferred vector size in bits, before {@link VectorWidth}'s cap. */
+    public static int machineBitSize() {
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize();
     }
 
     public VectorKernels(int threads) {

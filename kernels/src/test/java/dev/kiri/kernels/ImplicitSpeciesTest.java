@@ -115,6 +115,44 @@ class ImplicitSpeciesTest {
         assertEquals(List.of(), found, "kernel methods that take or return Vector API values");
     }
 
+    /**
+     * And only {@link VectorWidth} asks for the machine's preferred (or largest) species: every
+     * width-following kernel takes its species from there, capped at 256 bits by default, so that a
+     * process does not run 512-bit Vector API code beside the 256-bit decode kernels (their shared
+     * type profiles then made about one JVM in four decode three times slower, docs/KERNELS.md,
+     * "One vector width per process").
+     */
+    @Test
+    void onlyVectorWidthReadsThePreferredSpecies() throws Exception {
+        List<String> found = new ArrayList<>();
+        int widthReads = 0;
+        for (ClassModel cm : kernelClasses()) {
+            String owner = cm.thisClass().asInternalName();
+            for (MethodModel m : cm.methods()) {
+                CodeModel code = m.code().orElse(null);
+                if (code == null) continue;
+                for (var e : code) {
+                    String what = null;
+                    if (e instanceof FieldInstruction f && f.owner().asInternalName().startsWith("jdk/incubator/vector/")
+                            && (f.name().stringValue().equals("SPECIES_PREFERRED") || f.name().stringValue().equals("SPECIES_MAX"))) {
+                        what = f.owner().asInternalName() + "." + f.name().stringValue();
+                    } else if (e instanceof InvokeInstruction inv && inv.owner().asInternalName().startsWith("jdk/incubator/vector/")
+                            && (inv.name().stringValue().equals("ofPreferred") || inv.name().stringValue().equals("preferredShape"))) {
+                        what = inv.owner().asInternalName() + "." + inv.name().stringValue();
+                    } else if (e instanceof FieldInstruction f && f.owner().asInternalName().equals("dev/kiri/kernels/VectorWidth")) {
+                        widthReads++;
+                    }
+                    if (what != null && !owner.equals("dev/kiri/kernels/VectorWidth")
+                            && !(owner.equals("dev/kiri/kernels/VectorKernels") && m.methodName().stringValue().equals("machineBitSize"))) {
+                        found.add(owner + "." + m.methodName().stringValue() + " reads " + what);
+                    }
+                }
+            }
+        }
+        assertTrue(widthReads >= 2, "expected VectorKernels and VectorGemm to read VectorWidth, found " + widthReads + " reads");
+        assertEquals(List.of(), found, "preferred-species reads outside VectorWidth");
+    }
+
     /** The compiled classes of package dev.kiri.kernels and below. */
     private static List<ClassModel> kernelClasses() throws Exception {
         Path root = classesRoot();

@@ -35,4 +35,26 @@ class KernelsProviderTest {
             assertEquals(1.0, sum, 1e-5);
         }
     }
+
+    /** The width cap: a power of two of at least 256 bits, else the default (with a warning). */
+    @Test
+    void maxVectorBitsReadsItsPropertyAndRefusesNonsense() {
+        String saved = System.getProperty(KernelsProvider.MAX_BITS_PROPERTY);
+        try {
+            System.clearProperty(KernelsProvider.MAX_BITS_PROPERTY);
+            assertEquals(KernelsProvider.DEFAULT_MAX_BITS, KernelsProvider.maxVectorBits());
+            assertEquals(256, KernelsProvider.DEFAULT_MAX_BITS);
+            for (String good : new String[] {"256", "512", " 1024 ", "2048"}) {
+                System.setProperty(KernelsProvider.MAX_BITS_PROPERTY, good);
+                assertEquals(Integer.parseInt(good.strip()), KernelsProvider.maxVectorBits(), good);
+            }
+            for (String bad : new String[] {"128", "384", "0", "-512", "wide", ""}) {
+                System.setProperty(KernelsProvider.MAX_BITS_PROPERTY, bad);
+                assertEquals(KernelsProvider.DEFAULT_MAX_BITS, KernelsProvider.maxVectorBits(), bad);
+            }
+        } finally {
+            if (saved == null) System.clearProperty(KernelsProvider.MAX_BITS_PROPERTY);
+            else System.setProperty(KernelsProvider.MAX_BITS_PROPERTY, saved);
+        }
+    }
 }

@@ -35,8 +35,11 @@ class VectorKernelsTest {
     @Test
     void preferredVectorsAreAtLeast128Bits() {
         assertTrue(VectorKernels.preferredBitSize() >= 128);
-        String max = System.getProperty("kiri.test.maxVectorBits");
-        if (max != null) assertEquals(Integer.parseInt(max), VectorKernels.preferredBitSize(), "the JVM's vector size limit applies");
+        assertEquals(Math.min(VectorKernels.machineBitSize(), KernelsProvider.maxVectorBits()), VectorKernels.preferredBitSize(),
+                "the kernels use the machine's widest vectors up to -D" + KernelsProvider.MAX_BITS_PROPERTY);
+        if (System.getProperty(KernelsProvider.MAX_BITS_PROPERTY) == null) {
+            assertTrue(VectorKernels.preferredBitSize() <= 256, "256 bits at most by default");
+        }
         assertTrue(vector.name().startsWith("vector-"));
         assertEquals(2, vector.threads());
     }

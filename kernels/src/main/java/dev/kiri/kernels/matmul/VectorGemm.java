@@ -3,6 +3,7 @@ package dev.kiri.kernels.matmul;
 
 import dev.kiri.gguf.Dequant;
 import dev.kiri.gguf.GgmlType;
+import dev.kiri.kernels.VectorWidth;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -32,11 +33,11 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorGemm {
     static final int PANEL_ROWS = 6;
-    /** Batch blocks one converted panel serves before the next panel (their activations stay in L2). */
-    private static final int CHUNK_BLOCKS = 4;
-    /** The micro-kernel's vectors: the widest the machine has (512 bits on AVX-512, else 256). */
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** The micro-kernel's vectors: the machine's widest up to {@link VectorWidth}'s cap (256 bits unless raised). */
+    private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final int L = F.length();
+    /** Batch blocks one converted panel serves before the next panel: 128 batch rows at 512 and at 256 bits. */
+    private static final int CHUNK_BLOCKS = Math.max(4, 64 / L);
     /** L bytes: one load widens to one float vector. */
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L));
     /** The same bits as longs (two, for 512-bit float vectors). */
