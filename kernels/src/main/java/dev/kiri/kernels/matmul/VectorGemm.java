@@ -42,12 +42,6 @@ final class VectorGemm {
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L));
     /** The same bits as longs (two, for 512-bit float vectors). */
     private static final VectorSpecies<Long> LQ = VectorSpecies.of(long.class, VectorShape.forBitSize(8 * L));
-    /**
-     * The same bits as ints: for 256-bit float vectors, 64 bits are two int lanes. (Not one long
-     * lane: C2 has no one-lane vectors, and a one-lane LongVector runs the Vector API's Java
-     * fallback, allocating on every call; with AVX-512 off it did in every JVM.)
-     */
-    private static final VectorSpecies<Integer> IQ2 = VectorSpecies.of(int.class, VectorShape.forBitSize(8 * L));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private VectorGemm() {
@@ -283,6 +277,7 @@ final class VectorGemm {
      */
     private static void panelQ4_Kx(MemorySegment p, int rb, int count, int cols, float[] out) {
         int nb = cols / 256;
+        IntVector nibbleShifts = IntVector.fromArray(IQ, NIBBLE_SHIFTS, 0);
         for (int i = 0; i < count; i++) {
             long at = (long) (rb + i) * nb * 144;
             int o = i * cols;
@@ -310,11 +305,16 @@ final class VectorGemm {
                     // Part k's four bytes of lane j become eight bytes in value order (low nibbles,
                     // then high), one long; L/8 parts make one vector of L values.
                     for (int k = 0; k < 4; k += L / 8) {
-                        long a = nibbles(p.get(Le.I32, at + 16 + 32 * k + 4 * j));
-                        ByteVector q = L == 16
-                                ? (ByteVector) LongVector.zero(LQ).withLane(0, a)
-                                        .withLane(1, nibbles(p.get(Le.I32, at + 48 + 32 * k + 4 * j))).reinterpretShape(B, 0)
-                                : (ByteVector) IntVector.zero(IQ2).withLane(0, (int) a).withLane(1, (int) (a >>> 32)).reinterpretShape(B, 0);
+                        int v = p.get(Le.I32, at + 16 + 32 * k + 4 * j);
+                        if (L == 8) {
+                            // Eight int lanes, each shifting its nibble down: no vector of another int
+                            // species in the process (docs/KERNELS.md, "One vector width per process").
+                            IntVector q = IntVector.broadcast(IQ, v).lanewise(VectorOperators.LSHR, nibbleShifts).and(0xF);
+                            ((FloatVector) q.convertShape(VectorOperators.I2F, F, 0)).mul(dv).sub(mv).intoArray(out, o + 32 * j + 8 * k);
+                            continue;
+                        }
+                        ByteVector q = (ByteVector) LongVector.zero(LQ).withLane(0, nibbles(v))
+                                .withLane(1, nibbles(p.get(Le.I32, at + 48 + 32 * k + 4 * j))).reinterpretShape(B, 0);
                         ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(dv).sub(mv).intoArray(out, o + 32 * j + 8 * k);
                     }
                 }
@@ -377,6 +377,13 @@ final class VectorGemm {
 
     /** Lanes 8..15 of {@link #IQ} (values 8..15 of a sub-block: the second part's nibbles). */
     private static final VectorMask<Integer> SECOND_PART = VectorMask.fromLong(IQ, 0xFF00L);
+    /** Lanes 4..7 of {@link #IQ} (256-bit panels of the Q4_0 copy: the second int's bytes). */
+    private static final VectorMask<Integer> UPPER_HALF = VectorMask.fromLong(IQ, 0xF0L);
+    /** Per lane of {@link #IQ} at 256 bits: the shift that brings value e of a Q4_K copy lane's eight nibbles down. */
+    private static final int[] NIBBLE_SHIFTS = {0, 8, 16, 24, 4, 12, 20, 28, 0, 0, 0, 0, 0, 0, 0, 0};
+    /** Per lane at 256 bits: the shift of byte (lane mod 4)'s low nibble, and of its high nibble. */
+    private static final int[] BYTE_SHIFTS = {0, 8, 16, 24, 0, 8, 16, 24, 0, 8, 16, 24, 0, 8, 16, 24};
+    private static final int[] HIGH_NIBBLE_SHIFTS = {4, 12, 20, 28, 4, 12, 20, 28, 4, 12, 20, 28, 4, 12, 20, 28};
 
     /** The eight nibbles of four bytes as eight bytes: the low nibbles in order, then the high ones. */
     private static long nibbles(int v) {
@@ -391,6 +398,8 @@ final class VectorGemm {
      */
     private static void panelQ4_0x8(MemorySegment p, int rb, int count, int cols, float[] out) {
         int nb = cols / 32;
+        IntVector lowShifts = IntVector.fromArray(IQ, BYTE_SHIFTS, 0);
+        IntVector highShifts = IntVector.fromArray(IQ, HIGH_NIBBLE_SHIFTS, 0);
         for (int i = 0; i < count; i++) {
             int r = rb + i;
             int j = 4 * (r % Interleave.GROUP);
@@ -409,11 +418,21 @@ final class VectorGemm {
                     }
                     continue;
                 }
+                if (L == 8) {
+                    // Eight int lanes per half (bytes 0..3 of one int, 4..7 of the next), each shifting
+                    // its nibble down: no vector of another int species in the process.
+                    for (int h = 0; h < 16; h += 8) {
+                        long half = h == 0 ? lo : hi;
+                        IntVector bytes = IntVector.broadcast(IQ, (int) half).blend((int) (half >>> 32), UPPER_HALF);
+                        IntVector qlo = bytes.lanewise(VectorOperators.LSHR, lowShifts).and(0xF).sub(8);
+                        IntVector qhi = bytes.lanewise(VectorOperators.LSHR, highShifts).and(0xF).sub(8);
+                        ((FloatVector) qlo.convertShape(VectorOperators.I2F, F, 0)).mul(d).intoArray(out, o + h);
+                        ((FloatVector) qhi.convertShape(VectorOperators.I2F, F, 0)).mul(d).intoArray(out, o + 16 + h);
+                    }
+                    continue;
+                }
                 for (int h = 0; h < 16; h += L) {
-                    ByteVector q = L == 16
-                            ? (ByteVector) LongVector.zero(LQ).withLane(0, lo).withLane(1, hi).reinterpretShape(B, 0)
-                            : (ByteVector) IntVector.zero(IQ2).withLane(0, (int) (h == 0 ? lo : hi))
-                                    .withLane(1, (int) ((h == 0 ? lo : hi) >>> 32)).reinterpretShape(B, 0);
+                    ByteVector q = (ByteVector) LongVector.zero(LQ).withLane(0, lo).withLane(1, hi).reinterpretShape(B, 0);
                     ByteVector qlo = q.and((byte) 0xF).sub((byte) 8);
                     ByteVector qhi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
                     ((FloatVector) qlo.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, o + h);
