@@ -31,6 +31,13 @@ public final class VectorWidth {
     public static final VectorSpecies<Float> FLOAT = FloatVector.SPECIES_PREFERRED.vectorBitSize() <= MAX_BITS
             ? FloatVector.SPECIES_PREFERRED : VectorSpecies.of(float.class, VectorShape.forBitSize(MAX_BITS));
 
+    /**
+     * Whether the machine has AVX-512's 32 vector registers (taken to be so when the JVM prefers
+     * 512-bit vectors): {@code VectorGemm} then holds a larger tile of accumulators at 256 bits. With
+     * AVX2's 16 registers that tile spills and runs at half speed.
+     */
+    public static final boolean WIDE_REGISTER_FILE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+
     private VectorWidth() {
     }
 }

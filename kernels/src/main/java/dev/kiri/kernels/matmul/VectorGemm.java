@@ -23,10 +23,11 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The activations of the call are first converted and transposed into blocks of
  * {@link #batchBlock()} batch rows ({@link #prepareBlock}, one pool task per block): for each column k, the values of those rows side by side, so one
  * vector load gives column k of {@code L} batch rows. A panel of {@link #PANEL_ROWS} weight rows is
- * converted once to F32; the micro-kernel then walks the columns, loads two such activation
- * vectors and broadcasts each panel row's value: twelve FMAs per two vector loads and six
- * broadcasts, all from L1, and every accumulator is a finished output (no horizontal sums).
- * Batch blocks are the outer loop, so a block (at most {@code cols · 2L} floats) stays in L2 while
+ * converted once to F32; the micro-kernel then walks the columns, loads two (or four, {@link #V})
+ * such activation vectors and broadcasts each panel row's value: twelve (24) FMAs per two (four)
+ * vector loads and six broadcasts, all from L1, and every accumulator is a finished output (no
+ * horizontal sums).
+ * Batch blocks are the outer loop, so a block (at most {@code cols · BB} floats) stays in L2 while
  * every panel of the task's rows passes over it.
  *
  * <p>Like {@link VectorDots}, written flat: no method takes or returns a vector.
@@ -36,8 +37,16 @@ final class VectorGemm {
     /** The micro-kernel's vectors: the machine's widest up to {@link VectorWidth}'s cap (256 bits unless raised). */
     private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final int L = F.length();
-    /** Batch blocks one converted panel serves before the next panel: 128 batch rows at 512 and at 256 bits. */
-    private static final int CHUNK_BLOCKS = Math.max(4, 64 / L);
+    /**
+     * Vectors of batch rows per block: four (a 6 x 4L tile, 24 accumulators) at 256 bits on machines
+     * with 32 vector registers, else two (6 x 2L, 12 accumulators: AVX2 has 16 registers, and the
+     * larger tile spilled there and ran at half speed).
+     */
+    private static final int V = L == 8 && VectorWidth.WIDE_REGISTER_FILE ? 4 : 2;
+    /** Batch rows per block. */
+    private static final int BB = V * L;
+    /** Batch blocks one converted panel serves before the next panel: 128 batch rows (at least one block). */
+    private static final int CHUNK_BLOCKS = Math.max(1, 128 / BB);
     /** L bytes: one load widens to one float vector. */
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L));
     /** The same bits as longs (two, for 512-bit float vectors). */
@@ -63,24 +72,24 @@ final class VectorGemm {
         return t.isQuantized() && t != GgmlType.Q4_1 && t != GgmlType.Q5_1 && Dequant.supports(t);
     }
 
-    /** Batch rows per transposed block: two vectors. */
+    /** Batch rows per transposed block: two or four vectors ({@link #V}). */
     static int batchBlock() {
-        return 2 * L;
+        return BB;
     }
 
     /** Floats {@link #prepareBlock} writes for {@code n} rows of {@code cols}. */
     static int transposedSize(int n, int cols) {
-        return ceilDiv(n, 2 * L) * 2 * L * cols;
+        return ceilDiv(n, BB) * BB * cols;
     }
 
     /**
-     * Batch block {@code blk} of the activations, transposed: {@code xt[blk·cols·2L + k·2L + j]} is
-     * value k of row {@code i = blk·2L + j} in the form {@code t} gives it (F16/BF16 rounded, or its
+     * Batch block {@code blk} of the activations, transposed: {@code xt[blk·cols·BB + k·BB + j]} is
+     * value k of row {@code i = blk·BB + j} ({@code BB = }{@link #batchBlock()}) in the form {@code t} gives it (F16/BF16 rounded, or its
      * 8-bit block quantization dequantized: {@link Activations#dequantizedQ8Row}), zero for rows at
      * or past {@code n}. Blocks are disjoint, so the pool may convert them in parallel.
      */
     static void prepareBlock(VecDotType t, float[] x, int n, int cols, int blk, float[] xt) {
-        int bb = 2 * L;
+        int bb = BB;
         int base = blk * cols * bb;
         for (int j = 0; j < bb; j++) {
             int i = blk * bb + j;
@@ -107,7 +116,7 @@ final class VectorGemm {
     /**
      * {@code y[yOff + i*rows + r] = W[r] · x_i} for rows {@code [r0, r1)} and batch rows
      * {@code [0, n)}, the activations transposed by {@link #prepareBlock}; {@code panel} holds at
-     * least {@code PANEL_ROWS * cols} floats, {@code out} at least {@code PANEL_ROWS * 2L}.
+     * least {@code PANEL_ROWS * cols} floats, {@code out} at least {@code PANEL_ROWS * BB}.
      */
     static void rows(GgmlType t, MemorySegment w, long rowBytes, int cols, int rows, int r0, int r1,
                      float[] xt, int n, float[] y, int yOff, float[] panel, float[] out) {
@@ -117,7 +126,7 @@ final class VectorGemm {
     /** As above; {@code interleaved}, when not null, is {@code w}'s {@link Interleave}d copy, which the panels are read from. */
     static void rows(GgmlType t, MemorySegment w, MemorySegment interleaved, long rowBytes, int cols, int rows, int r0, int r1,
                      float[] xt, int n, float[] y, int yOff, float[] panel, float[] out) {
-        int bb = 2 * L;
+        int bb = BB;
         int blocks = ceilDiv(n, bb);
         for (int b0 = 0; b0 < blocks; b0 += CHUNK_BLOCKS) {
             int b1 = Math.min(blocks, b0 + CHUNK_BLOCKS);
@@ -134,7 +143,11 @@ final class VectorGemm {
                     }
                 }
                 for (int blk = b0; blk < b1; blk++) {
-                    kernel(panel, cols, xt, blk * cols * bb, y, yOff, rows, rb, count, blk * bb, n, out);
+                    if (V == 4) {
+                        kernel4(panel, cols, xt, blk * cols * bb, y, yOff, rows, rb, count, blk * bb, n, out);
+                    } else {
+                        kernel(panel, cols, xt, blk * cols * bb, y, yOff, rows, rb, count, blk * bb, n, out);
+                    }
                 }
             }
         }
@@ -185,6 +198,85 @@ final class VectorGemm {
         a50.intoArray(out, 5 * bb);
         a51.intoArray(out, 5 * bb + L);
         // Batch row by batch row: its count outputs are adjacent in y.
+        int valid = Math.min(bb, n - i0);
+        int yo = yOff + i0 * rows + rb;
+        for (int b = 0; b < valid; b++, yo += rows) {
+            for (int j = 0; j < count; j++) y[yo + j] = out[j * bb + b];
+        }
+    }
+
+    /**
+     * Six panel rows × 4L batch rows (24 accumulators, four activation vectors, one broadcast: 29
+     * of the 32 registers AVX-512 gives 256-bit vectors), as {@link #kernel} otherwise: per column
+     * 24 FMAs for 4 loads and 6 broadcasts instead of 12 for 2 and 6.
+     */
+    private static void kernel4(float[] p, int cols, float[] xt, int xo, float[] y, int yOff, int rows, int rb,
+                                int count, int i0, int n, float[] out) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00, a50 = a00, a51 = a00, a52 = a00, a53 = a00;
+        for (int k = 0; k < cols; k++) {
+            int xk = xo + k * 4 * L;
+            FloatVector x0 = FloatVector.fromArray(F, xt, xk);
+            FloatVector x1 = FloatVector.fromArray(F, xt, xk + L);
+            FloatVector x2 = FloatVector.fromArray(F, xt, xk + 2 * L);
+            FloatVector x3 = FloatVector.fromArray(F, xt, xk + 3 * L);
+            FloatVector w = FloatVector.broadcast(F, p[k]);
+            a00 = x0.fma(w, a00);
+            a01 = x1.fma(w, a01);
+            a02 = x2.fma(w, a02);
+            a03 = x3.fma(w, a03);
+            w = FloatVector.broadcast(F, p[cols + k]);
+            a10 = x0.fma(w, a10);
+            a11 = x1.fma(w, a11);
+            a12 = x2.fma(w, a12);
+            a13 = x3.fma(w, a13);
+            w = FloatVector.broadcast(F, p[2 * cols + k]);
+            a20 = x0.fma(w, a20);
+            a21 = x1.fma(w, a21);
+            a22 = x2.fma(w, a22);
+            a23 = x3.fma(w, a23);
+            w = FloatVector.broadcast(F, p[3 * cols + k]);
+            a30 = x0.fma(w, a30);
+            a31 = x1.fma(w, a31);
+            a32 = x2.fma(w, a32);
+            a33 = x3.fma(w, a33);
+            w = FloatVector.broadcast(F, p[4 * cols + k]);
+            a40 = x0.fma(w, a40);
+            a41 = x1.fma(w, a41);
+            a42 = x2.fma(w, a42);
+            a43 = x3.fma(w, a43);
+            w = FloatVector.broadcast(F, p[5 * cols + k]);
+            a50 = x0.fma(w, a50);
+            a51 = x1.fma(w, a51);
+            a52 = x2.fma(w, a52);
+            a53 = x3.fma(w, a53);
+        }
+        int bb = 4 * L;
+        a00.intoArray(out, 0);
+        a01.intoArray(out, L);
+        a02.intoArray(out, 2 * L);
+        a03.intoArray(out, 3 * L);
+        a10.intoArray(out, bb);
+        a11.intoArray(out, bb + L);
+        a12.intoArray(out, bb + 2 * L);
+        a13.intoArray(out, bb + 3 * L);
+        a20.intoArray(out, 2 * bb);
+        a21.intoArray(out, 2 * bb + L);
+        a22.intoArray(out, 2 * bb + 2 * L);
+        a23.intoArray(out, 2 * bb + 3 * L);
+        a30.intoArray(out, 3 * bb);
+        a31.intoArray(out, 3 * bb + L);
+        a32.intoArray(out, 3 * bb + 2 * L);
+        a33.intoArray(out, 3 * bb + 3 * L);
+        a40.intoArray(out, 4 * bb);
+        a41.intoArray(out, 4 * bb + L);
+        a42.intoArray(out, 4 * bb + 2 * L);
+        a43.intoArray(out, 4 * bb + 3 * L);
+        a50.intoArray(out, 5 * bb);
+        a51.intoArray(out, 5 * bb + L);
+        a52.intoArray(out, 5 * bb + 2 * L);
+        a53.intoArray(out, 5 * bb + 3 * L);
         int valid = Math.min(bb, n - i0);
         int yo = yOff + i0 * rows + rb;
         for (int b = 0; b < valid; b++, yo += rows) {
