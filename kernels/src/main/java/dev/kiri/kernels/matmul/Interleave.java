@@ -29,10 +29,13 @@ import java.nio.ByteOrder;
  * of a group's blocks gathered after its nibbles so that every part is 32-byte aligned (the same
  * speed from cache, 2.3 times slower from memory: two streams per group).
  *
- * <p><b>Q4_K.</b> Rows stay rows and blocks stay 144 bytes with their 16 bytes of scales as in the
- * file; the 128 bytes of nibbles are reordered so that int lane j of each of the four 32-byte parts
- * holds sub-block j ({@code reorderQ4_K}), which lets {@link VectorDots#q4_Kx} keep each
- * sub-block's sum in its own lane and scale all eight with one multiply.
+ * <p><b>Q4_K.</b> Rows stay rows; blocks grow from 144 to {@value #Q4_K_COPY_BLOCK} bytes: d and
+ * dmin as in the file, the eight 6-bit scales and the eight 6-bit mins unpacked to a byte each
+ * (the file packs them in 12 bytes), then the 128 bytes of nibbles reordered so that int lane j of
+ * each of the four 32-byte parts holds sub-block j ({@code reorderQ4_K}). {@link VectorDots#q4_Kx}
+ * then keeps each sub-block's sum in its own lane, scales all eight with one multiply, and loads the
+ * scales and mins as two 8-byte vectors instead of unpacking them on every block (the copy 2.8 %
+ * larger than the file's matrix, the kernel about a fifth faster: docs/KERNELS.md).
  *
  * <p><b>Q6_K.</b> The same for Q6_K's sixteen sub-blocks of 16 values: blocks stay 210 bytes with
  * the scales and d in place, and in each half int lane j of the parts of low nibbles and of high
@@ -48,6 +51,8 @@ public final class Interleave {
     public static final int GROUP = 8;
     /** Bytes per block of a group of Q4_0 rows: 16 of scales, 128 of nibbles. */
     static final int Q4_0_GROUP_BLOCK = 144;
+    /** Bytes per block of the Q4_K copy: d, dmin, 8 scales, 8 mins, 128 of nibbles. */
+    static final int Q4_K_COPY_BLOCK = 148;
 
     private Interleave() {
     }
@@ -61,7 +66,11 @@ public final class Interleave {
     /** Bytes {@link #interleave} allocates for {@code w} (0 when it does not support it). */
     public static long bytes(Weights w) {
         if (!supports(w)) return 0;
-        return w.type() != GgmlType.Q4_0 ? w.byteSize() : (long) w.rows() / GROUP * (w.cols() / 32) * Q4_0_GROUP_BLOCK;
+        return switch (w.type()) {
+            case Q4_0 -> (long) w.rows() / GROUP * (w.cols() / 32) * Q4_0_GROUP_BLOCK;
+            case Q4_K -> (long) w.rows() * (w.cols() / 256) * Q4_K_COPY_BLOCK;
+            default -> w.byteSize();
+        };
     }
 
     /**
@@ -104,51 +113,61 @@ public final class Interleave {
     /** Bytes of the file a block-by-block copy reads into a heap array at a time (whole blocks). */
     private static final int CHUNK = 1 << 16;
 
-    /** A block-local rearrangement of {@code blockBytes}-byte blocks from {@code in} at {@code i} to {@code out} at {@code o}. */
+    /** A block-local rearrangement of a block from {@code in} at {@code i} to {@code out} at {@code o}. */
     private interface BlockShuffle {
         void apply(byte[] in, int i, byte[] out, int o);
     }
 
     /**
-     * {@code w}'s blocks, each rearranged by {@code shuffle}, in a new segment of {@code arena}: read
-     * and written in chunks of whole blocks through heap arrays.
+     * {@code w}'s blocks of {@code inBytes}, each rearranged by {@code shuffle} into {@code outBytes},
+     * in a new segment of {@code arena} ({@link #bytes} long): read and written in chunks of whole
+     * blocks through heap arrays.
      */
-    private static Weights copyBlocks(Weights w, Arena arena, int blockBytes, BlockShuffle shuffle) {
+    private static Weights copyBlocks(Weights w, Arena arena, int inBytes, int outBytes, BlockShuffle shuffle) {
         MemorySegment src = w.data();
         long size = w.byteSize();
-        MemorySegment p = arena.allocate(size, 64);
-        int chunk = CHUNK / blockBytes * blockBytes;
-        byte[] in = new byte[chunk], out = new byte[chunk];
-        for (long at = 0; at < size; at += chunk) {
-            int n = (int) Math.min(chunk, size - at);
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, at, in, 0, n);
-            for (int i = 0; i < n; i += blockBytes) shuffle.apply(in, i, out, i);
-            MemorySegment.copy(out, 0, p, ValueLayout.JAVA_BYTE, at, n);
+        MemorySegment p = arena.allocate(bytes(w), 64);
+        int blocks = CHUNK / inBytes;
+        byte[] in = new byte[blocks * inBytes], out = new byte[blocks * outBytes];
+        for (long first = 0, total = size / inBytes; first < total; first += blocks) {
+            int n = (int) Math.min(blocks, total - first);
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, first * inBytes, in, 0, n * inBytes);
+            for (int b = 0; b < n; b++) shuffle.apply(in, b * inBytes, out, b * outBytes);
+            MemorySegment.copy(out, 0, p, ValueLayout.JAVA_BYTE, first * outBytes, n * outBytes);
         }
         return new Weights(w.name(), w.type(), w.data(), w.rows(), w.cols(), p);
     }
 
     /**
-     * The Q4_K copy: each block's 16 bytes of scales as in the file, then its 128 bytes of nibbles
-     * reordered so that int lane j of each 32-byte part holds sub-block j: part k, lane j, byte e
-     * has value {@code 8k + e} of sub-block j in its low nibble and value {@code 8k + 4 + e} in its
-     * high nibble. (In the file, byte l of the 32 at {@code 32i} holds value l of sub-blocks 2i and
-     * 2i + 1.)
+     * The Q4_K copy: each block's d and dmin as in the file (bytes 0..3), its scales of sub-blocks
+     * 0..7 one per byte (4..11), its mins likewise (12..19), then its 128 bytes of nibbles reordered
+     * so that int lane j of each 32-byte part (at {@code 20 + 32k}) holds sub-block j: part k, lane
+     * j, byte e has value {@code 8k + e} of sub-block j in its low nibble and value
+     * {@code 8k + 4 + e} in its high nibble. (In the file, byte l of the 32 at {@code 16 + 32i} holds
+     * value l of sub-blocks 2i and 2i + 1, and the scales and mins are packed 6 bits each in the 12
+     * bytes at 4.)
      */
     private static Weights reorderQ4_K(Weights w, Arena arena) {
-        return copyBlocks(w, arena, 144, Interleave::reorderQ4_KBlock);
+        return copyBlocks(w, arena, 144, Q4_K_COPY_BLOCK, Interleave::reorderQ4_KBlock);
     }
 
     private static void reorderQ4_KBlock(byte[] in, int at, byte[] out, int o) {
-        LONG.set(out, o, (long) LONG.get(in, at));
-        LONG.set(out, o + 8, (long) LONG.get(in, at + 8));
+        INT.set(out, o, (int) INT.get(in, at));
+        // llama.cpp's get_scale_min_k4, four sub-blocks per int: scales 0..3 and mins 0..3 are the
+        // low 6 bits of bytes 0..3 and 4..7; scales 4..7 take their low 4 bits from bytes 8..11 and
+        // their top 2 from the top of bytes 0..3, mins 4..7 the high nibbles of 8..11 and bytes 4..7's top.
+        int u0 = (int) INT.get(in, at + 4), u1 = (int) INT.get(in, at + 8), u2 = (int) INT.get(in, at + 12);
+        INT.set(out, o + 4, u0 & 0x3f3f3f3f);
+        INT.set(out, o + 8, (u2 & 0x0f0f0f0f) | ((u0 >>> 2) & 0x30303030));
+        INT.set(out, o + 12, u1 & 0x3f3f3f3f);
+        INT.set(out, o + 16, ((u2 >>> 4) & 0x0f0f0f0f) | ((u1 >>> 2) & 0x30303030));
         for (int j = 0; j < 8; j++) {
             int shift = 4 * (j % 2);
             for (int k = 0; k < 4; k++) {
                 // Values 8k..8k+7 of sub-block j: eight consecutive bytes of the file, one nibble
                 // each; the first four become the low nibbles of the lane's four bytes.
                 long n = (long) LONG.get(in, at + 16 + 32 * (j / 2) + 8 * k) >>> shift & 0x0F0F0F0F0F0F0F0FL;
-                INT.set(out, o + 16 + 32 * k + 4 * j, (int) n | (int) (n >>> 32) << 4);
+                INT.set(out, o + 20 + 32 * k + 4 * j, (int) n | (int) (n >>> 32) << 4);
             }
         }
     }
@@ -162,7 +181,7 @@ public final class Interleave {
      * high bit pairs sit at bits 2w and 16 + 2w of the lane.
      */
     private static Weights reorderQ6_K(Weights w, Arena arena) {
-        return copyBlocks(w, arena, 210, Interleave::reorderQ6_KBlock);
+        return copyBlocks(w, arena, 210, 210, Interleave::reorderQ6_KBlock);
     }
 
     private static void reorderQ6_KBlock(byte[] in, int at, byte[] out, int o) {

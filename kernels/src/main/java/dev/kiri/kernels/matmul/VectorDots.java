@@ -758,23 +758,19 @@ final class VectorDots {
      */
     static void q4_Kx(MemorySegment p, int nb, int r0, int r1, int[] xk, float[] xd, int[] bsum32, int xb,
                       float[] y, int yOff) {
-        IntVector byteShifts = IntVector.fromArray(I256, BYTE_SHIFTS, 0);
         for (int r = r0; r < r1; r++) {
-            long off = 144L * nb * r;
+            long off = (long) Interleave.Q4_K_COPY_BLOCK * nb * r;
             FloatVector acc = FloatVector.zero(F256), mins = acc;
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
-                long o = off + 144L * (b - xb);
-                // The scales and mins as q4_K unpacks them, written again: a shared helper would pass
-                // vectors across a call (see the class comment).
-                int u0 = p.get(Le.I32, o + 4), u1 = p.get(Le.I32, o + 8), u2 = p.get(Le.I32, o + 12);
-                int sLo = u0 & 0x3f3f3f3f, sHi = (u2 & 0x0f0f0f0f) | ((u0 >>> 2) & 0x30303030);
-                int mLo = u1 & 0x3f3f3f3f, mHi = ((u2 >>> 4) & 0x0f0f0f0f) | ((u1 >>> 2) & 0x30303030);
-                IntVector sc = IntVector.broadcast(I256, sLo).blend(sHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF);
-                IntVector summs = IntVector.broadcast(I256, mLo).blend(mHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF)
+                long o = off + (long) Interleave.Q4_K_COPY_BLOCK * (b - xb);
+                // The copy holds the scales and mins unpacked, a byte each (0..63: the sign-extending
+                // cast widens them exactly).
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(B64, p, o + 4, LE).convertShape(B2I, I256, 0);
+                IntVector summs = ((IntVector) ByteVector.fromMemorySegment(B64, p, o + 12, LE).convertShape(B2I, I256, 0))
                         .mul(IntVector.fromArray(I256, bsum32, b * 8));
                 int x = b * 128;
-                IntVector v0 = IntVector.fromMemorySegment(I256, p, o + 16, LE);
-                IntVector v1 = IntVector.fromMemorySegment(I256, p, o + 48, LE);
+                IntVector v0 = IntVector.fromMemorySegment(I256, p, o + 20, LE);
+                IntVector v1 = IntVector.fromMemorySegment(I256, p, o + 52, LE);
                 IntVector t0 = v0.and(M4).mul(IntVector.fromArray(I256, xk, x))
                         .add(v0.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xk, x + 8)))
                         .add(v0.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xk, x + 16)))
@@ -783,8 +779,8 @@ final class VectorDots {
                         .add(v1.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xk, x + 40)))
                         .add(v1.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xk, x + 48)))
                         .add(v1.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xk, x + 56)));
-                IntVector v2 = IntVector.fromMemorySegment(I256, p, o + 80, LE);
-                IntVector v3 = IntVector.fromMemorySegment(I256, p, o + 112, LE);
+                IntVector v2 = IntVector.fromMemorySegment(I256, p, o + 84, LE);
+                IntVector v3 = IntVector.fromMemorySegment(I256, p, o + 116, LE);
                 IntVector t1 = v2.and(M4).mul(IntVector.fromArray(I256, xk, x + 64))
                         .add(v2.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xk, x + 72)))
                         .add(v2.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xk, x + 80)))

@@ -371,18 +371,19 @@ final class VectorGemm {
         int nb = cols / 256;
         IntVector nibbleShifts = IntVector.fromArray(IQ, NIBBLE_SHIFTS, 0);
         for (int i = 0; i < count; i++) {
-            long at = (long) (rb + i) * nb * 144;
+            long at = (long) (rb + i) * nb * Interleave.Q4_K_COPY_BLOCK;
             int o = i * cols;
-            for (int b = 0; b < nb; b++, at += 144, o += 256) {
+            for (int b = 0; b < nb; b++, at += Interleave.Q4_K_COPY_BLOCK, o += 256) {
                 float d = Float.float16ToFloat(p.get(Le.I16, at));
                 float min = Float.float16ToFloat(p.get(Le.I16, at + 2));
                 for (int j = 0; j < 8; j++) {
-                    float dj = d * kScale(p, at + 4, j);
-                    float mj = min * kMin(p, at + 4, j);
+                    // The copy's scales and mins, unpacked (the values kScale and kMin give from the file's).
+                    float dj = d * p.get(ValueLayout.JAVA_BYTE, at + 4 + j);
+                    float mj = min * p.get(ValueLayout.JAVA_BYTE, at + 12 + j);
                     if (L > 16) {
                         // Vectors wider than 512 bits (not on x86): value by value.
                         for (int k = 0; k < 4; k++) {
-                            int v = p.get(Le.I32, at + 16 + 32 * k + 4 * j);
+                            int v = p.get(Le.I32, at + 20 + 32 * k + 4 * j);
                             int base = o + 32 * j + 8 * k;
                             for (int e = 0; e < 4; e++) {
                                 int q = v >>> (8 * e);
@@ -397,7 +398,7 @@ final class VectorGemm {
                     // Part k's four bytes of lane j become eight bytes in value order (low nibbles,
                     // then high), one long; L/8 parts make one vector of L values.
                     for (int k = 0; k < 4; k += L / 8) {
-                        int v = p.get(Le.I32, at + 16 + 32 * k + 4 * j);
+                        int v = p.get(Le.I32, at + 20 + 32 * k + 4 * j);
                         if (L == 8) {
                             // Eight int lanes, each shifting its nibble down: no vector of another int
                             // species in the process (docs/KERNELS.md, "One vector width per process").
@@ -406,7 +407,7 @@ final class VectorGemm {
                             continue;
                         }
                         ByteVector q = (ByteVector) LongVector.zero(LQ).withLane(0, nibbles(v))
-                                .withLane(1, nibbles(p.get(Le.I32, at + 48 + 32 * k + 4 * j))).reinterpretShape(B, 0);
+                                .withLane(1, nibbles(p.get(Le.I32, at + 52 + 32 * k + 4 * j))).reinterpretShape(B, 0);
                         ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(dv).sub(mv).intoArray(out, o + 32 * j + 8 * k);
                     }
                 }
