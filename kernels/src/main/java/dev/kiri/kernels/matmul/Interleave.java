@@ -38,8 +38,9 @@ import java.nio.ByteOrder;
  * larger than the file's matrix, the kernel about a fifth faster: docs/KERNELS.md).
  *
  * <p><b>Q6_K.</b> The same for Q6_K's sixteen sub-blocks of 16 values: blocks stay 210 bytes with
- * the scales and d in place, and in each half int lane j of the parts of low nibbles and of high
- * bit pairs holds sub-block 8h + j ({@code reorderQ6_K}, {@link VectorDots#q6_Kx}).
+ * the scales and d in place, and in each half three 32-byte parts whose int lane j holds sub-block
+ * 8h + j's sixteen 6-bit values, twelve of them whole at bit offsets a shift and a mask bring down
+ * ({@code reorderQ6_K}, {@link #q6Value}, {@link VectorDots#q6_Kx}).
  *
  * <p>The values are the file's, so every product is still the integer reference's
  * ({@link ScalarDots}) up to float summation order (the kernel converts the scales exactly for
@@ -173,12 +174,16 @@ public final class Interleave {
     }
 
     /**
-     * The Q6_K copy: blocks stay 210 bytes with the scales and d where the file has them; in half h
-     * (sub-blocks 8h..8h+7 of 16 values), int lane j of the two 32-byte parts of low nibbles at
-     * {@code 64h} and of the 32 bytes of high bit pairs at {@code 128 + 32h} holds sub-block 8h + j.
-     * Way w = 4k + u (k the part, u the way of taking two nibbles from a lane: bytes 0 and 2 low,
-     * 1 and 3 low, 0 and 2 high, 1 and 3 high) holds values 2w and 2w + 1 of the sub-block; their
-     * high bit pairs sit at bits 2w and 16 + 2w of the lane.
+     * The Q6_K copy: blocks stay 210 bytes with the scales and d where the file has them (192..209);
+     * bytes 0..191 are two halves of 96, and in half h the three 32-byte parts A, B, C (at
+     * {@code 96h}, {@code 96h + 32}, {@code 96h + 64}) hold in int lane j the sixteen 6-bit values
+     * of sub-block 8h + j. Value m (0..15) sits in the lower 16 bits for even m and the upper for
+     * odd m, in the pair m / 2 = w: w = 0, 1 in A at bits 0..5 and 6..11, w = 2, 3 in B, w = 4, 5 in
+     * C likewise (one mask, or a shift and a mask, per pair); w = 6 has its low four bits at bits
+     * 12..15 of A and its top two at 12..13 of B, w = 7 its low four at 12..15 of C and its top two
+     * at 14..15 of B. {@link #q6Value} reads value m back. (In the file, value e of half h has its
+     * nibble in {@code ql[64h + e % 64]}, the low one for e &lt; 64, and its bit pair at bits
+     * {@code 2·(e / 32)} of {@code qh[32h + e % 32]}.)
      */
     private static Weights reorderQ6_K(Weights w, Arena arena) {
         return copyBlocks(w, arena, 210, 210, Interleave::reorderQ6_KBlock);
@@ -188,53 +193,42 @@ public final class Interleave {
         System.arraycopy(in, at + 192, out, o + 192, 18);
         for (int h = 0; h < 2; h++) {
             for (int j = 0; j < 8; j++) {
-                // Sub-block 8h + j: values e = 16j + m of half h. In the file, value e has its
-                // nibble in ql[64h + e % 64] (the low one for e < 64) and its bit pair at bits
-                // 2·(e / 32) of qh[32h + e % 32]: sixteen consecutive bytes of each, one shift.
+                // Sub-block 8h + j: values e = 16j + m of half h, sixteen consecutive bytes of ql and
+                // of qh; the 6-bit values m = 0..7 as the bytes of v0, 8..15 as those of v1.
                 int ql = at + 64 * h + (16 * j & 63), qh = at + 128 + 32 * h + (16 * j & 31);
                 int nShift = j < 4 ? 0 : 4, hShift = 2 * (j / 2);
-                INT.set(out, o + 64 * h + 4 * j, q6Nibbles((long) LONG.get(in, ql) >>> nShift & 0x0F0F0F0F0F0F0F0FL));
-                INT.set(out, o + 64 * h + 32 + 4 * j, q6Nibbles((long) LONG.get(in, ql + 8) >>> nShift & 0x0F0F0F0F0F0F0F0FL));
-                long h0 = (long) LONG.get(in, qh) >>> hShift, h1 = (long) LONG.get(in, qh + 8) >>> hShift;
-                INT.set(out, o + 128 + 32 * h + 4 * j, q6HighBits(h0) | q6HighBits(h1) << 8);
+                long v0 = ((long) LONG.get(in, ql) >>> nShift & 0x0F0F0F0F0F0F0F0FL)
+                        | ((long) LONG.get(in, qh) >>> hShift & 0x0303030303030303L) << 4;
+                long v1 = ((long) LONG.get(in, ql + 8) >>> nShift & 0x0F0F0F0F0F0F0F0FL)
+                        | ((long) LONG.get(in, qh + 8) >>> hShift & 0x0303030303030303L) << 4;
+                int q0 = (int) v0 & 0x3F, q1 = (int) (v0 >>> 8) & 0x3F, q2 = (int) (v0 >>> 16) & 0x3F, q3 = (int) (v0 >>> 24) & 0x3F;
+                int q4 = (int) (v0 >>> 32) & 0x3F, q5 = (int) (v0 >>> 40) & 0x3F, q6 = (int) (v0 >>> 48) & 0x3F, q7 = (int) (v0 >>> 56) & 0x3F;
+                int q8 = (int) v1 & 0x3F, q9 = (int) (v1 >>> 8) & 0x3F, q10 = (int) (v1 >>> 16) & 0x3F, q11 = (int) (v1 >>> 24) & 0x3F;
+                int q12 = (int) (v1 >>> 32) & 0x3F, q13 = (int) (v1 >>> 40) & 0x3F, q14 = (int) (v1 >>> 48) & 0x3F, q15 = (int) (v1 >>> 56) & 0x3F;
+                int a = q0 | q2 << 6 | (q12 & 0xF) << 12 | q1 << 16 | q3 << 22 | (q13 & 0xF) << 28;
+                int b = q4 | q6 << 6 | (q12 >> 4) << 12 | (q14 >> 4) << 14 | q5 << 16 | q7 << 22 | (q13 >> 4) << 28 | (q15 >> 4) << 30;
+                int c = q8 | q10 << 6 | (q14 & 0xF) << 12 | q9 << 16 | q11 << 22 | (q15 & 0xF) << 28;
+                INT.set(out, o + 96 * h + 4 * j, a);
+                INT.set(out, o + 96 * h + 32 + 4 * j, b);
+                INT.set(out, o + 96 * h + 64 + 4 * j, c);
             }
         }
     }
 
     /**
-     * The bit pairs in the low bits of eight bytes (values m = 0..7 of a way's part, the rest of each
-     * byte ignored) as {@link #Q6_HIGH_SHIFT} places them: even m at bit {@code m}, odd m at bit
-     * {@code 16 + m - 1}. The even and odd bytes' pairs are gathered apart, two stages each.
+     * Per value m of a Q6_K sub-block in the copy ({@code reorderQ6_K}): which of its lane's three
+     * ints holds the value's low bits (0 for A, 1 for B, 2 for C), their shift and mask, and the shift
+     * and mask of its top two bits in B (mask 0 when the low bits are the whole value).
      */
-    static int q6HighBits(long h) {
-        long e = h & 0x0003000300030003L, d = h >>> 8 & 0x0003000300030003L;
-        e = (e | e >>> 14) & 0x0000000F0000000FL;
-        d = (d | d >>> 14) & 0x0000000F0000000FL;
-        return (int) ((e | e >>> 28) & 0xFF) | (int) ((d | d >>> 28) & 0xFF) << 16;
-    }
+    static final int[] Q6_WORD = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 2, 2};
+    static final int[] Q6_SHIFT = {0, 16, 6, 22, 0, 16, 6, 22, 0, 16, 6, 22, 12, 28, 12, 28};
+    static final int[] Q6_MASK = {0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0x3F, 0xF, 0xF, 0xF, 0xF};
+    static final int[] Q6_TOP_SHIFT = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 28, 14, 30};
+    static final int[] Q6_TOP_MASK = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 3, 3};
 
-    /**
-     * Eight nibbles (one per byte, values m = 0..7 of a way's part) as the lane's int: bytes 0..3 take
-     * m = 0, 2, 1, 3 in their low nibbles and m = 4, 6, 5, 7 in their high ones ({@link #Q6_NIBBLE_SHIFT}).
-     */
-    private static int q6Nibbles(long n) {
-        int x = (int) n | (int) (n >>> 32) << 4;
-        return x & 0xFF0000FF | x >>> 8 & 0x0000FF00 | x << 8 & 0x00FF0000;
-    }
-
-    /**
-     * For value m of a 16-value Q6_K sub-block in the copy: the shift of its nibble in its lane's int
-     * of low nibbles (the first part's for m &lt; 8, the second's for the rest), and of its bit pair
-     * in the lane's int of high bits. Way w = m / 2 takes bytes 0 and 2 (u = w % 4 even) or 1 and 3,
-     * low nibbles for u &lt; 2, high ones otherwise; the even value in the lower 16 bits.
-     */
-    static final int[] Q6_NIBBLE_SHIFT = new int[16], Q6_HIGH_SHIFT = new int[16];
-
-    static {
-        for (int m = 0; m < 16; m++) {
-            int wy = m / 2, odd = m % 2, u = wy % 4;
-            Q6_NIBBLE_SHIFT[m] = 8 * (u % 2 + 2 * odd) + (u < 2 ? 0 : 4);
-            Q6_HIGH_SHIFT[m] = 2 * wy + 16 * odd;
-        }
+    /** Value m (0..63) of a Q6_K sub-block from its lane's three ints in the copy. */
+    static int q6Value(int a, int b, int c, int m) {
+        int word = Q6_WORD[m] == 0 ? a : Q6_WORD[m] == 1 ? b : c;
+        return (word >>> Q6_SHIFT[m] & Q6_MASK[m]) | (b >>> Q6_TOP_SHIFT[m] & Q6_TOP_MASK[m]) << 4;
     }
 }

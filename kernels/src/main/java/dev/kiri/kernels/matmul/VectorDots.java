@@ -854,13 +854,13 @@ final class VectorDots {
     }
 
     /**
-     * Q6_K rows from their {@link Interleave}d copy (in each half, int lane j of the two parts of
-     * low nibbles and of the part of high bit pairs holds sub-block 8h + j). Way w's values are
-     * assembled as in {@link #q6_K} (nibbles by a shift and a mask, bit pairs moved to bits 4-5 of
-     * each half by one shift and a mask) and multiplied with {@link Activations#x6}; two products
-     * per extraction (at most 2·2·63·127 = 32004 in the upper halves), the four extracted vectors
-     * added, and the half's eight sub-block sums scaled by its eight scales as loaded: no lane
-     * permutes and one scale multiply per half instead of four.
+     * Q6_K rows from their {@link Interleave}d copy (in each half, int lane j of the three parts A,
+     * B, C holds sub-block 8h + j's sixteen 6-bit values: pairs 0..5 whole, {@code & M6} or
+     * {@code >>> 6 & M6}; pairs 6 and 7 from A's or C's bits 12..15 and two of B's). The pairs are
+     * multiplied with {@link Activations#x6}; two products per extraction (at most 2·2·63·127 = 32004
+     * in the upper halves), the four extracted vectors added, and the half's eight sub-block sums
+     * scaled by its eight scales as loaded: no lane permutes, one scale multiply per half, and 19
+     * operations to take the 6-bit values apart where the nibble-and-bit-pair layout took 37.
      */
     static void q6_Kx(MemorySegment p, int nb, int r0, int r1, int[] x6, float[] xd, int[] bsum, int xb,
                       float[] y, int yOff) {
@@ -873,18 +873,18 @@ final class VectorDots {
                 for (int h = 0; h < 2; h++) {
                     IntVector sc = (IntVector) ByteVector.fromMemorySegment(B64, p, o + 192 + 8 * h, LE).convertShape(B2I, I256, 0);
                     corr = corr.add(sc.mul(IntVector.fromArray(I256, bsum, b * 16 + 8 * h)));
-                    IntVector a = IntVector.fromMemorySegment(I256, p, o + 64 * h, LE);
-                    IntVector c = IntVector.fromMemorySegment(I256, p, o + 64 * h + 32, LE);
-                    IntVector hb = IntVector.fromMemorySegment(I256, p, o + 128 + 32 * h, LE);
+                    IntVector a = IntVector.fromMemorySegment(I256, p, o + 96 * h, LE);
+                    IntVector bb = IntVector.fromMemorySegment(I256, p, o + 96 * h + 32, LE);
+                    IntVector c = IntVector.fromMemorySegment(I256, p, o + 96 * h + 64, LE);
                     int x = b * 128 + 64 * h;
-                    IntVector t0 = a.and(M4).or(hb.lanewise(LSHL, 4).and(M2)).mul(IntVector.fromArray(I256, x6, x))
-                            .add(a.lanewise(LSHR, 8).and(M4).or(hb.lanewise(LSHL, 2).and(M2)).mul(IntVector.fromArray(I256, x6, x + 8)));
-                    IntVector t1 = a.lanewise(LSHR, 4).and(M4).or(hb.and(M2)).mul(IntVector.fromArray(I256, x6, x + 16))
-                            .add(a.lanewise(LSHR, 12).and(M4).or(hb.lanewise(LSHR, 2).and(M2)).mul(IntVector.fromArray(I256, x6, x + 24)));
-                    IntVector t2 = c.and(M4).or(hb.lanewise(LSHR, 4).and(M2)).mul(IntVector.fromArray(I256, x6, x + 32))
-                            .add(c.lanewise(LSHR, 8).and(M4).or(hb.lanewise(LSHR, 6).and(M2)).mul(IntVector.fromArray(I256, x6, x + 40)));
-                    IntVector t3 = c.lanewise(LSHR, 4).and(M4).or(hb.lanewise(LSHR, 8).and(M2)).mul(IntVector.fromArray(I256, x6, x + 48))
-                            .add(c.lanewise(LSHR, 12).and(M4).or(hb.lanewise(LSHR, 10).and(M2)).mul(IntVector.fromArray(I256, x6, x + 56)));
+                    IntVector t0 = a.and(M6).mul(IntVector.fromArray(I256, x6, x))
+                            .add(a.lanewise(LSHR, 6).and(M6).mul(IntVector.fromArray(I256, x6, x + 8)));
+                    IntVector t1 = bb.and(M6).mul(IntVector.fromArray(I256, x6, x + 16))
+                            .add(bb.lanewise(LSHR, 6).and(M6).mul(IntVector.fromArray(I256, x6, x + 24)));
+                    IntVector t2 = c.and(M6).mul(IntVector.fromArray(I256, x6, x + 32))
+                            .add(c.lanewise(LSHR, 6).and(M6).mul(IntVector.fromArray(I256, x6, x + 40)));
+                    IntVector t3 = a.lanewise(LSHR, 12).and(M4).or(bb.lanewise(LSHR, 8).and(M2)).mul(IntVector.fromArray(I256, x6, x + 48))
+                            .add(c.lanewise(LSHR, 12).and(M4).or(bb.lanewise(LSHR, 10).and(M2)).mul(IntVector.fromArray(I256, x6, x + 56)));
                     IntVector e = t0.add(0x8000).lanewise(ASHR, 16).add(t1.add(0x8000).lanewise(ASHR, 16))
                             .add(t2.add(0x8000).lanewise(ASHR, 16)).add(t3.add(0x8000).lanewise(ASHR, 16));
                     s = s.add(e.mul(sc));
@@ -901,6 +901,8 @@ final class VectorDots {
     private static final int M4 = 0x000F000F;
     /** Bits 4 and 5 of each half. */
     private static final int M2 = 0x00300030;
+    /** The low six bits of each half. */
+    private static final int M6 = 0x003F003F;
 
     /** Lanes 0..3 take scale 2k of the vector, lanes 4..7 scale 2k + 1. */
     private static VectorShuffle<Integer> pair(int k) {

@@ -424,11 +424,10 @@ final class VectorGemm {
     /**
      * Rows {@code [rb, rb + count)} of Q6_K weights from their {@link Interleave}d copy, as
      * {@link #panel} makes them from the file: {@code (q - 32)·(d·scale)}, the same float operations
-     * on the same values. Sub-block j of half h has its nibbles in the ints at {@code 64h + 4j} and
-     * {@code 64h + 32 + 4j} and its bit pairs in the int at {@code 128 + 32h + 4j}; each value's
-     * shift is a constant of its position ({@code Interleave.Q6_NIBBLE_SHIFT},
-     * {@code Interleave.Q6_HIGH_SHIFT}), so L values are L lanes of broadcast ints shifted by a
-     * constant vector.
+     * on the same values. Sub-block j of half h is lane j of the three ints at {@code 96h + 4j},
+     * {@code 96h + 32 + 4j} and {@code 96h + 64 + 4j}; which int, shift and mask give each value is a
+     * constant of its position ({@code Interleave.Q6_WORD} and the tables beside it), so L values
+     * are L lanes of blended broadcast ints shifted and masked by constant vectors.
      */
     private static void panelQ6_Kx(MemorySegment p, int rb, int count, int cols, float[] out) {
         int nb = cols / 256;
@@ -440,25 +439,26 @@ final class VectorGemm {
                 for (int h = 0; h < 2; h++) {
                     for (int j = 0; j < 8; j++) {
                         float sc = d * p.get(ValueLayout.JAVA_BYTE, at + 192 + 8 * h + j);
-                        int a = p.get(Le.I32, at + 64 * h + 4 * j);
-                        int c = p.get(Le.I32, at + 64 * h + 32 + 4 * j);
-                        int hb = p.get(Le.I32, at + 128 + 32 * h + 4 * j);
+                        int a = p.get(Le.I32, at + 96 * h + 4 * j);
+                        int bw = p.get(Le.I32, at + 96 * h + 32 + 4 * j);
+                        int c = p.get(Le.I32, at + 96 * h + 64 + 4 * j);
                         int base = o + 128 * h + 16 * j;
                         if (L > 16) {
                             // Vectors wider than 512 bits (not on x86): value by value.
-                            for (int m = 0; m < 16; m++) {
-                                int q = ((m < 8 ? a : c) >>> Interleave.Q6_NIBBLE_SHIFT[m] & 0xF) | (hb >>> Interleave.Q6_HIGH_SHIFT[m] & 3) << 4;
-                                out[base + m] = (q - 32) * sc;
-                            }
+                            for (int m = 0; m < 16; m++) out[base + m] = (Interleave.q6Value(a, bw, c, m) - 32) * sc;
                             continue;
                         }
+                        // Value m: its low bits from A, B or C (a blend), shifted and masked, and its
+                        // top two bits from B where it has them (mask 0 elsewhere).
                         for (int m = 0; m < 16; m += L) {
-                            IntVector src = L == 16
-                                    ? IntVector.broadcast(IQ, a).blend(c, SECOND_PART)
-                                    : IntVector.broadcast(IQ, m < 8 ? a : c);
-                            IntVector q = src.lanewise(VectorOperators.LSHR, IntVector.fromArray(IQ, Interleave.Q6_NIBBLE_SHIFT, m)).and(0xF)
-                                    .or(IntVector.broadcast(IQ, hb).lanewise(VectorOperators.LSHR, IntVector.fromArray(IQ, Interleave.Q6_HIGH_SHIFT, m))
-                                            .and(3).lanewise(VectorOperators.LSHL, 4));
+                            IntVector bv = IntVector.broadcast(IQ, bw);
+                            IntVector word = IntVector.broadcast(IQ, a)
+                                    .blend(bv, VectorMask.fromArray(IQ, Q6_FROM_B, m))
+                                    .blend(c, VectorMask.fromArray(IQ, Q6_FROM_C, m));
+                            IntVector q = word.lanewise(VectorOperators.LSHR, IntVector.fromArray(IQ, Interleave.Q6_SHIFT, m))
+                                    .and(IntVector.fromArray(IQ, Interleave.Q6_MASK, m))
+                                    .or(bv.lanewise(VectorOperators.LSHR, IntVector.fromArray(IQ, Interleave.Q6_TOP_SHIFT, m))
+                                            .and(IntVector.fromArray(IQ, Interleave.Q6_TOP_MASK, m)).lanewise(VectorOperators.LSHL, 4));
                             ((FloatVector) q.sub(32).convertShape(VectorOperators.I2F, F, 0)).mul(sc).intoArray(out, base + m);
                         }
                     }
@@ -468,8 +468,16 @@ final class VectorGemm {
         for (int c = count * cols; c < PANEL_ROWS * cols; c++) out[c] = 0;
     }
 
-    /** Lanes 8..15 of {@link #IQ} (values 8..15 of a sub-block: the second part's nibbles). */
-    private static final VectorMask<Integer> SECOND_PART = VectorMask.fromLong(IQ, 0xFF00L);
+    /** Per value m of a Q6_K sub-block in the copy: whether its low bits are in B, or in C ({@code Interleave.Q6_WORD}). */
+    private static final boolean[] Q6_FROM_B = new boolean[16], Q6_FROM_C = new boolean[16];
+
+    static {
+        for (int m = 0; m < 16; m++) {
+            Q6_FROM_B[m] = Interleave.Q6_WORD[m] == 1;
+            Q6_FROM_C[m] = Interleave.Q6_WORD[m] == 2;
+        }
+    }
+
     /** Lanes 4..7 of {@link #IQ} (256-bit panels of the Q4_0 copy: the second int's bytes). */
     private static final VectorMask<Integer> UPPER_HALF = VectorMask.fromLong(IQ, 0xF0L);
     /** Per lane of {@link #IQ} at 256 bits: the shift that brings value e of a Q4_K copy lane's eight nibbles down. */
