@@ -201,13 +201,20 @@ public final class Interleave {
                         | ((long) LONG.get(in, qh) >>> hShift & 0x0303030303030303L) << 4;
                 long v1 = ((long) LONG.get(in, ql + 8) >>> nShift & 0x0F0F0F0F0F0F0F0FL)
                         | ((long) LONG.get(in, qh + 8) >>> hShift & 0x0303030303030303L) << 4;
-                int q0 = (int) v0 & 0x3F, q1 = (int) (v0 >>> 8) & 0x3F, q2 = (int) (v0 >>> 16) & 0x3F, q3 = (int) (v0 >>> 24) & 0x3F;
-                int q4 = (int) (v0 >>> 32) & 0x3F, q5 = (int) (v0 >>> 40) & 0x3F, q6 = (int) (v0 >>> 48) & 0x3F, q7 = (int) (v0 >>> 56) & 0x3F;
-                int q8 = (int) v1 & 0x3F, q9 = (int) (v1 >>> 8) & 0x3F, q10 = (int) (v1 >>> 16) & 0x3F, q11 = (int) (v1 >>> 24) & 0x3F;
-                int q12 = (int) (v1 >>> 32) & 0x3F, q13 = (int) (v1 >>> 40) & 0x3F, q14 = (int) (v1 >>> 48) & 0x3F, q15 = (int) (v1 >>> 56) & 0x3F;
-                int a = q0 | q2 << 6 | (q12 & 0xF) << 12 | q1 << 16 | q3 << 22 | (q13 & 0xF) << 28;
-                int b = q4 | q6 << 6 | (q12 >> 4) << 12 | (q14 >> 4) << 14 | q5 << 16 | q7 << 22 | (q13 >> 4) << 28 | (q15 >> 4) << 30;
-                int c = q8 | q10 << 6 | (q14 & 0xF) << 12 | q9 << 16 | q11 << 22 | (q15 & 0xF) << 28;
+                // The pairs as A, B and C want them (value 2w at bit 6·(w % 2), value 2w + 1 sixteen
+                // bits higher): from four bytes q0..q3, even = q0 | q2 << 16, odd = q1 | q3 << 16.
+                int w0 = (int) v0, w1 = (int) (v0 >>> 32), w2 = (int) v1, top = (int) (v1 >>> 32);
+                int e0 = w0 & 0x00FF00FF, d0 = w0 >>> 8 & 0x00FF00FF;
+                int e1 = w1 & 0x00FF00FF, d1 = w1 >>> 8 & 0x00FF00FF;
+                int e2 = w2 & 0x00FF00FF, d2 = w2 >>> 8 & 0x00FF00FF;
+                // top holds values 12..15 as bytes: their low nibbles go to A (12, 13) and C (14, 15),
+                // their top bit pairs to B.
+                int a = (e0 & 0x3F) | (e0 >>> 10 & 0xFC0) | (d0 & 0x3F) << 16 | (d0 & 0x3F0000) << 6
+                        | (top & 0xF) << 12 | (top >>> 8 & 0xF) << 28;
+                int b = (e1 & 0x3F) | (e1 >>> 10 & 0xFC0) | (d1 & 0x3F) << 16 | (d1 & 0x3F0000) << 6
+                        | (top >>> 4 & 3) << 12 | (top >>> 20 & 3) << 14 | (top >>> 12 & 3) << 28 | (top >>> 28 & 3) << 30;
+                int c = (e2 & 0x3F) | (e2 >>> 10 & 0xFC0) | (d2 & 0x3F) << 16 | (d2 & 0x3F0000) << 6
+                        | (top >>> 16 & 0xF) << 12 | (top >>> 24 & 0xF) << 28;
                 INT.set(out, o + 96 * h + 4 * j, a);
                 INT.set(out, o + 96 * h + 32 + 4 * j, b);
                 INT.set(out, o + 96 * h + 64 + 4 * j, c);
