@@ -41,24 +41,16 @@ class ImplicitSpeciesTest {
     @Test
     void kernelsUseOnlyConstantSpecies() throws Exception {
         List<String> found = new ArrayList<>();
-        int vectorCalls = 0;
-        for (ClassModel cm : kernelClasses()) {
-            for (MethodModel m : cm.methods()) {
-                CodeModel code = m.code().orElse(null);
-                if (code == null) continue;
-                for (var e : code) {
-                    if (e instanceof InvokeInstruction inv
-                            && inv.owner().asInternalName().startsWith("jdk/incubator/vector/")) {
-                        vectorCalls++;
-                        if (IMPLICIT.contains(inv.name().stringValue())) {
-                            found.add(cm.thisClass().asInternalName() + "." + m.methodName().stringValue()
-                                    + " calls " + inv.owner().asInternalName() + "." + inv.name().stringValue());
-                        }
-                    }
+        int[] vectorCalls = {0};
+        forEachInstruction((where, e) -> {
+            if (e instanceof InvokeInstruction inv && inv.owner().asInternalName().startsWith("jdk/incubator/vector/")) {
+                vectorCalls[0]++;
+                if (IMPLICIT.contains(inv.name().stringValue())) {
+                    found.add(where + " calls " + inv.owner().asInternalName() + "." + inv.name().stringValue());
                 }
             }
-        }
-        assertTrue(vectorCalls > 100, "expected Vector API calls in the kernel classes, found " + vectorCalls);
+        });
+        assertTrue(vectorCalls[0] > 100, "expected Vector API calls in the kernel classes, found " + vectorCalls[0]);
         assertEquals(List.of(), found, "Vector API calls that look their species up at run time");
     }
 
@@ -72,24 +64,16 @@ class ImplicitSpeciesTest {
     @Test
     void kernelsNeverUseTheZeroExtendingConversions() throws Exception {
         List<String> found = new ArrayList<>();
-        int operatorReads = 0;
-        for (ClassModel cm : kernelClasses()) {
-            for (MethodModel m : cm.methods()) {
-                CodeModel code = m.code().orElse(null);
-                if (code == null) continue;
-                for (var e : code) {
-                    if (e instanceof FieldInstruction f
-                            && f.owner().asInternalName().equals("jdk/incubator/vector/VectorOperators")) {
-                        operatorReads++;
-                        if (f.name().stringValue().startsWith("ZERO_EXTEND_")) {
-                            found.add(cm.thisClass().asInternalName() + "." + m.methodName().stringValue()
-                                    + " reads VectorOperators." + f.name().stringValue());
-                        }
-                    }
+        int[] operatorReads = {0};
+        forEachInstruction((where, e) -> {
+            if (e instanceof FieldInstruction f && f.owner().asInternalName().equals("jdk/incubator/vector/VectorOperators")) {
+                operatorReads[0]++;
+                if (f.name().stringValue().startsWith("ZERO_EXTEND_")) {
+                    found.add(where + " reads VectorOperators." + f.name().stringValue());
                 }
             }
-        }
-        assertTrue(operatorReads > 50, "expected VectorOperators reads in the kernel classes, found " + operatorReads);
+        });
+        assertTrue(operatorReads[0] > 50, "expected VectorOperators reads in the kernel classes, found " + operatorReads[0]);
         assertEquals(List.of(), found, "zero-extending Vector API conversions");
     }
 
@@ -125,32 +109,37 @@ class ImplicitSpeciesTest {
     @Test
     void onlyVectorWidthReadsThePreferredSpecies() throws Exception {
         List<String> found = new ArrayList<>();
-        int widthReads = 0;
+        int[] widthReads = {0};
+        forEachInstruction((where, e) -> {
+            String what = null;
+            if (e instanceof FieldInstruction f && f.owner().asInternalName().startsWith("jdk/incubator/vector/")
+                    && (f.name().stringValue().equals("SPECIES_PREFERRED") || f.name().stringValue().equals("SPECIES_MAX"))) {
+                what = f.owner().asInternalName() + "." + f.name().stringValue();
+            } else if (e instanceof InvokeInstruction inv && inv.owner().asInternalName().startsWith("jdk/incubator/vector/")
+                    && (inv.name().stringValue().equals("ofPreferred") || inv.name().stringValue().equals("preferredShape"))) {
+                what = inv.owner().asInternalName() + "." + inv.name().stringValue();
+            } else if (e instanceof FieldInstruction f && f.owner().asInternalName().equals("dev/kiri/kernels/VectorWidth")) {
+                widthReads[0]++;
+            }
+            if (what != null && !where.startsWith("dev/kiri/kernels/VectorWidth.")
+                    && !where.equals("dev/kiri/kernels/VectorKernels.machineBitSize")) {
+                found.add(where + " reads " + what);
+            }
+        });
+        assertTrue(widthReads[0] >= 2, "expected VectorKernels and VectorGemm to read VectorWidth, found " + widthReads[0] + " reads");
+        assertEquals(List.of(), found, "preferred-species reads outside VectorWidth");
+    }
+
+    /** Calls {@code visit} with "class.method" and each instruction of every kernel method with code. */
+    private static void forEachInstruction(java.util.function.BiConsumer<String, java.lang.classfile.CodeElement> visit) throws Exception {
         for (ClassModel cm : kernelClasses()) {
-            String owner = cm.thisClass().asInternalName();
             for (MethodModel m : cm.methods()) {
                 CodeModel code = m.code().orElse(null);
                 if (code == null) continue;
-                for (var e : code) {
-                    String what = null;
-                    if (e instanceof FieldInstruction f && f.owner().asInternalName().startsWith("jdk/incubator/vector/")
-                            && (f.name().stringValue().equals("SPECIES_PREFERRED") || f.name().stringValue().equals("SPECIES_MAX"))) {
-                        what = f.owner().asInternalName() + "." + f.name().stringValue();
-                    } else if (e instanceof InvokeInstruction inv && inv.owner().asInternalName().startsWith("jdk/incubator/vector/")
-                            && (inv.name().stringValue().equals("ofPreferred") || inv.name().stringValue().equals("preferredShape"))) {
-                        what = inv.owner().asInternalName() + "." + inv.name().stringValue();
-                    } else if (e instanceof FieldInstruction f && f.owner().asInternalName().equals("dev/kiri/kernels/VectorWidth")) {
-                        widthReads++;
-                    }
-                    if (what != null && !owner.equals("dev/kiri/kernels/VectorWidth")
-                            && !(owner.equals("dev/kiri/kernels/VectorKernels") && m.methodName().stringValue().equals("machineBitSize"))) {
-                        found.add(owner + "." + m.methodName().stringValue() + " reads " + what);
-                    }
-                }
+                String where = cm.thisClass().asInternalName() + "." + m.methodName().stringValue();
+                for (var e : code) visit.accept(where, e);
             }
         }
-        assertTrue(widthReads >= 2, "expected VectorKernels and VectorGemm to read VectorWidth, found " + widthReads + " reads");
-        assertEquals(List.of(), found, "preferred-species reads outside VectorWidth");
     }
 
     /** The compiled classes of package dev.kiri.kernels and below. */

@@ -154,14 +154,11 @@ public final class Interleave {
 
     private static void reorderQ4_KBlock(byte[] in, int at, byte[] out, int o) {
         INT.set(out, o, (int) INT.get(in, at));
-        // llama.cpp's get_scale_min_k4, four sub-blocks per int: scales 0..3 and mins 0..3 are the
-        // low 6 bits of bytes 0..3 and 4..7; scales 4..7 take their low 4 bits from bytes 8..11 and
-        // their top 2 from the top of bytes 0..3, mins 4..7 the high nibbles of 8..11 and bytes 4..7's top.
         int u0 = (int) INT.get(in, at + 4), u1 = (int) INT.get(in, at + 8), u2 = (int) INT.get(in, at + 12);
-        INT.set(out, o + 4, u0 & 0x3f3f3f3f);
-        INT.set(out, o + 8, (u2 & 0x0f0f0f0f) | ((u0 >>> 2) & 0x30303030));
-        INT.set(out, o + 12, u1 & 0x3f3f3f3f);
-        INT.set(out, o + 16, ((u2 >>> 4) & 0x0f0f0f0f) | ((u1 >>> 2) & 0x30303030));
+        INT.set(out, o + 4, KScales.scalesLow(u0));
+        INT.set(out, o + 8, KScales.scalesHigh(u0, u2));
+        INT.set(out, o + 12, KScales.minsLow(u1));
+        INT.set(out, o + 16, KScales.minsHigh(u1, u2));
         for (int j = 0; j < 8; j++) {
             int shift = 4 * (j % 2);
             for (int k = 0; k < 4; k++) {

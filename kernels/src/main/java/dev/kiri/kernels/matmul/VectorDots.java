@@ -595,8 +595,8 @@ final class VectorDots {
                 int x = b * 256;
                 int u0 = w.get(Le.I32, o + 4), u1 = w.get(Le.I32, o + 8), u2 = w.get(Le.I32, o + 12);
                 // Scales (and mins) of sub-blocks 0..3 one per byte of the first int, 4..7 of the second.
-                int sLo = u0 & 0x3f3f3f3f, sHi = (u2 & 0x0f0f0f0f) | ((u0 >>> 2) & 0x30303030);
-                int mLo = u1 & 0x3f3f3f3f, mHi = ((u2 >>> 4) & 0x0f0f0f0f) | ((u1 >>> 2) & 0x30303030);
+                int sLo = KScales.scalesLow(u0), sHi = KScales.scalesHigh(u0, u2);
+                int mLo = KScales.minsLow(u1), mHi = KScales.minsHigh(u1, u2);
                 IntVector sc = IntVector.broadcast(I256, sLo).blend(sHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF);
                 IntVector summs = IntVector.broadcast(I256, mLo).blend(mHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF)
                         .mul(IntVector.fromArray(I256, bsum32, b * 8));
@@ -701,8 +701,8 @@ final class VectorDots {
                 long o = off + 144L * (b - xb);
                 int u0 = w.get(Le.I32, o + 4), u1 = w.get(Le.I32, o + 8), u2 = w.get(Le.I32, o + 12);
                 // Scales (and mins) of sub-blocks 0..3 one per byte of the first int, 4..7 of the second.
-                int sLo = u0 & 0x3f3f3f3f, sHi = (u2 & 0x0f0f0f0f) | ((u0 >>> 2) & 0x30303030);
-                int mLo = u1 & 0x3f3f3f3f, mHi = ((u2 >>> 4) & 0x0f0f0f0f) | ((u1 >>> 2) & 0x30303030);
+                int sLo = KScales.scalesLow(u0), sHi = KScales.scalesHigh(u0, u2);
+                int mLo = KScales.minsLow(u1), mHi = KScales.minsHigh(u1, u2);
                 IntVector sc = IntVector.broadcast(I256, sLo).blend(sHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF);
                 IntVector summs = IntVector.broadcast(I256, mLo).blend(mHi, UPPER4).lanewise(LSHR, byteShifts).and(0xFF)
                         .mul(IntVector.fromArray(I256, bsum32, b * 8));

@@ -197,12 +197,7 @@ final class VectorGemm {
         a41.intoArray(out, 4 * bb + L);
         a50.intoArray(out, 5 * bb);
         a51.intoArray(out, 5 * bb + L);
-        // Batch row by batch row: its count outputs are adjacent in y.
-        int valid = Math.min(bb, n - i0);
-        int yo = yOff + i0 * rows + rb;
-        for (int b = 0; b < valid; b++, yo += rows) {
-            for (int j = 0; j < count; j++) y[yo + j] = out[j * bb + b];
-        }
+        scatter(out, bb, y, yOff, rows, rb, count, i0, n);
     }
 
     /**
@@ -277,6 +272,15 @@ final class VectorGemm {
         a51.intoArray(out, 5 * bb + L);
         a52.intoArray(out, 5 * bb + 2 * L);
         a53.intoArray(out, 5 * bb + 3 * L);
+        scatter(out, bb, y, yOff, rows, rb, count, i0, n);
+    }
+
+    /**
+     * A tile's results from {@code out} (panel row j's {@code bb} batch rows at {@code j·bb}) into
+     * {@code y}, batch row by batch row (its {@code count} outputs are adjacent in y), for the batch
+     * rows under {@code n}.
+     */
+    private static void scatter(float[] out, int bb, float[] y, int yOff, int rows, int rb, int count, int i0, int n) {
         int valid = Math.min(bb, n - i0);
         int yo = yOff + i0 * rows + rb;
         for (int b = 0; b < valid; b++, yo += rows) {
