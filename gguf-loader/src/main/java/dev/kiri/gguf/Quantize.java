@@ -15,6 +15,10 @@ import java.util.Objects;
  *       the least squared error after a least-squares refit. The result is not byte-identical to
  *       llama.cpp's (which weights the error towards large values) but has about the same or a lower
  *       RMSE, at about 25 ns (Q4_K) and 30 ns (Q6_K) per element on one core.</li>
+ *   <li>Q5_K produces exactly llama.cpp's bytes without an importance matrix: its sub-block fit
+ *       ({@link WeightedAffineFit}) repeats llama.cpp's weighted search operation by operation, in
+ *       float and in the same order, so that the fixture model pins it down bit for bit. Its 17
+ *       candidate passes cost about 80 ns per element on one core.</li>
  * </ul>
  *
  * Every method is stateless and thread-safe: callers quantize different rows from different
@@ -27,7 +31,7 @@ public final class Quantize {
     /** True if {@link #row} can produce this type. */
     public static boolean supports(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -95,6 +99,7 @@ public final class Quantize {
                 for (int b = 0; b < n / 32; b++) q5_1(src, srcOff + 32 * b, dst, dstOff + 24 * b);
             }
             case Q4_K -> new Q4K().row(src, srcOff, dst, dstOff, n / 256);
+            case Q5_K -> new Q5K().row(src, srcOff, dst, dstOff, n / 256);
             case Q6_K -> new Q6K().row(src, srcOff, dst, dstOff, n / 256);
             default -> throw new AssertionError(type);
         }
@@ -256,21 +261,11 @@ public final class Quantize {
                 maxScale = Math.max(maxScale, scales[j]);
                 maxMin = Math.max(maxMin, mins[j]);
             }
-            float toScale = maxScale > 0 ? 63f / maxScale : 0f;
-            float toMin = maxMin > 0 ? 63f / maxMin : 0f;
-            for (int j = 0; j < 8; j++) {
-                packedScale[j] = Math.min(63, nearestInt(toScale * scales[j]));
-                packedMin[j] = Math.min(63, nearestInt(toMin * mins[j]));
-            }
-            short dBits = floatToFp16(maxScale / 63f);
-            short mBits = floatToFp16(maxMin / 63f);
-            putShort(y, p, dBits);
-            putShort(y, p + 2, mBits);
-            packScalesAndMins(packedScale, packedMin, y, p + 4);
+            writeScalesAndMins(scales, mins, maxScale, maxMin, packedScale, packedMin, y, p);
 
             // Round every element against the scale and min it will actually be decoded with.
-            float d = Float.float16ToFloat(dBits);
-            float dmin = Float.float16ToFloat(mBits);
+            float d = Float.float16ToFloat(getShort(y, p));
+            float dmin = Float.float16ToFloat(getShort(y, p + 2));
             for (int j = 0; j < 8; j++) {
                 float sd = d * packedScale[j];
                 float sm = dmin * packedMin[j];
@@ -379,6 +374,190 @@ public final class Quantize {
     }
 
     /**
+     * Writes the 16-byte head of a Q4_K / Q5_K super-block at {@code y[p..]}: fp16 d = maxScale / 63 and
+     * dmin = maxMin / 63, then the eight sub-block scales and mins as 6-bit multiples of them (left in
+     * {@code packedScale} and {@code packedMin} for the caller's rounding of the codes). A multiple is
+     * rounded half to even, kept to its low eight bits and capped at 63, as llama.cpp stores it in a
+     * byte before the cap; the sub-block fits never give a negative scale or min, so only the cap acts.
+     */
+    private static void writeScalesAndMins(float[] scales, float[] mins, float maxScale, float maxMin,
+                                           int[] packedScale, int[] packedMin, byte[] y, int p) {
+        float toScale = maxScale > 0 ? 63f / maxScale : 0f;
+        float toMin = maxMin > 0 ? 63f / maxMin : 0f;
+        for (int j = 0; j < 8; j++) {
+            packedScale[j] = Math.min(63, nearestInt(toScale * scales[j]) & 0xFF);
+            packedMin[j] = Math.min(63, nearestInt(toMin * mins[j]) & 0xFF);
+        }
+        putShort(y, p, floatToFp16(maxScale / 63f));
+        putShort(y, p + 2, floatToFp16(maxMin / 63f));
+        packScalesAndMins(packedScale, packedMin, y, p + 4);
+    }
+
+    /**
+     * Q5_K: as Q4_K (eight 32-element sub-blocks, x ≈ scale * q - min, the same 16-byte head) with
+     * q in 0..31; the fifth bits go to 32 bytes of qh before the 128 bytes of low nibbles.
+     * Byte-exact with llama.cpp's reference quantizer without an importance matrix: each sub-block is
+     * fitted by {@link WeightedAffineFit} with weights rms(sub-block) + |x|, which protects the large
+     * values, and its 16 candidate step sizes (nmax - 0.5 to nmax + 1 in tenths).
+     */
+    private static final class Q5K {
+        private static final int LEVELS = 31;
+        private static final float FIRST_STEP = -0.5f;
+        private static final float STEP = 0.1f;
+        private static final int STEPS = 15;
+        private final WeightedAffineFit fit = new WeightedAffineFit(32);
+        private final float[] weights = new float[32];
+        private final float[] scales = new float[8];
+        private final float[] mins = new float[8];
+        private final byte[] codes = new byte[256];
+        private final int[] packedScale = new int[8];
+        private final int[] packedMin = new int[8];
+
+        void row(float[] x, int o, byte[] y, int p, int blocks) {
+            for (int b = 0; b < blocks; b++) block(x, o + 256 * b, y, p + 176 * b);
+        }
+
+        private void block(float[] x, int o, byte[] y, int p) {
+            float maxScale = 0;
+            float maxMin = 0;
+            for (int j = 0; j < 8; j++) {
+                int s = o + 32 * j;
+                float sumX2 = 0;
+                for (int l = 0; l < 32; l++) sumX2 += x[s + l] * x[s + l];
+                float rms = (float) Math.sqrt(sumX2 / 32); // float sqrt, correctly rounded either way
+                for (int l = 0; l < 32; l++) weights[l] = rms + Math.abs(x[s + l]);
+                fit.fit(x, s, weights, LEVELS, FIRST_STEP, STEP, STEPS, codes, 32 * j);
+                scales[j] = fit.scale;
+                mins[j] = fit.min;
+                // Strict comparisons from 0, as llama.cpp: a NaN or a negative never becomes the maximum.
+                if (scales[j] > maxScale) maxScale = scales[j];
+                if (mins[j] > maxMin) maxMin = mins[j];
+            }
+            writeScalesAndMins(scales, mins, maxScale, maxMin, packedScale, packedMin, y, p);
+
+            // Round every element against the scale and min it will be decoded with. A sub-block whose
+            // scale rounds to 0 keeps the fit's codes: they decode to the same -min, but llama.cpp
+            // writes them, and the bytes must agree.
+            float d = Float.float16ToFloat(getShort(y, p));
+            float dmin = Float.float16ToFloat(getShort(y, p + 2));
+            for (int j = 0; j < 8; j++) {
+                float sd = d * packedScale[j];
+                if (sd == 0) continue;
+                float sm = dmin * packedMin[j];
+                for (int l = 0; l < 32; l++) {
+                    codes[32 * j + l] = (byte) Math.clamp(nearestInt((x[o + 32 * j + l] + sm) / sd), 0, LEVELS);
+                }
+            }
+            // Each 64-element chunk c: its first 32 codes in the low nibbles of qs[32c..32c+32) with
+            // fifth bits in bit 2c of qh[0..32), the next 32 in the high nibbles with bit 2c+1.
+            int qh = p + 16;
+            int qs = p + 48;
+            java.util.Arrays.fill(y, qh, qh + 32, (byte) 0);
+            for (int c = 0; c < 4; c++) {
+                for (int l = 0; l < 32; l++) {
+                    int lo = codes[64 * c + l];
+                    int hi = codes[64 * c + 32 + l];
+                    y[qs + 32 * c + l] = (byte) ((lo & 0xF) | ((hi & 0xF) << 4));
+                    y[qh + l] |= (byte) (((lo >>> 4) << (2 * c)) | ((hi >>> 4) << (2 * c + 1)));
+                }
+            }
+        }
+    }
+
+    /**
+     * llama.cpp's weighted fit of x ≈ scale * q - min (q in 0..nmax, min ≥ 0) to one sub-block, as its
+     * K-quants use it without an importance matrix. It starts from the min/max mapping (the offset is
+     * the smaller of the minimum and 0, the step (max - offset) / nmax), then for each of
+     * {@code steps + 1} inverse steps (nmax + first + i * step) / (max - offset) rounds the codes
+     * (x - offset) * inverse, refits scale and offset to them by weighted least squares (through zero
+     * when the offset would come out positive), and keeps the candidate of least weighted squared
+     * error; ties keep the earlier one. As in llama.cpp, "offset" in the later candidates is the best
+     * fit so far, not the minimum: once a refit wins, the search goes on around its offset.
+     *
+     * <p>Every operation is a float operation in llama.cpp's order (no fused multiply-adds; its
+     * quantizers are built without them), since a one-ulp difference in a sum can change a rounded
+     * code or the winner and so the bytes.
+     */
+    private static final class WeightedAffineFit {
+        /** The fitted step. */
+        float scale;
+        /** The fitted min, subtracted: x ≈ scale * q - min. */
+        float min;
+        private final byte[] trial;
+
+        WeightedAffineFit(int n) {
+            trial = new byte[n];
+        }
+
+        /** Fits {@code x[o .. o + n)} with weights {@code w[0 .. n)}; the codes go to {@code codes[at ..]}. */
+        void fit(float[] x, int o, float[] w, int nmax, float first, float step, int steps, byte[] codes, int at) {
+            int n = trial.length;
+            float lo = x[o];
+            float hi = x[o];
+            float sumW = w[0];
+            float sumX = sumW * x[o];
+            for (int i = 1; i < n; i++) {
+                float v = x[o + i];
+                if (v < lo) lo = v;
+                if (v > hi) hi = v;
+                sumW += w[i];
+                sumX += w[i] * v;
+            }
+            if (lo > 0) lo = 0;
+            if (hi == lo) {
+                java.util.Arrays.fill(codes, at, at + n, (byte) 0);
+                scale = 0;
+                min = -lo;
+                return;
+            }
+            float inv = nmax / (hi - lo);
+            float bestScale = 1 / inv;
+            float bestOffset = lo;
+            float bestErr = 0;
+            for (int i = 0; i < n; i++) {
+                int q = Math.clamp(nearestInt(inv * (x[o + i] - bestOffset)), 0, nmax);
+                codes[at + i] = (byte) q;
+                float diff = bestScale * q + bestOffset - x[o + i];
+                bestErr += w[i] * (diff * diff);
+            }
+            for (int c = 0; c <= steps; c++) {
+                inv = (first + step * c + nmax) / (hi - bestOffset);
+                float sumL = 0;
+                float sumL2 = 0;
+                float sumXL = 0;
+                for (int i = 0; i < n; i++) {
+                    int q = Math.clamp(nearestInt(inv * (x[o + i] - bestOffset)), 0, nmax);
+                    trial[i] = (byte) q;
+                    sumL += w[i] * q;
+                    sumL2 += w[i] * q * q;
+                    sumXL += w[i] * q * x[o + i];
+                }
+                float det = sumW * sumL2 - sumL * sumL;
+                if (!(det > 0)) continue;
+                float s = (sumW * sumXL - sumX * sumL) / det;
+                float offset = (sumL2 * sumX - sumL * sumXL) / det;
+                if (offset > 0) { // would need an added min: refit through zero instead
+                    offset = 0;
+                    s = sumXL / sumL2;
+                }
+                float err = 0;
+                for (int i = 0; i < n; i++) {
+                    float diff = s * trial[i] + offset - x[o + i];
+                    err += w[i] * (diff * diff);
+                }
+                if (err < bestErr) {
+                    System.arraycopy(trial, 0, codes, at, n);
+                    bestErr = err;
+                    bestScale = s;
+                    bestOffset = offset;
+                }
+            }
+            scale = bestScale;
+            min = -bestOffset;
+        }
+    }
+
+    /**
      * Q6_K: sixteen 16-element sub-blocks, each x ≈ scale * q with q in -32..31; the scales are
      * int8 multiples of the super-block's fp16 d.
      */
@@ -476,6 +655,10 @@ public final class Quantize {
     private static void putShort(byte[] b, int at, short v) {
         b[at] = (byte) v;
         b[at + 1] = (byte) (v >> 8);
+    }
+
+    private static short getShort(byte[] b, int at) {
+        return (short) ((b[at] & 0xFF) | (b[at + 1] << 8));
     }
 
     private static void putInt(byte[] b, int at, int v) {

@@ -6,18 +6,30 @@ import java.util.Locale;
 
 /**
  * Which ggml type each tensor of a file of a given llama-quantize "file type" gets, following
- * llama-quantize's per-tensor rules without an importance matrix (llama.cpp, early 2025), for the
- * dense architectures of {@link ModelShape}:
+ * llama-quantize's per-tensor rules without an importance matrix (llama.cpp's
+ * {@code llama_tensor_get_type}; early 2025 and current versions agree on everything below but
+ * {@code attn_qkv}), for the dense architectures of {@link ModelShape}:
  * <ul>
  *   <li>1-D tensors (norms, biases, {@code rope_freqs}) stay F32;</li>
  *   <li>F32, F16, BF16 files: every matrix in that type (no per-tensor rules);</li>
  *   <li>quantized files: the output matrix (the token embedding when tied) in Q6_K, unless the file
- *       type is Q8_0 (it stays Q8_0);</li>
- *   <li>Q4_K_M additionally puts {@code attn_v} and {@code ffn_down} of the layers chosen by
- *       {@link #useMoreBits} in Q6_K;</li>
+ *       type is Q8_0 (it stays Q8_0); an untied token embedding keeps the file's type;</li>
+ *   <li>Q4_K_M and Q5_K_M additionally put {@code attn_v} and {@code ffn_down} of the layers chosen
+ *       by {@link #useMoreBits} in Q6_K;</li>
+ *   <li>Q4_K_S puts {@code attn_v} of layers 0..3 (a fixed count, whatever the depth) and
+ *       {@code ffn_down} of the first eighth of the layers in Q5_K;</li>
+ *   <li>Q5_K_S has no rule beyond the output; {@code attn_q}, {@code attn_k}, {@code attn_output},
+ *       {@code ffn_gate} and {@code ffn_up} keep the file's type in all of these (their rules in
+ *       llama-quantize are for other file types, mixtures of experts or Falcon);</li>
+ *   <li>a fused {@code attn_qkv} (Phi-3) follows the {@code attn_v} rules, as in current llama.cpp,
+ *       whose tensor categories count it as an attn_v; early-2025 versions instead put it in Q5_K
+ *       (Q4_K_M) or Q6_K (Q5_K_M) in every layer;</li>
  *   <li>a K-quant for a matrix whose rows are not a multiple of 256 falls back as llama-quantize
  *       does: Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0, Q2_K/Q3_K to IQ4_NL.</li>
  * </ul>
+ * The layer index of these rules is llama-quantize's count of {@code attn_v} (or {@code ffn_down})
+ * tensors seen so far, which is the block index in a dense model. Not covered: llama-quantize's
+ * rule for models it detects as 70B (attn_v left in Q4_K goes to Q5_K), which needs the model type.
  * {@code pure} puts every matrix, including the embedding, in the named type.
  */
 public final class QuantMix {
@@ -37,7 +49,10 @@ public final class QuantMix {
             new FileType("Q8_0", GgmlType.Q8_0, 7),
             new FileType("Q5_0", GgmlType.Q5_0, 8),
             new FileType("Q5_1", GgmlType.Q5_1, 9),
+            new FileType("Q4_K_S", GgmlType.Q4_K, 14),
             new FileType("Q4_K_M", GgmlType.Q4_K, 15),
+            new FileType("Q5_K_S", GgmlType.Q5_K, 16),
+            new FileType("Q5_K_M", GgmlType.Q5_K, 17),
             new FileType("Q6_K", GgmlType.Q6_K, 18),
             new FileType("BF16", GgmlType.BF16, 32));
 
@@ -48,7 +63,7 @@ public final class QuantMix {
         this.pure = pure;
     }
 
-    /** The mix of a llama-quantize file type name (F16, Q8_0, Q4_0, Q4_K_M, ...). */
+    /** The mix of a llama-quantize file type name (F16, Q8_0, Q4_0, Q4_K_M, Q5_K_S, ...). */
     public static QuantMix of(String type, boolean pure) {
         for (FileType t : TYPES) {
             if (t.name.equalsIgnoreCase(type)) return new QuantMix(t.name, t.base, t.id, pure);
@@ -82,11 +97,15 @@ public final class QuantMix {
         GgmlType t = base;
         boolean quantized = base != GgmlType.F32 && base != GgmlType.F16 && base != GgmlType.BF16;
         if (!pure && quantized) {
+            boolean mediumK = name.equals("Q4_K_M") || name.equals("Q5_K_M");
             if (isOutput) {
                 if (t != GgmlType.Q8_0) t = GgmlType.Q6_K;
-            } else if (name.equals("Q4_K_M") && (tensor.endsWith("attn_v.weight") || tensor.endsWith("ffn_down.weight"))
-                    && useMoreBits(layer, layers)) {
-                t = GgmlType.Q6_K;
+            } else if (tensor.endsWith("attn_v.weight") || tensor.endsWith("attn_qkv.weight")) {
+                if (mediumK && useMoreBits(layer, layers)) t = GgmlType.Q6_K;
+                else if (name.equals("Q4_K_S") && layer < 4) t = GgmlType.Q5_K;
+            } else if (tensor.endsWith("ffn_down.weight")) {
+                if (mediumK && useMoreBits(layer, layers)) t = GgmlType.Q6_K;
+                else if (name.equals("Q4_K_S") && layer < layers / 8) t = GgmlType.Q5_K;
             }
         }
         return fallback(t, rowLen);

@@ -2,8 +2,10 @@ package dev.kiri.runtime.synth;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiri.gguf.GgmlType;
+import dev.kiri.gguf.Quantize;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -47,6 +49,132 @@ class QuantMixTest {
         assertEquals(GgmlType.Q8_0, m.typeOf("blk.0.attn_v.weight", 896, 0, 24, false));
         assertEquals(GgmlType.Q4_K, m.typeOf("blk.4.ffn_down.weight", 4864, 4, 24, false));
         assertEquals(GgmlType.Q6_K, m.typeOf("blk.2.ffn_down.weight", 4864, 2, 24, false));
+    }
+
+    /** llama-quantize's use_more_bits layers, written out: the first and last eighth and every third between. */
+    private static final List<Integer> MORE_BITS_16 = List.of(0, 1, 4, 7, 10, 13, 14, 15);
+    private static final List<Integer> MORE_BITS_24 = List.of(0, 1, 2, 5, 8, 11, 14, 17, 20, 21, 22, 23);
+    private static final List<Integer> MORE_BITS_32 =
+            List.of(0, 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31);
+
+    /** The matrices of one block, in file order. */
+    private static final List<String> BLOCK =
+            List.of("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down");
+
+    /** The types a mix gives block {@code i}'s matrices, in {@link #BLOCK} order. */
+    private static List<GgmlType> block(QuantMix m, int i, int layers, int dim, int ffn) {
+        List<GgmlType> types = new ArrayList<>();
+        for (String t : BLOCK) {
+            int rowLen = t.equals("ffn_down") ? ffn : dim;
+            types.add(m.typeOf("blk." + i + "." + t + ".weight", rowLen, i, layers, false));
+        }
+        return types;
+    }
+
+    /** A block whose attn_v and ffn_down are {@code v} and {@code down}, the rest {@code rest}. */
+    private static List<GgmlType> expect(GgmlType rest, GgmlType v, GgmlType down) {
+        return List.of(rest, rest, v, rest, rest, rest, down);
+    }
+
+    @Test
+    void kQuantSmallAndMediumFileTypesHaveLlamaQuantizesIds() {
+        assertEquals(14, QuantMix.of("Q4_K_S", false).fileType());
+        assertEquals(15, QuantMix.of("Q4_K_M", false).fileType());
+        assertEquals(16, QuantMix.of("Q5_K_S", false).fileType());
+        assertEquals(17, QuantMix.of("q5_k_m", false).fileType());
+        assertEquals("Q5_K_M (pure)", QuantMix.of("Q5_K_M", true).name());
+    }
+
+    @Test
+    void llama1bShapeLayerByLayer() {
+        int n = 16;
+        QuantMix q4s = QuantMix.of("Q4_K_S", false);
+        QuantMix q5s = QuantMix.of("Q5_K_S", false);
+        QuantMix q5m = QuantMix.of("Q5_K_M", false);
+        for (int i = 0; i < n; i++) {
+            String at = "layer " + i;
+            // Q4_K_S: attn_v of layers 0..3, ffn_down of the first eighth (0, 1) in Q5_K.
+            assertEquals(expect(GgmlType.Q4_K, i < 4 ? GgmlType.Q5_K : GgmlType.Q4_K, i < 2 ? GgmlType.Q5_K : GgmlType.Q4_K),
+                    block(q4s, i, n, 2048, 8192), at);
+            assertEquals(expect(GgmlType.Q5_K, GgmlType.Q5_K, GgmlType.Q5_K), block(q5s, i, n, 2048, 8192), at);
+            GgmlType more = MORE_BITS_16.contains(i) ? GgmlType.Q6_K : GgmlType.Q5_K;
+            assertEquals(expect(GgmlType.Q5_K, more, more), block(q5m, i, n, 2048, 8192), at);
+        }
+        for (QuantMix m : List.of(q4s, q5s, q5m)) {
+            assertEquals(GgmlType.Q6_K, m.typeOf("token_embd.weight", 2048, -1, n, true), m.name()); // tied
+            assertEquals(GgmlType.Q6_K, m.typeOf("output.weight", 2048, -1, n, true), m.name());
+        }
+        // An untied token embedding keeps the file's type.
+        assertEquals(GgmlType.Q4_K, q4s.typeOf("token_embd.weight", 2048, -1, n, false));
+        assertEquals(GgmlType.Q5_K, q5m.typeOf("token_embd.weight", 2048, -1, n, false));
+    }
+
+    @Test
+    void qwen05bShapeLayerByLayerWithItsFallbacks() {
+        // 24 layers; rows of 896 are not whole super-blocks (Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0),
+        // ffn_down's rows of 4864 are.
+        int n = 24;
+        QuantMix q4s = QuantMix.of("Q4_K_S", false);
+        QuantMix q5s = QuantMix.of("Q5_K_S", false);
+        QuantMix q5m = QuantMix.of("Q5_K_M", false);
+        for (int i = 0; i < n; i++) {
+            String at = "layer " + i;
+            // attn_v: still layers 0..3 (a count, not an eighth); ffn_down: the first eighth, 0..2.
+            assertEquals(expect(GgmlType.Q5_0, i < 4 ? GgmlType.Q5_1 : GgmlType.Q5_0, i < 3 ? GgmlType.Q5_K : GgmlType.Q4_K),
+                    block(q4s, i, n, 896, 4864), at);
+            assertEquals(expect(GgmlType.Q5_1, GgmlType.Q5_1, GgmlType.Q5_K), block(q5s, i, n, 896, 4864), at);
+            boolean more = MORE_BITS_24.contains(i);
+            assertEquals(expect(GgmlType.Q5_1, more ? GgmlType.Q8_0 : GgmlType.Q5_1, more ? GgmlType.Q6_K : GgmlType.Q5_K),
+                    block(q5m, i, n, 896, 4864), at);
+        }
+        for (QuantMix m : List.of(q4s, q5s, q5m)) {
+            assertEquals(GgmlType.Q8_0, m.typeOf("token_embd.weight", 896, -1, n, true), m.name());
+        }
+    }
+
+    @Test
+    void fusedQkvFollowsTheAttnVRules() {
+        // Phi-3-mini-like: 32 layers of 3072.
+        int n = 32;
+        for (int i = 0; i < n; i++) {
+            String qkv = "blk." + i + ".attn_qkv.weight";
+            assertEquals(i < 4 ? GgmlType.Q5_K : GgmlType.Q4_K, QuantMix.of("Q4_K_S", false).typeOf(qkv, 3072, i, n, false), qkv);
+            assertEquals(MORE_BITS_32.contains(i) ? GgmlType.Q6_K : GgmlType.Q5_K,
+                    QuantMix.of("Q5_K_M", false).typeOf(qkv, 3072, i, n, false), qkv);
+            assertEquals(MORE_BITS_32.contains(i) ? GgmlType.Q6_K : GgmlType.Q4_K,
+                    QuantMix.of("Q4_K_M", false).typeOf(qkv, 3072, i, n, false), qkv);
+            assertEquals(GgmlType.Q5_K, QuantMix.of("Q5_K_S", false).typeOf(qkv, 3072, i, n, false), qkv);
+            // ffn_down's first eighth at 32 layers is 0..3 too.
+            assertEquals(i < 4 ? GgmlType.Q5_K : GgmlType.Q4_K,
+                    QuantMix.of("Q4_K_S", false).typeOf("blk." + i + ".ffn_down.weight", 8192, i, n, false));
+        }
+    }
+
+    @Test
+    void pureKQuantFilesPutEveryMatrixInTheirType() {
+        for (String t : List.of("Q4_K_S", "Q5_K_S", "Q5_K_M")) {
+            QuantMix m = QuantMix.of(t, true);
+            GgmlType base = t.startsWith("Q4") ? GgmlType.Q4_K : GgmlType.Q5_K;
+            assertEquals(base, m.typeOf("token_embd.weight", 2048, -1, 16, true), t);
+            assertEquals(expect(base, base, base), block(m, 0, 16, 2048, 8192), t);
+        }
+    }
+
+    @Test
+    void quantizeCanWriteEveryTypeEveryMixPicksForEveryShape() {
+        for (String t : QuantMix.names().split(", ")) {
+            for (boolean pure : new boolean[] {false, true}) {
+                QuantMix m = QuantMix.of(t, pure);
+                for (ModelShape s : ModelShape.all()) {
+                    assertTrue(Quantize.supports(m.typeOf("token_embd.weight", s.dim(), -1, s.layers(), true)), m + " " + s.id());
+                    for (int i = 0; i < s.layers(); i++) {
+                        for (GgmlType g : block(m, i, s.layers(), s.dim(), s.ffnDim())) {
+                            assertTrue(Quantize.supports(g), m + " " + s.id() + " layer " + i + ": " + g);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     @Test

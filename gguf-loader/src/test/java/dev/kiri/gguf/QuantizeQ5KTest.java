@@ -1,0 +1,161 @@
+package dev.kiri.gguf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.util.HexFormat;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Q5_K beyond the byte comparison with the fixture model in {@link QuantizeTest}: the round trip
+ * through {@link Dequant} against ggml's own dequantization, its error, and the corner cases of
+ * llama.cpp's quantizer that random weights never reach (constant sub-blocks, a sub-block whose scale
+ * rounds to 0, no negative values, exact ties).
+ */
+class QuantizeQ5KTest {
+
+    @Test
+    void roundTripOfTheF32ModelEqualsGgmlsDequantizationOfLlamaQuantize() throws IOException {
+        String tensor = "blk.0.attn_k.weight";
+        float[] expected = readF32(Fixtures.file("refs/dequant/tiny-llama-Q5_K." + tensor + ".f32"));
+        try (GgufFile f32 = GgufFile.open(Fixtures.file("models/tiny-llama-F32.gguf"))) {
+            float[] x = Dequant.tensor(f32.tensor(tensor));
+            float[] back = roundTrip(x);
+            assertEquals(expected.length, back.length, "element count");
+            for (int i = 0; i < back.length; i++) {
+                if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(back[i])) {
+                    fail(tensor + " element " + i + ": ggml dequantizes llama-quantize's Q5_K to " + expected[i]
+                            + ", ours round-trips to " + back[i]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void roundTripErrorIsBoundedOnEveryTensorOfTheFixtureModel() throws IOException {
+        try (GgufFile f32 = GgufFile.open(Fixtures.file("models/tiny-llama-F32.gguf"))) {
+            int matrices = 0;
+            for (GgufTensor t : f32.tensors()) {
+                if (t.shape().length != 2) continue;
+                matrices++;
+                float[] x = Dequant.tensor(t);
+                float[] back = roundTrip(x);
+                // N(0, 0.05²) weights: 31 steps over a sub-block's range give an RMSE of 3.6% of the RMS
+                // on every tensor (Q4_K's 15 steps: 7.1%); 0 would mean a copy, not a quantization.
+                double rel = QuantizeTest.rmse(x, back) / rms(x);
+                assertTrue(rel > 0.03 && rel < 0.04, t.name() + ": RMSE / RMS " + rel);
+                assertWithinOneStep(x, back, t.name());
+            }
+            assertEquals(2 * 7 + 2, matrices, "2-D weights of tiny-llama");
+        }
+    }
+
+    /**
+     * Three blocks: (1) a constant sub-block, a sub-block a million times smaller than the rest (its
+     * 6-bit scale rounds to 0, so llama.cpp keeps the codes of its fit), a zero sub-block and growing
+     * ones; (2) only positive values, so every min is 0; (3) multiples of 0.25, full of rounding ties.
+     */
+    static float[] edgeBlocks() {
+        float[] x = new float[3 * 256];
+        for (int i = 0; i < 256; i++) {
+            int j = i / 32;
+            float s = (float) StrictMath.sin(0.7 * i + 0.3);
+            x[i] = switch (j) {
+                case 0 -> 0.3f;
+                case 1 -> 1e-6f * s;
+                case 2 -> 0f;
+                default -> s * (j - 2);
+            };
+            x[256 + i] = 0.05f + Math.abs(s) * 0.01f * (1 + j);
+            x[512 + i] = ((i * 37) % 9 - 4) * 0.25f;
+        }
+        return x;
+    }
+
+    /** llama.cpp's quantize_row_q5_K_ref on {@link #edgeBlocks()} (its CPU build's libggml-base, ggml 0.25.1), in hex. */
+    private static final String EDGE_BLOCKS_LLAMA_CPP =
+            "1f1de72c4280c0cd4080c0cda97633ffd191a1a9ab2b4b5351d191a1a9ab2b4b5351d191a1a9ab2b4b5351d191a1a9ab"
+            + "5e0e2eae5edefe9efe5e0e2ebe5edefe9efe5e0e2ebe6edefe9efe5e0e2ebe6e0030c060e0e070d0400030c070e0e070"
+            + "d0400030d070e0e070d0300040d070e04fe89df3e064ce380f5fe79df3e064be390f5ff79cf3e064be290f5ff79cf3e0"
+            + "05abf2d0459f190f6d05aaf2d0459f190f6d05aaf2d0459f190f6d05aaf2c0455604de04dde3e8ec0123e600e186fc0f"
+            + "7fffffffffbfffffff7fffffffffbfffffff7fdfffffffbfffffff7fdfffffffccfeefaeaaedffcf7cccffef9eaaedff"
+            + "cf7cdcffef9daaedffcf7cdcffef9daafecf4b85ecef8d37b9fecf4a85ecef8d37c9fecf4a85ecef8d47c9fecf3a85ec"
+            + "ae0783ecdf5b22c8feae0783ecdf5b32c8feaef783ecdf5b32c8ffaef783fcdfc493fdcf2a3ed9ff8dd493fdcf293ed9"
+            + "ff8dd494fdcf194ed9ff7dd494fdcf193c141c24ffffffffffffffffffffffffaa6a5a5655d5b5adabaa6a5a5655d5b5"
+            + "adabaa6a5a5655d5b5adabaa6a5a56553074b8fc004387cb0f3074b8fc004387cb0f3074b8fc004387cb0f3074b8fc00"
+            + "74b8fc004387cb0f3074b8fc004387cb0f3074b8fc004387cb0f3074b8fc0043b8fc004387cb0f3074b8fc004387cb0f"
+            + "3074b8fc004387cb0f3074b8fc004387fc004387cb0f3074b8fc004387cb0f3074b8fc004387cb0f3074b8fc004387cb";
+
+    @Test
+    void cornerCaseBlocksGiveLlamaCppsBytes() {
+        byte[] want = HexFormat.of().parseHex(EDGE_BLOCKS_LLAMA_CPP);
+        byte[] ours = Quantize.quantize(GgmlType.Q5_K, edgeBlocks());
+        assertEquals(want.length, ours.length);
+        for (int i = 0; i < want.length; i++) {
+            if (want[i] != ours[i]) {
+                fail("first differing byte " + i + " (block " + i / 176 + ", offset " + i % 176 + "): llama.cpp "
+                        + (want[i] & 0xFF) + ", ours " + (ours[i] & 0xFF));
+            }
+        }
+        // The second sub-block of the first block really takes the zero-scale path with non-zero codes.
+        assertEquals(0, ours[5] & 63, "sub-block 1's 6-bit scale");
+        boolean nonZeroCode = false;
+        for (int l = 0; l < 32; l++) nonZeroCode |= (ours[48 + l] & 0xF0) != 0;
+        assertTrue(nonZeroCode, "sub-block 1 keeps its fit's codes");
+    }
+
+    @Test
+    void cornerCaseBlocksRoundTripWithinOneStep() {
+        float[] x = edgeBlocks();
+        float[] back = roundTrip(x);
+        assertWithinOneStep(x, back, "corner-case blocks");
+        // The constant sub-block comes back constant, and the zero sub-block as exact zeros (its min is 0).
+        for (int i = 1; i < 32; i++) assertEquals(back[0], back[i], 0f, "constant sub-block");
+        for (int i = 64; i < 96; i++) assertEquals(0f, back[i], 0f, "zero sub-block");
+    }
+
+    /**
+     * Every value decodes within one code step of its super-block, (max - min(0, min)) / 31 over the
+     * 256 values: half a step of rounding plus the 6-bit quantization of the sub-block's scale and min.
+     */
+    private static void assertWithinOneStep(float[] x, float[] back, String what) {
+        for (int b = 0; b < x.length / 256; b++) {
+            float lo = 0;
+            float hi = -Float.MAX_VALUE;
+            for (int i = 256 * b; i < 256 * b + 256; i++) {
+                lo = Math.min(lo, x[i]);
+                hi = Math.max(hi, x[i]);
+            }
+            float step = (hi - lo) / 31;
+            for (int i = 256 * b; i < 256 * b + 256; i++) {
+                float err = Math.abs(back[i] - x[i]);
+                if (err > step) fail(what + " element " + i + ": " + x[i] + " comes back as " + back[i] + ", more than one step " + step);
+            }
+        }
+    }
+
+    private static float[] roundTrip(float[] x) {
+        float[] back = new float[x.length];
+        Dequant.row(GgmlType.Q5_K, MemorySegment.ofArray(Quantize.quantize(GgmlType.Q5_K, x)), 0, back, 0, x.length);
+        return back;
+    }
+
+    private static double rms(float[] x) {
+        double s = 0;
+        for (float v : x) s += (double) v * v;
+        return Math.sqrt(s / x.length);
+    }
+
+    private static float[] readF32(java.nio.file.Path p) throws IOException {
+        byte[] raw = Files.readAllBytes(p);
+        float[] f = new float[raw.length / 4];
+        MemorySegment.ofArray(raw).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
+        return f;
+    }
+}

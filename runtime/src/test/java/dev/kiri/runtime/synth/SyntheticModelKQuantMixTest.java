@@ -1,0 +1,80 @@
+package dev.kiri.runtime.synth;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiri.gguf.GgmlType;
+import dev.kiri.gguf.GgufFile;
+import dev.kiri.kernels.KvCache;
+import dev.kiri.kernels.ScalarKernels;
+import dev.kiri.runtime.model.Decoder;
+import dev.kiri.runtime.model.ModelConfig;
+import dev.kiri.runtime.model.ModelWeights;
+import dev.kiri.runtime.model.State;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Q4_K_S / Q5_K_S / Q5_K_M mixes written end to end: the file's types and a forward pass over it. */
+class SyntheticModelKQuantMixTest {
+    @TempDir
+    Path tmp;
+
+    /** 8 layers, so Q4_K_S's first eighth (layer 0) and its first four attn_v differ. */
+    private static final ModelShape SMALL_LLAMA =
+            new ModelShape("small-llama", "llama", 256, 8, 4, 2, 64, 512, 1000, 4096, 500000f, 1e-5f, false, true);
+
+    @Test
+    void q5KMFileHasItsMixAndRuns() throws Exception {
+        Path f = write("Q5_K_M");
+        try (GgufFile g = GgufFile.open(f)) {
+            assertEquals(17, g.metadata().getInt("general.file_type"));
+            assertEquals(GgmlType.Q6_K, g.tensor("token_embd.weight").type());
+            // use_more_bits at 8 layers: 0, 3, 6, 7.
+            for (int i = 0; i < 8; i++) {
+                GgmlType more = i == 0 || i == 3 || i == 6 || i == 7 ? GgmlType.Q6_K : GgmlType.Q5_K;
+                assertEquals(more, g.tensor("blk." + i + ".attn_v.weight").type(), "layer " + i);
+                assertEquals(more, g.tensor("blk." + i + ".ffn_down.weight").type(), "layer " + i);
+                assertEquals(GgmlType.Q5_K, g.tensor("blk." + i + ".attn_q.weight").type(), "layer " + i);
+            }
+            assertFinite(g);
+        }
+    }
+
+    @Test
+    void q4KSAndQ5KSFilesHaveTheirMixAndRun() throws Exception {
+        try (GgufFile g = GgufFile.open(write("Q4_K_S"))) {
+            assertEquals(14, g.metadata().getInt("general.file_type"));
+            for (int i = 0; i < 8; i++) {
+                assertEquals(i < 4 ? GgmlType.Q5_K : GgmlType.Q4_K, g.tensor("blk." + i + ".attn_v.weight").type(), "layer " + i);
+                assertEquals(i < 1 ? GgmlType.Q5_K : GgmlType.Q4_K, g.tensor("blk." + i + ".ffn_down.weight").type(), "layer " + i);
+            }
+            assertFinite(g);
+        }
+        try (GgufFile g = GgufFile.open(write("Q5_K_S"))) {
+            assertEquals(16, g.metadata().getInt("general.file_type"));
+            assertEquals(GgmlType.Q5_K, g.tensor("blk.0.attn_v.weight").type());
+            assertEquals(GgmlType.Q6_K, g.tensor("token_embd.weight").type());
+            assertFinite(g);
+        }
+    }
+
+    private Path write(String type) throws Exception {
+        Path f = tmp.resolve(type + ".gguf");
+        long size = SyntheticModel.write(SMALL_LLAMA, QuantMix.of(type, false), null, f, 2, 1, b -> { });
+        assertEquals(size, Files.size(f));
+        return f;
+    }
+
+    private static void assertFinite(GgufFile g) {
+        ModelConfig c = ModelConfig.fromMetadata(g.metadata(), "synthetic");
+        ModelWeights w = ModelWeights.bind(g, c, 64);
+        try (var k = new ScalarKernels()) {
+            Decoder d = new Decoder(w, k, 64);
+            State s = new State(w.config(), 64, 4, KvCache.Type.F16);
+            d.forward(s, new int[] {1, 5, 9, 300}, 0, 4, null);
+            for (float v : s.logits()) assertTrue(Float.isFinite(v));
+        }
+    }
+}
