@@ -52,12 +52,12 @@ public record Weights(String name, GgmlType type, MemorySegment data, int rows, 
     /**
      * Rows [from, from + count) as a weight matrix of their own (e.g. the parts of a fused QKV), with
      * the matching part of the interleaved copy when the copy can be cut there (Q4_0: both ends on
-     * its groups of eight rows; Q4_K and Q6_K: anywhere); otherwise the slice is read in place.
+     * its groups of eight rows; the K-quants: anywhere); otherwise the slice is read in place.
      */
     public Weights rowSlice(String sliceName, int from, int count) {
         if (from < 0 || count < 0 || from + count > rows) throw new IndexOutOfBoundsException(name + ": rows " + from + "+" + count + " of " + rows);
         MemorySegment part = null;
-        // The copy's unit: groups of eight rows for Q4_0, single rows for Q4_K and Q6_K.
+        // The copy's unit: groups of eight rows for Q4_0, single rows for Q4_K, Q5_K and Q6_K.
         int unit = type == GgmlType.Q4_0 ? 8 : 1;
         if (interleaved != null && from % unit == 0 && count % unit == 0 && count > 0) {
             long perUnit = interleaved.byteSize() / (rows / unit);

@@ -12,7 +12,7 @@ import java.nio.ByteOrder;
 /**
  * A second copy of a weight matrix in a layout of the vector decode kernels' own
  * ({@link Weights#interleaved()}), made once when a model is loaded: Q4_0 rows interleaved in
- * groups of eight, Q4_K and Q6_K blocks with their bits reordered.
+ * groups of eight, Q4_K, Q5_K and Q6_K blocks with their bits reordered.
  *
  * <p><b>Q4_0, "Q4_0x8".</b> Groups of eight rows, one after the other; in a group, block b of the
  * eight rows takes 144 bytes at {@code (group·blocks + b)·144}: the eight rows' F16 scales as in
@@ -37,6 +37,13 @@ import java.nio.ByteOrder;
  * scales and mins as two 8-byte vectors instead of unpacking them on every block (the copy 2.8 %
  * larger than the file's matrix, the kernel about a fifth faster: docs/KERNELS.md).
  *
+ * <p><b>Q5_K.</b> As Q4_K (the same 20 bytes of d, dmin, scales and mins, the same reordered
+ * nibbles), then 32 bytes of fifth bits, {@value #Q5_K_COPY_BLOCK} bytes per block instead of 176:
+ * int lane j holds sub-block j's 32 fifth bits, placed so that one shift and the mask
+ * {@code 0x00100010} put the two fifth bits of each of the kernel's ways of taking two nibbles at
+ * bits 4 and 20, beside their nibbles ({@code reorderQ5_K}, {@link #q5HighBit},
+ * {@link VectorDots#q5_Kx}).
+ *
  * <p><b>Q6_K.</b> The same for Q6_K's sixteen sub-blocks of 16 values: blocks stay 210 bytes with
  * the scales and d in place, and in each half three 32-byte parts whose int lane j holds sub-block
  * 8h + j's sixteen 6-bit values, twelve of them whole at bit offsets a shift and a mask bring down
@@ -54,14 +61,20 @@ public final class Interleave {
     static final int Q4_0_GROUP_BLOCK = 144;
     /** Bytes per block of the Q4_K copy: d, dmin, 8 scales, 8 mins, 128 of nibbles. */
     static final int Q4_K_COPY_BLOCK = 148;
+    /** Bytes per block of the Q5_K copy: the Q4_K copy's 148, then 32 of fifth bits. */
+    static final int Q5_K_COPY_BLOCK = 180;
 
     private Interleave() {
     }
 
-    /** Whether {@link #interleave} makes a copy of {@code w}: Q4_0 with a whole number of groups of rows, Q4_K and Q6_K. */
+    /** Whether {@link #interleave} makes a copy of {@code w}: Q4_0 with a whole number of groups of rows, Q4_K, Q5_K and Q6_K. */
     public static boolean supports(Weights w) {
         if (w.interleaved() != null || w.rows() <= 0) return false;
-        return w.type() == GgmlType.Q4_0 && w.rows() % GROUP == 0 || w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K;
+        return switch (w.type()) {
+            case Q4_0 -> w.rows() % GROUP == 0;
+            case Q4_K, Q5_K, Q6_K -> true;
+            default -> false;
+        };
     }
 
     /** Bytes {@link #interleave} allocates for {@code w} (0 when it does not support it). */
@@ -70,6 +83,7 @@ public final class Interleave {
         return switch (w.type()) {
             case Q4_0 -> (long) w.rows() / GROUP * (w.cols() / 32) * Q4_0_GROUP_BLOCK;
             case Q4_K -> (long) w.rows() * (w.cols() / 256) * Q4_K_COPY_BLOCK;
+            case Q5_K -> (long) w.rows() * (w.cols() / 256) * Q5_K_COPY_BLOCK;
             default -> w.byteSize();
         };
     }
@@ -82,6 +96,7 @@ public final class Interleave {
     public static Weights interleave(Weights w, Arena arena) {
         if (!supports(w)) return w;
         if (w.type() == GgmlType.Q4_K) return reorderQ4_K(w, arena);
+        if (w.type() == GgmlType.Q5_K) return reorderQ5_K(w, arena);
         if (w.type() == GgmlType.Q6_K) return reorderQ6_K(w, arena);
         int nb = w.cols() / 32;
         int rowBytes = Math.toIntExact(w.rowBytes());
@@ -153,6 +168,14 @@ public final class Interleave {
     }
 
     private static void reorderQ4_KBlock(byte[] in, int at, byte[] out, int o) {
+        reorderKBlock(in, at, at + 16, out, o);
+    }
+
+    /**
+     * The first {@value #Q4_K_COPY_BLOCK} bytes of a Q4_K or Q5_K copy block: d, dmin, the scales
+     * and mins unpacked, and the nibbles (at {@code qs} in the file) reordered.
+     */
+    private static void reorderKBlock(byte[] in, int at, int qs, byte[] out, int o) {
         INT.set(out, o, (int) INT.get(in, at));
         int u0 = (int) INT.get(in, at + 4), u1 = (int) INT.get(in, at + 8), u2 = (int) INT.get(in, at + 12);
         INT.set(out, o + 4, KScales.scalesLow(u0));
@@ -164,10 +187,50 @@ public final class Interleave {
             for (int k = 0; k < 4; k++) {
                 // Values 8k..8k+7 of sub-block j: eight consecutive bytes of the file, one nibble
                 // each; the first four become the low nibbles of the lane's four bytes.
-                long n = (long) LONG.get(in, at + 16 + 32 * (j / 2) + 8 * k) >>> shift & 0x0F0F0F0F0F0F0F0FL;
+                long n = (long) LONG.get(in, qs + 32 * (j / 2) + 8 * k) >>> shift & 0x0F0F0F0F0F0F0F0FL;
                 INT.set(out, o + 20 + 32 * k + 4 * j, (int) n | (int) (n >>> 32) << 4);
             }
         }
+    }
+
+    /**
+     * The Q5_K copy: bytes 0..147 as the Q4_K copy makes them from the file's d, dmin, scales and
+     * nibbles (at 48 in a Q5_K block), then at {@code 148 + 4j} the fifth bits of sub-block j
+     * (bit j of the file's {@code qh[m]} for value m), value m at bit {@link #q5HighBit}{@code (m)}.
+     */
+    private static Weights reorderQ5_K(Weights w, Arena arena) {
+        return copyBlocks(w, arena, 176, Q5_K_COPY_BLOCK, Interleave::reorderQ5_KBlock);
+    }
+
+    private static void reorderQ5_KBlock(byte[] in, int at, byte[] out, int o) {
+        reorderKBlock(in, at, at + 48, out, o);
+        for (int j = 0; j < 8; j++) {
+            int h = 0;
+            for (int k = 0; k < 4; k++) {
+                // Bit j of qh[8k..8k+7], values 8k..8k+7, gathered into one byte (bit r: value 8k + r)
+                // by a multiply that moves each byte's bit into the top byte without carries.
+                long bits = (long) LONG.get(in, at + 16 + 8 * k) >>> j & 0x0101010101010101L;
+                int r = (int) (bits * 0x0102040810204080L >>> 56);
+                // Values r = 0, 1, 4, 5 are the first of their way's pair, at bits 4k + (0, 1, 2, 3);
+                // r = 2, 3, 6, 7 the second, sixteen bits higher.
+                int first = (r & 3) | (r >>> 2 & 0xC), second = (r >>> 2 & 3) | (r >>> 4 & 0xC);
+                h |= first << 4 * k | second << 16 + 4 * k;
+            }
+            INT.set(out, o + 148 + 4 * j, h);
+        }
+    }
+
+    /**
+     * The bit of a Q5_K copy lane's fifth-bit int that holds value m (0..31) of its sub-block:
+     * {@code 4k + u}, plus 16 for the second value of the pair, where k = m / 8 is the value's part
+     * and u (0..3) the kernel's way of taking it from its lane (values 8k + 0, 1, 4, 5 first,
+     * 8k + 2, 3, 6, 7 second). Way u of part k therefore finds its pair's fifth bits at 4k + u and
+     * 4k + u + 16.
+     */
+    static int q5HighBit(int m) {
+        int k = m / 8, r = m % 8;
+        int u = (r & 1) | (r >>> 1 & 2);
+        return 4 * k + u + ((r & 2) != 0 ? 16 : 0);
     }
 
     /**

@@ -799,6 +799,60 @@ final class VectorDots {
     }
 
     /**
+     * Q5_K rows from their {@link Interleave}d copy: the Q4_K copy's layout and activations
+     * ({@link Activations#xk}), and per block one more 256-bit vector whose lane j holds sub-block
+     * j's 32 fifth bits. Way u of part k takes its pair of nibbles as {@link #q4_Kx} does and ORs in
+     * their fifth bits, which the copy keeps at bits {@code 4k + u} and {@code 4k + u + 16}: one
+     * shift of that vector to bits 4 and 20 and a mask ({@code Interleave.q5HighBit}). The values
+     * reach 31, so a part's four products (at most 4·2·31·127 = 31496 in the upper halves, 4·31·127
+     * in the lower) are extracted before the next part's are added. 16 32-bit multiplies and about
+     * 125 vector operations per block, against 16 and about 185 with widening to 16-bit lanes in
+     * place ({@link #q5_K}); the kernel streams about 1.5 times the file's bytes per CPU-second
+     * (docs/KERNELS.md).
+     */
+    static void q5_Kx(MemorySegment p, int nb, int r0, int r1, int[] xk, float[] xd, int[] bsum32, int xb,
+                      float[] y, int yOff) {
+        for (int r = r0; r < r1; r++) {
+            long off = (long) Interleave.Q5_K_COPY_BLOCK * nb * r;
+            FloatVector acc = FloatVector.zero(F256), mins = acc;
+            for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
+                long o = off + (long) Interleave.Q5_K_COPY_BLOCK * (b - xb);
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(B64, p, o + 4, LE).convertShape(B2I, I256, 0);
+                IntVector summs = ((IntVector) ByteVector.fromMemorySegment(B64, p, o + 12, LE).convertShape(B2I, I256, 0))
+                        .mul(IntVector.fromArray(I256, bsum32, b * 8));
+                int x = b * 128;
+                IntVector h = IntVector.fromMemorySegment(I256, p, o + 148, LE);
+                IntVector v0 = IntVector.fromMemorySegment(I256, p, o + 20, LE);
+                IntVector t0 = v0.and(M4).or(h.lanewise(LSHL, 4).and(M5)).mul(IntVector.fromArray(I256, xk, x))
+                        .add(v0.lanewise(LSHR, 8).and(M4).or(h.lanewise(LSHL, 3).and(M5)).mul(IntVector.fromArray(I256, xk, x + 8)))
+                        .add(v0.lanewise(LSHR, 4).and(M4).or(h.lanewise(LSHL, 2).and(M5)).mul(IntVector.fromArray(I256, xk, x + 16)))
+                        .add(v0.lanewise(LSHR, 12).and(M4).or(h.lanewise(LSHL, 1).and(M5)).mul(IntVector.fromArray(I256, xk, x + 24)));
+                IntVector v1 = IntVector.fromMemorySegment(I256, p, o + 52, LE);
+                IntVector t1 = v1.and(M4).or(h.and(M5)).mul(IntVector.fromArray(I256, xk, x + 32))
+                        .add(v1.lanewise(LSHR, 8).and(M4).or(h.lanewise(LSHR, 1).and(M5)).mul(IntVector.fromArray(I256, xk, x + 40)))
+                        .add(v1.lanewise(LSHR, 4).and(M4).or(h.lanewise(LSHR, 2).and(M5)).mul(IntVector.fromArray(I256, xk, x + 48)))
+                        .add(v1.lanewise(LSHR, 12).and(M4).or(h.lanewise(LSHR, 3).and(M5)).mul(IntVector.fromArray(I256, xk, x + 56)));
+                IntVector v2 = IntVector.fromMemorySegment(I256, p, o + 84, LE);
+                IntVector t2 = v2.and(M4).or(h.lanewise(LSHR, 4).and(M5)).mul(IntVector.fromArray(I256, xk, x + 64))
+                        .add(v2.lanewise(LSHR, 8).and(M4).or(h.lanewise(LSHR, 5).and(M5)).mul(IntVector.fromArray(I256, xk, x + 72)))
+                        .add(v2.lanewise(LSHR, 4).and(M4).or(h.lanewise(LSHR, 6).and(M5)).mul(IntVector.fromArray(I256, xk, x + 80)))
+                        .add(v2.lanewise(LSHR, 12).and(M4).or(h.lanewise(LSHR, 7).and(M5)).mul(IntVector.fromArray(I256, xk, x + 88)));
+                IntVector v3 = IntVector.fromMemorySegment(I256, p, o + 116, LE);
+                IntVector t3 = v3.and(M4).or(h.lanewise(LSHR, 8).and(M5)).mul(IntVector.fromArray(I256, xk, x + 96))
+                        .add(v3.lanewise(LSHR, 8).and(M4).or(h.lanewise(LSHR, 9).and(M5)).mul(IntVector.fromArray(I256, xk, x + 104)))
+                        .add(v3.lanewise(LSHR, 4).and(M4).or(h.lanewise(LSHR, 10).and(M5)).mul(IntVector.fromArray(I256, xk, x + 112)))
+                        .add(v3.lanewise(LSHR, 12).and(M4).or(h.lanewise(LSHR, 11).and(M5)).mul(IntVector.fromArray(I256, xk, x + 120)));
+                IntVector isum = t0.add(0x8000).lanewise(ASHR, 16).add(t1.add(0x8000).lanewise(ASHR, 16))
+                        .add(t2.add(0x8000).lanewise(ASHR, 16)).add(t3.add(0x8000).lanewise(ASHR, 16)).mul(sc);
+                float dx = xd[b];
+                acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o))), acc);
+                mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 2))), mins);
+            }
+            y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
+        }
+    }
+
+    /**
      * Q6_K (210 bytes): ql[128], qh[64], int8 scales[16], d. In half h (elements 128h..), for
      * l < 32 and s < 4, element 32s + l has its low nibble in ql[64h + 32(s%2) + l] (low half of the
      * byte for s < 2, high half otherwise) and its two high bits at bits 2s of qh[32h + l]; value
@@ -899,6 +953,8 @@ final class VectorDots {
 
     /** Low nibbles of the even bytes of an int lane (a 16-bit value in each half). */
     private static final int M4 = 0x000F000F;
+    /** Bit 4 of both 16-bit halves of an int lane: a pair's fifth bits ({@link #q5_Kx}). */
+    private static final int M5 = 0x00100010;
     /** Bits 4 and 5 of each half. */
     private static final int M2 = 0x00300030;
     /** The low six bits of each half. */

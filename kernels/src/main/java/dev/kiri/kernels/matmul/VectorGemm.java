@@ -137,7 +137,8 @@ final class VectorGemm {
                 } else {
                     switch (t) {
                         case Q4_0 -> panelQ4_0x8(interleaved, rb, count, cols, panel);
-                        case Q4_K -> panelQ4_Kx(interleaved, rb, count, cols, panel);
+                        case Q4_K -> panelKx(interleaved, rb, count, cols, panel, false);
+                        case Q5_K -> panelKx(interleaved, rb, count, cols, panel, true);
                         case Q6_K -> panelQ6_Kx(interleaved, rb, count, cols, panel);
                         default -> throw new IllegalStateException(t + " has no copy to read panels from");
                     }
@@ -366,53 +367,52 @@ final class VectorGemm {
     }
 
     /**
-     * Rows {@code [rb, rb + count)} of Q4_K weights from their {@link Interleave}d copy, as
-     * {@link #panel} makes them from the file: {@code q·(d·scale) - dmin·min}, the same float
-     * operations on the same values. Part k, lane j of a block holds values {@code 8k..8k+3} of
-     * sub-block j in its four bytes' low nibbles and {@code 8k+4..8k+7} in their high nibbles.
+     * Rows {@code [rb, rb + count)} of Q4_K or Q5_K ({@code five}) weights from their
+     * {@link Interleave}d copy, as {@link #panel} makes them from the file:
+     * {@code q·(d·scale) - dmin·min}, the same float operations on the same values. Part k, lane j
+     * of a block holds values {@code 8k..8k+3} of sub-block j in its four bytes' low nibbles and
+     * {@code 8k+4..8k+7} in their high nibbles; Q5_K ORs in each value's fifth bit from the lane's
+     * int at 148 ({@code Interleave.q5HighBit}). L/8 parts per vector (one at 256 bits, two at 512),
+     * as blended broadcasts shifted by constant vectors: one int species, no other.
      */
-    private static void panelQ4_Kx(MemorySegment p, int rb, int count, int cols, float[] out) {
+    private static void panelKx(MemorySegment p, int rb, int count, int cols, float[] out, boolean five) {
         int nb = cols / 256;
-        IntVector nibbleShifts = IntVector.fromArray(IQ, NIBBLE_SHIFTS, 0);
+        int block = five ? Interleave.Q5_K_COPY_BLOCK : Interleave.Q4_K_COPY_BLOCK;
+        int step = Math.max(1, L / 8);
+        IntVector nibbleShifts = L <= 16 ? IntVector.fromArray(IQ, NIBBLE_SHIFTS, 0) : null;
+        IntVector highShifts = L <= 16 ? IntVector.fromArray(IQ, Q5_HIGH_SHIFTS, 0) : null;
         for (int i = 0; i < count; i++) {
-            long at = (long) (rb + i) * nb * Interleave.Q4_K_COPY_BLOCK;
+            long at = (long) (rb + i) * nb * block;
             int o = i * cols;
-            for (int b = 0; b < nb; b++, at += Interleave.Q4_K_COPY_BLOCK, o += 256) {
+            for (int b = 0; b < nb; b++, at += block, o += 256) {
                 float d = Float.float16ToFloat(p.get(Le.I16, at));
                 float min = Float.float16ToFloat(p.get(Le.I16, at + 2));
                 for (int j = 0; j < 8; j++) {
                     // The copy's scales and mins, unpacked (the values kScale and kMin give from the file's).
                     float dj = d * p.get(ValueLayout.JAVA_BYTE, at + 4 + j);
                     float mj = min * p.get(ValueLayout.JAVA_BYTE, at + 12 + j);
+                    int h = five ? p.get(Le.I32, at + 148 + 4 * j) : 0;
                     if (L > 16) {
                         // Vectors wider than 512 bits (not on x86): value by value.
-                        for (int k = 0; k < 4; k++) {
-                            int v = p.get(Le.I32, at + 20 + 32 * k + 4 * j);
-                            int base = o + 32 * j + 8 * k;
-                            for (int e = 0; e < 4; e++) {
-                                int q = v >>> (8 * e);
-                                out[base + e] = (q & 0xF) * dj - mj;
-                                out[base + 4 + e] = (q >>> 4 & 0xF) * dj - mj;
-                            }
+                        for (int m = 0; m < 32; m++) {
+                            int v = p.get(Le.I32, at + 20 + 32 * (m / 8) + 4 * j);
+                            int q = (v >>> NIBBLE_SHIFTS[m % 8] & 0xF) | (h >>> Interleave.q5HighBit(m) & 1) << 4;
+                            out[o + 32 * j + m] = q * dj - mj;
                         }
                         continue;
                     }
-                    FloatVector dv = FloatVector.broadcast(F, dj);
-                    FloatVector mv = FloatVector.broadcast(F, mj);
-                    // Part k's four bytes of lane j become eight bytes in value order (low nibbles,
-                    // then high), one long; L/8 parts make one vector of L values.
-                    for (int k = 0; k < 4; k += L / 8) {
-                        int v = p.get(Le.I32, at + 20 + 32 * k + 4 * j);
-                        if (L == 8) {
-                            // Eight int lanes, each shifting its nibble down: no vector of another int
-                            // species in the process (docs/KERNELS.md, "One vector width per process").
-                            IntVector q = IntVector.broadcast(IQ, v).lanewise(VectorOperators.LSHR, nibbleShifts).and(0xF);
-                            ((FloatVector) q.convertShape(VectorOperators.I2F, F, 0)).mul(dv).sub(mv).intoArray(out, o + 32 * j + 8 * k);
-                            continue;
+                    for (int k = 0; k < 4; k += step) {
+                        IntVector v = IntVector.broadcast(IQ, p.get(Le.I32, at + 20 + 32 * k + 4 * j));
+                        if (step == 2) {
+                            // Lanes 8..15: part k + 1 (its fifth bits four higher, in the table).
+                            v = v.blend(p.get(Le.I32, at + 52 + 32 * k + 4 * j), SECOND_PART);
                         }
-                        ByteVector q = (ByteVector) LongVector.zero(LQ).withLane(0, nibbles(v))
-                                .withLane(1, nibbles(p.get(Le.I32, at + 52 + 32 * k + 4 * j))).reinterpretShape(B, 0);
-                        ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(dv).sub(mv).intoArray(out, o + 32 * j + 8 * k);
+                        IntVector q = v.lanewise(VectorOperators.LSHR, nibbleShifts).and(0xF);
+                        if (five) {
+                            q = q.or(IntVector.broadcast(IQ, h >>> 4 * k).lanewise(VectorOperators.LSHR, highShifts)
+                                    .and(1).lanewise(VectorOperators.LSHL, 4));
+                        }
+                        ((FloatVector) q.convertShape(VectorOperators.I2F, F, 0)).mul(dj).sub(mj).intoArray(out, o + 32 * j + 8 * k);
                     }
                 }
             }
@@ -484,16 +484,23 @@ final class VectorGemm {
 
     /** Lanes 4..7 of {@link #IQ} (256-bit panels of the Q4_0 copy: the second int's bytes). */
     private static final VectorMask<Integer> UPPER_HALF = VectorMask.fromLong(IQ, 0xF0L);
-    /** Per lane of {@link #IQ} at 256 bits: the shift that brings value e of a Q4_K copy lane's eight nibbles down. */
-    private static final int[] NIBBLE_SHIFTS = {0, 8, 16, 24, 4, 12, 20, 28, 0, 0, 0, 0, 0, 0, 0, 0};
+    /**
+     * Per lane of {@link #IQ}: the shift that brings value 8k + (lane mod 8) of a K-quant copy lane's
+     * eight nibbles of part k down (lanes 8..15: the next part's, at 512 bits).
+     */
+    private static final int[] NIBBLE_SHIFTS = {0, 8, 16, 24, 4, 12, 20, 28, 0, 8, 16, 24, 4, 12, 20, 28};
+    /** Lanes 8..15 of {@link #IQ} at 512 bits (the Q5_K copy's panels: the second part). */
+    private static final VectorMask<Integer> SECOND_PART = VectorMask.fromLong(IQ, 0xFF00L);
+    /** Per lane of {@link #IQ}: the bit of value 8k + lane of a Q5_K copy lane's fifth bits, after a shift by 4k. */
+    private static final int[] Q5_HIGH_SHIFTS = new int[16];
+
+    static {
+        for (int m = 0; m < 16; m++) Q5_HIGH_SHIFTS[m] = Interleave.q5HighBit(m);
+    }
     /** Per lane at 256 bits: the shift of byte (lane mod 4)'s low nibble, and of its high nibble. */
     private static final int[] BYTE_SHIFTS = {0, 8, 16, 24, 0, 8, 16, 24, 0, 8, 16, 24, 0, 8, 16, 24};
     private static final int[] HIGH_NIBBLE_SHIFTS = {4, 12, 20, 28, 4, 12, 20, 28, 4, 12, 20, 28, 4, 12, 20, 28};
 
-    /** The eight nibbles of four bytes as eight bytes: the low nibbles in order, then the high ones. */
-    private static long nibbles(int v) {
-        return (v & 0x0F0F0F0FL) | (long) (v >>> 4 & 0x0F0F0F0F) << 32;
-    }
 
     /**
      * Rows {@code [rb, rb + count)} of Q4_0 weights from their {@link Interleave}d copy, as

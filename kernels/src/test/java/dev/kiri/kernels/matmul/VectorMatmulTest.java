@@ -107,14 +107,14 @@ class VectorMatmulTest {
     }
 
     /**
-     * Q4_K and Q6_K weights with each block's nibbles (and bit pairs) reordered ({@link Interleave}):
+     * Q4_K, Q5_K and Q6_K weights with each block's nibbles (and fifth bits, bit pairs) reordered ({@link Interleave}):
      * decode, small batches (the reordered kernel per activation row) and batches of 32 and more
      * (dequantized panels read from the copy), one to several blocks per row, row counts that are
      * not multiples of eight, against the scalar reference on the file layout; row slices keep their
      * part of the copy.
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
     void reorderedKQuantsAgreeWithScalarReference(GgmlType t) {
         Random rnd = new Random(4040 + t.ordinal());
         try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul();
@@ -177,20 +177,25 @@ class VectorMatmulTest {
         }
     }
 
-    /** Which matrices get a copy: Q4_0 in whole groups of eight rows, Q4_K and Q6_K at any row count, nothing else. */
+    /** Which matrices get a copy: Q4_0 in whole groups of eight rows, Q4_K, Q5_K and Q6_K at any row count, nothing else. */
     @Test
-    void interleaveTakesQ4_0InWholeGroupsAndQ4_KAndQ6_KAtAnyRowCount() {
+    void interleaveTakesQ4_0InWholeGroupsAndKQuantsAtAnyRowCount() {
         Random rnd = new Random(9);
         try (Arena arena = Arena.ofShared()) {
             Weights odd = MatmulTestData.randomWeights(GgmlType.Q4_0, 12, 64, rnd, arena);
             assertTrue(!Interleave.supports(odd) && Interleave.interleave(odd, arena) == odd);
-            for (GgmlType k : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q6_K}) {
+            for (GgmlType k : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
                 Weights w = MatmulTestData.randomWeights(k, 13, 256, rnd, arena);
                 assertTrue(Interleave.supports(w) && Interleave.interleave(w, arena).interleaved() != null, k.toString());
-                // Q6_K's copy has the file's size; Q4_K's unpacks 12 bytes of scales to 16 per 144-byte block.
-                assertEquals(k == GgmlType.Q6_K ? w.byteSize() : w.byteSize() / 144 * 148, Interleave.bytes(w), k + ": the copy's size");
+                // Q6_K's copy has the file's size; Q4_K's and Q5_K's unpack 12 bytes of scales to 16 per block.
+                long size = switch (k) {
+                    case Q4_K -> w.byteSize() / 144 * 148;
+                    case Q5_K -> w.byteSize() / 176 * 180;
+                    default -> w.byteSize();
+                };
+                assertEquals(size, Interleave.bytes(w), k + ": the copy's size");
             }
-            for (GgmlType other : new GgmlType[] {GgmlType.Q5_K, GgmlType.Q4_1}) {
+            for (GgmlType other : new GgmlType[] {GgmlType.Q3_K, GgmlType.Q4_1}) {
                 Weights w = MatmulTestData.randomWeights(other, 16, 256, rnd, arena);
                 assertTrue(!Interleave.supports(w) && Interleave.interleave(w, arena) == w, other.toString());
             }
@@ -259,13 +264,14 @@ class VectorMatmulTest {
         }
     }
 
-    static final List<GgmlType> EXTREME_TYPES = List.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K);
+    static final List<GgmlType> EXTREME_TYPES = List.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
 
     /**
      * The decode kernels' integer tricks at their limits: every quantized value at the end of its
      * range (all bits set, all clear, or a random mix of the two, so that products take both
-     * signs), the sub-block scales at -128, 127 or a mix (Q6_K) or 63 (Q4_K), and activations that
-     * quantize to ±127 everywhere (all positive, alternating, random signs).
+     * signs), the sub-block scales at -128, 127 or a mix (Q6_K) or 63 (Q4_K, Q5_K), and activations that
+     * quantize to ±127 everywhere (all positive, alternating, random signs); in place, and from the
+     * copy of the types that have one ({@link Interleave}).
      */
     @ParameterizedTest
     @FieldSource("EXTREME_TYPES")
@@ -274,8 +280,8 @@ class VectorMatmulTest {
         int rows = 19, cols = 4 * 256;
         try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul(); VectorMatmul v = new VectorMatmul(pool3)) {
             for (int pattern = 0; pattern < 3; pattern++) {
-                Weights w = extremeWeights(t, rows, cols, pattern, rnd, arena);
-                float[][] deq = MatmulTestData.dequantize(w);
+                Weights plain = extremeWeights(t, rows, cols, pattern, rnd, arena);
+                float[][] deq = MatmulTestData.dequantize(plain);
                 for (int signs = 0; signs < 3; signs++) {
                     float[] x = new float[cols];
                     for (int i = 0; i < cols; i++) {
@@ -283,10 +289,12 @@ class VectorMatmulTest {
                         x[i] = negative ? -1f : 1f;
                     }
                     float[] expected = new float[rows];
-                    ref.matvec(w, x, 0, expected, 0);
-                    float[] got = new float[rows];
-                    v.matvec(w, x, 0, got, 0);
-                    assertClose(w, deq, x, 1, expected, got, t + " pattern " + pattern + " signs " + signs);
+                    ref.matvec(plain, x, 0, expected, 0);
+                    for (Weights w : new Weights[] {plain, Interleave.interleave(plain, arena)}) {
+                        float[] got = new float[rows];
+                        v.matvec(w, x, 0, got, 0);
+                        assertClose(plain, deq, x, 1, expected, got, t + (w.interleaved() != null ? " copy" : "") + " pattern " + pattern + " signs " + signs);
+                    }
                 }
             }
         }
@@ -309,7 +317,7 @@ class VectorMatmulTest {
                     if (pattern == 1) for (int j = 0; j < 32; j++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 2 + j, (byte) (j % 3 == 0 ? 0x80 : 0x7F));
                 }
                 case Q4_0 -> seg.set(i16, o, Float.floatToFloat16(0.01f));
-                case Q4_K -> {
+                case Q4_K, Q5_K -> {
                     seg.set(i16, o, Float.floatToFloat16(0.01f));
                     seg.set(i16, o + 2, Float.floatToFloat16(0.005f));
                     for (int j = 0; j < 12; j++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 4 + j, (byte) 0xFF);
@@ -427,6 +435,7 @@ class VectorMatmulTest {
                     {GgmlType.F32, GgmlType.F16, GgmlType.BF16},
                     {GgmlType.Q5_K, GgmlType.Q3_K, null},
                     {GgmlType.Q4_K, GgmlType.Q4_K, null},
+                    {GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q5_K},
             };
             int cols = 512;
             int[][] rowSets = {{64, 16, 24}, {13, 64, 40}, {256, 8, 1}};

@@ -58,7 +58,7 @@ public final class TinyModels {
         return decoder(f, kernels, null);
     }
 
-    /** The decoder of {@code f}; with an arena, its Q4_0, Q4_K and Q6_K matrices copied into it ({@link Interleave}). */
+    /** The decoder of {@code f}; with an arena, its Q4_0, Q4_K, Q5_K and Q6_K matrices copied into it ({@link Interleave}). */
     static Decoder decoder(GgufFile f, Kernels kernels, Arena interleaveInto) {
         ModelConfig c = ModelConfig.fromMetadata(f.metadata(), f.path().getFileName().toString());
         ModelWeights w = ModelWeights.bind(f, c, c.contextLength());
