@@ -1,5 +1,6 @@
 package dev.kiri.kernels.matmul;
 
+import dev.kiri.gguf.Dequant;
 import dev.kiri.gguf.GgmlType;
 import dev.kiri.kernels.Weights;
 import java.lang.foreign.Arena;
@@ -121,6 +122,89 @@ public final class Interleave {
         }
         return new Weights(w.name(), w.type(), w.data(), w.rows(), w.cols(), p);
     }
+
+    /**
+     * Row {@code row} of {@code w} as floats into {@code out[off..off + cols)}, bit for bit what
+     * {@link Dequant#row} gives for the file's row: read from the copy when {@code w} has one, so
+     * that looking a row up (a token embedding tied to a copied output matrix) touches none of the
+     * file's pages, which the load released (the kernel maps whole page-cache folios on a fault:
+     * a few hundred look-ups made 150 MB of a 1B model's embedding resident again), else from the
+     * file.
+     */
+    public static void dequantizeRow(Weights w, int row, float[] out, int off) {
+        java.util.Objects.checkIndex(row, w.rows());
+        int cols = w.cols();
+        java.util.Objects.checkFromIndexSize(off, cols, out.length);
+        MemorySegment p = w.interleaved();
+        if (p == null) {
+            Dequant.row(w.type(), w.data(), row * w.rowBytes(), out, off, cols);
+            return;
+        }
+        switch (w.type()) {
+            case Q4_0 -> {
+                int nb = cols / 32, j = row % GROUP;
+                long at = (long) (row / GROUP) * nb * Q4_0_GROUP_BLOCK;
+                for (int b = 0; b < nb; b++, at += Q4_0_GROUP_BLOCK) {
+                    float d = Float.float16ToFloat(p.get(LE16, at + 2 * j));
+                    int o = off + 32 * b;
+                    for (int k = 0; k < 4; k++) {
+                        int v = p.get(LE32, at + 16 + 32 * k + 4 * j);
+                        for (int e = 0; e < 4; e++) {
+                            int q = v >>> 8 * e & 0xFF;
+                            out[o + 4 * k + e] = ((q & 0xF) - 8) * d;
+                            out[o + 16 + 4 * k + e] = ((q >>> 4) - 8) * d;
+                        }
+                    }
+                }
+            }
+            case Q4_K, Q5_K -> {
+                boolean five = w.type() == GgmlType.Q5_K;
+                int block = five ? Q5_K_COPY_BLOCK : Q4_K_COPY_BLOCK, nb = cols / 256;
+                long at = (long) row * nb * block;
+                for (int b = 0; b < nb; b++, at += block) {
+                    float d = Float.float16ToFloat(p.get(LE16, at));
+                    float min = Float.float16ToFloat(p.get(LE16, at + 2));
+                    for (int j = 0; j < 8; j++) {
+                        float dj = d * p.get(ValueLayout.JAVA_BYTE, at + 4 + j);
+                        float mj = min * p.get(ValueLayout.JAVA_BYTE, at + 12 + j);
+                        int h = five ? p.get(LE32, at + 148 + 4 * j) : 0;
+                        int o = off + 256 * b + 32 * j;
+                        for (int k = 0; k < 4; k++) {
+                            int v = p.get(LE32, at + 20 + 32 * k + 4 * j);
+                            for (int e = 0; e < 4; e++) {
+                                int m = 8 * k + e;
+                                int lo = (v >>> 8 * e & 0xF) + (h >>> q5HighBit(m) & 1) * 16;
+                                int hi = (v >>> 8 * e + 4 & 0xF) + (h >>> q5HighBit(m + 4) & 1) * 16;
+                                out[o + m] = dj * lo - mj;
+                                out[o + m + 4] = dj * hi - mj;
+                            }
+                        }
+                    }
+                }
+            }
+            case Q6_K -> {
+                int nb = cols / 256;
+                long at = (long) row * nb * 210;
+                for (int b = 0; b < nb; b++, at += 210) {
+                    float d = Float.float16ToFloat(p.get(LE16, at + 208));
+                    for (int h = 0; h < 2; h++) {
+                        for (int j = 0; j < 8; j++) {
+                            int a = p.get(LE32, at + 96 * h + 4 * j);
+                            int bw = p.get(LE32, at + 96 * h + 32 + 4 * j);
+                            int c = p.get(LE32, at + 96 * h + 64 + 4 * j);
+                            float sc = d * p.get(ValueLayout.JAVA_BYTE, at + 192 + 8 * h + j);
+                            int o = off + 256 * b + 128 * h + 16 * j;
+                            for (int m = 0; m < 16; m++) out[o + m] = sc * (q6Value(a, bw, c, m) - 32);
+                        }
+                    }
+                }
+            }
+            default -> throw new IllegalStateException(w.type() + " has no copy");
+        }
+    }
+
+    private static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Little-endian views of heap byte arrays, for the copies' shuffles. */
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);

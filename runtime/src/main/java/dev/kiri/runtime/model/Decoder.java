@@ -3,7 +3,7 @@ package dev.kiri.runtime.model;
 import dev.kiri.kernels.Kernels;
 import dev.kiri.kernels.RopeTable;
 import dev.kiri.kernels.Weights;
-import dev.kiri.gguf.Dequant;
+import dev.kiri.kernels.matmul.Interleave;
 import dev.kiri.runtime.ContextFullException;
 
 /**
@@ -105,7 +105,8 @@ public final class Decoder implements Forward {
         int dim = c.dim();
         Weights embd = w.tokenEmbd();
         for (int i = 0; i < n; i++) {
-            Dequant.row(embd.type(), embd.data(), tokens[off + i] * embd.rowBytes(), s.x, i * dim, dim);
+            // From the kernels' copy where the (tied) matrix has one: the file's pages stay released.
+            Interleave.dequantizeRow(embd, tokens[off + i], s.x, i * dim);
             if (embeddingScale != 1f) k.scale(s.x, i * dim, dim, embeddingScale);
         }
     }

@@ -108,7 +108,9 @@ public record ModelWeights(ModelConfig config, Weights tokenEmbd, Weights output
                     l.qNorm(), l.kNorm(), f.apply(l.wo()), l.postAttnNorm(), l.ffnNorm(), f.apply(l.wGate()), f.apply(l.wUp()),
                     f.apply(l.wDown()), l.postFfnNorm());
         }
-        return new ModelWeights(config, tokenEmbd, f.apply(output), outputNorm, ropeFactors, List.of(ls));
+        Weights out = f.apply(output);
+        // Tied embeddings: the look-ups read the output matrix's copy too (Interleave.dequantizeRow).
+        return new ModelWeights(config, output == tokenEmbd ? out : tokenEmbd, out, outputNorm, ropeFactors, List.of(ls));
     }
 
     /**
