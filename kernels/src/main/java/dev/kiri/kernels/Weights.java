@@ -57,7 +57,7 @@ public record Weights(String name, GgmlType type, MemorySegment data, int rows, 
     public Weights rowSlice(String sliceName, int from, int count) {
         if (from < 0 || count < 0 || from + count > rows) throw new IndexOutOfBoundsException(name + ": rows " + from + "+" + count + " of " + rows);
         MemorySegment part = null;
-        // The copy's unit: groups of eight rows for Q4_0, single rows for Q4_K, Q5_K and Q6_K.
+        // The copy's unit: groups of eight rows for Q4_0, single rows for the K-quants.
         int unit = type == GgmlType.Q4_0 ? 8 : 1;
         if (interleaved != null && from % unit == 0 && count % unit == 0 && count > 0) {
             long perUnit = interleaved.byteSize() / (rows / unit);

@@ -13,7 +13,7 @@ import java.nio.ByteOrder;
 /**
  * A second copy of a weight matrix in a layout of the vector decode kernels' own
  * ({@link Weights#interleaved()}), made once when a model is loaded: Q4_0 rows interleaved in
- * groups of eight, Q4_K, Q5_K and Q6_K blocks with their bits reordered.
+ * groups of eight, Q2_K, Q4_K, Q5_K and Q6_K blocks with their bits reordered.
  *
  * <p><b>Q4_0, "Q4_0x8".</b> Groups of eight rows, one after the other; in a group, block b of the
  * eight rows takes 144 bytes at {@code (group·blocks + b)·144}: the eight rows' F16 scales as in
@@ -45,6 +45,12 @@ import java.nio.ByteOrder;
  * bits 4 and 20, beside their nibbles ({@code reorderQ5_K}, {@link #q5HighBit},
  * {@link VectorDots#q5_Kx}).
  *
+ * <p><b>Q2_K.</b> Blocks stay 84 bytes: the 64 bytes of 2-bit values reordered so that in half h
+ * (bytes {@code 32h..32h+31}) int lane j holds the sixteen values of sub-block 8h + j, value 2w at
+ * bits 2w and value 2w + 1 at bits 16 + 2w: a shift by 2w and the mask {@code 0x00030003} give the
+ * pair that {@link Activations#x6} (the Q6_K copy's activations) multiplies ({@code reorderQ2_K},
+ * {@link VectorDots#q2_Kx}); then the file's 16 bytes of scales and mins and its d and dmin.
+ *
  * <p><b>Q6_K.</b> The same for Q6_K's sixteen sub-blocks of 16 values: blocks stay 210 bytes with
  * the scales and d in place, and in each half three 32-byte parts whose int lane j holds sub-block
  * 8h + j's sixteen 6-bit values, twelve of them whole at bit offsets a shift and a mask bring down
@@ -73,7 +79,7 @@ public final class Interleave {
         if (w.interleaved() != null || w.rows() <= 0) return false;
         return switch (w.type()) {
             case Q4_0 -> w.rows() % GROUP == 0;
-            case Q4_K, Q5_K, Q6_K -> true;
+            case Q2_K, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -98,6 +104,7 @@ public final class Interleave {
         if (!supports(w)) return w;
         if (w.type() == GgmlType.Q4_K) return reorderQ4_K(w, arena);
         if (w.type() == GgmlType.Q5_K) return reorderQ5_K(w, arena);
+        if (w.type() == GgmlType.Q2_K) return copyBlocks(w, arena, 84, 84, Interleave::reorderQ2_KBlock);
         if (w.type() == GgmlType.Q6_K) return reorderQ6_K(w, arena);
         int nb = w.cols() / 32;
         int rowBytes = Math.toIntExact(w.rowBytes());
@@ -140,7 +147,12 @@ public final class Interleave {
             Dequant.row(w.type(), w.data(), row * w.rowBytes(), out, off, cols);
             return;
         }
-        switch (w.type()) {
+        copyRow(w.type(), p, cols, row, out, off);
+    }
+
+    /** Row {@code row} of a copy {@code p} of a {@code t} matrix of {@code cols} columns, as {@link #dequantizeRow}. */
+    static void copyRow(GgmlType t, MemorySegment p, int cols, int row, float[] out, int off) {
+        switch (t) {
             case Q4_0 -> {
                 int nb = cols / 32, j = row % GROUP;
                 long at = (long) (row / GROUP) * nb * Q4_0_GROUP_BLOCK;
@@ -158,7 +170,7 @@ public final class Interleave {
                 }
             }
             case Q4_K, Q5_K -> {
-                boolean five = w.type() == GgmlType.Q5_K;
+                boolean five = t == GgmlType.Q5_K;
                 int block = five ? Q5_K_COPY_BLOCK : Q4_K_COPY_BLOCK, nb = cols / 256;
                 long at = (long) row * nb * block;
                 for (int b = 0; b < nb; b++, at += block) {
@@ -199,8 +211,29 @@ public final class Interleave {
                     }
                 }
             }
-            default -> throw new IllegalStateException(w.type() + " has no copy");
+            case Q2_K -> {
+                int nb = cols / 256;
+                long at = (long) row * nb * 84;
+                for (int b = 0; b < nb; b++, at += 84) {
+                    float d = Float.float16ToFloat(p.get(LE16, at + 80));
+                    float min = Float.float16ToFloat(p.get(LE16, at + 82));
+                    for (int k = 0; k < 16; k++) {
+                        int sc = p.get(ValueLayout.JAVA_BYTE, at + 64 + k) & 0xFF;
+                        float dl = d * (sc & 0xF);
+                        float ml = min * (sc >>> 4);
+                        int v = p.get(LE32, at + 32 * (k / 8) + 4 * (k % 8));
+                        int o = off + 256 * b + 16 * k;
+                        for (int m = 0; m < 16; m++) out[o + m] = dl * (v >>> q2Bit(m) & 3) - ml;
+                    }
+                }
+            }
+            default -> throw new IllegalStateException(t + " has no copy");
         }
+    }
+
+    /** The bit of value m (0..15) of a sub-block in its Q2_K copy lane: 2w for value 2w, 16 + 2w for 2w + 1. */
+    static int q2Bit(int m) {
+        return (m & 1) * 16 + (m & ~1);
     }
 
     private static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -302,6 +335,32 @@ public final class Interleave {
             }
             INT.set(out, o + 148 + 4 * j, h);
         }
+    }
+
+    /**
+     * The Q2_K copy of a block (see the class comment). In the file, sub-block k = 8h + 2s + t has
+     * its value m in bits 2s..2s+1 of {@code qs[32h + 16t + m]} (qs at 16), its scale and min in
+     * byte k, d and dmin at 80.
+     */
+    private static void reorderQ2_KBlock(byte[] in, int at, byte[] out, int o) {
+        for (int k = 0; k < 16; k++) {
+            int h = k / 8, s = k % 8 / 2, t = k % 2;
+            int q = at + 16 + 32 * h + 16 * t;
+            // Values 0..7 and 8..15 as the bytes of two longs, then each long's even and odd bytes
+            // gathered into 2-bit fields (value 2w to bits 2w, value 2w + 1 to bits 16 + 2w).
+            long lo = (long) LONG.get(in, q) >>> 2 * s & 0x0303030303030303L;
+            long hi = (long) LONG.get(in, q + 8) >>> 2 * s & 0x0303030303030303L;
+            INT.set(out, o + 32 * h + 4 * (k % 8), gather2(lo) | gather2(hi) << 8 | gather2(lo >>> 8) << 16 | gather2(hi >>> 8) << 24);
+        }
+        System.arraycopy(in, at, out, o + 64, 16);
+        INT.set(out, o + 80, (int) INT.get(in, at + 80));
+    }
+
+    /** The 2-bit values in bytes 0, 2, 4 and 6 of {@code v} (other bits of those bytes clear, odd bytes ignored) as one byte. */
+    private static int gather2(long v) {
+        long e = v & 0x0003000300030003L;
+        e = (e | e >>> 14) & 0x0000000F0000000FL;
+        return (int) ((e | e >>> 28) & 0xFF);
     }
 
     /**

@@ -951,6 +951,48 @@ final class VectorDots {
         }
     }
 
+    /**
+     * Q2_K rows from their {@link Interleave}d copy: in each half, int lane j holds sub-block 8h + j's
+     * sixteen 2-bit values, the pair of way w at bits 2w and 16 + 2w ({@code >>> 2w & 0x00030003}),
+     * multiplied with the Q6_K copy's activation pairs ({@link Activations#x6}, the same order). A
+     * half's eight products per lane (at most 8·2·3·127 = 6096 in the upper halves) need one
+     * extraction; its eight sub-block sums are scaled by the eight 4-bit scales and the mins by the
+     * activations' sums per 16 ({@link Activations#bsum}) as loaded: about 45 vector operations per
+     * half where the in-place kernel ({@link #q2_K}) widens, masks, multiplies in 16-bit lanes and sums
+     * pairs for every run of 16 (about 190 per block).
+     */
+    static void q2_Kx(MemorySegment p, int nb, int r0, int r1, int[] x6, float[] xd, int[] bsum, int xb,
+                      float[] y, int yOff) {
+        for (int r = r0; r < r1; r++) {
+            long off = 84L * nb * r;
+            FloatVector acc = FloatVector.zero(F256), mins = acc;
+            for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
+                long o = off + 84L * (b - xb);
+                IntVector s = IntVector.zero(I256), summs = s;
+                for (int h = 0; h < 2; h++) {
+                    // Scale in the low nibble, min in the high one (sign-extended bytes: mask after the shift).
+                    IntVector sm = (IntVector) ByteVector.fromMemorySegment(B64, p, o + 64 + 8 * h, LE).convertShape(B2I, I256, 0);
+                    summs = summs.add(sm.lanewise(LSHR, 4).and(0xF).mul(IntVector.fromArray(I256, bsum, b * 16 + 8 * h)));
+                    IntVector v = IntVector.fromMemorySegment(I256, p, o + 32 * h, LE);
+                    int x = b * 128 + 64 * h;
+                    IntVector t = v.and(M3).mul(IntVector.fromArray(I256, x6, x))
+                            .add(v.lanewise(LSHR, 2).and(M3).mul(IntVector.fromArray(I256, x6, x + 8)))
+                            .add(v.lanewise(LSHR, 4).and(M3).mul(IntVector.fromArray(I256, x6, x + 16)))
+                            .add(v.lanewise(LSHR, 6).and(M3).mul(IntVector.fromArray(I256, x6, x + 24)))
+                            .add(v.lanewise(LSHR, 8).and(M3).mul(IntVector.fromArray(I256, x6, x + 32)))
+                            .add(v.lanewise(LSHR, 10).and(M3).mul(IntVector.fromArray(I256, x6, x + 40)))
+                            .add(v.lanewise(LSHR, 12).and(M3).mul(IntVector.fromArray(I256, x6, x + 48)))
+                            .add(v.lanewise(LSHR, 14).and(M3).mul(IntVector.fromArray(I256, x6, x + 56)));
+                    s = s.add(t.add(0x8000).lanewise(ASHR, 16).mul(sm.and(0xF)));
+                }
+                float dx = xd[b];
+                acc = ((FloatVector) s.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 80))), acc);
+                mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 82))), mins);
+            }
+            y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
+        }
+    }
+
     /** Low nibbles of the even bytes of an int lane (a 16-bit value in each half). */
     private static final int M4 = 0x000F000F;
     /** Bit 4 of both 16-bit halves of an int lane: a pair's fifth bits ({@link #q5_Kx}). */
@@ -959,6 +1001,8 @@ final class VectorDots {
     private static final int M2 = 0x00300030;
     /** The low six bits of each half. */
     private static final int M6 = 0x003F003F;
+    /** The low two bits of each half ({@link #q2_Kx}). */
+    private static final int M3 = 0x00030003;
 
     /** Lanes 0..3 take scale 2k of the vector, lanes 4..7 scale 2k + 1. */
     private static VectorShuffle<Integer> pair(int k) {
