@@ -241,7 +241,7 @@ public final class Model implements AutoCloseable {
         try {
             return interleave(weights, arena, threads);
         } catch (OutOfMemoryError e) {
-            LOG.log(System.Logger.Level.WARNING, name + ": no memory for the kernels' copies of the Q4_0, Q2_K, Q4_K, Q5_K and Q6_K matrices (" + e.getMessage()
+            LOG.log(System.Logger.Level.WARNING, name + ": no memory for the kernels' copies of the Q4_0 and K-quant matrices (" + e.getMessage()
                     + "); reading every matrix from the file mapping");
             return null;
         }

@@ -13,7 +13,7 @@ import java.nio.ByteOrder;
 /**
  * A second copy of a weight matrix in a layout of the vector decode kernels' own
  * ({@link Weights#interleaved()}), made once when a model is loaded: Q4_0 rows interleaved in
- * groups of eight, Q2_K, Q4_K, Q5_K and Q6_K blocks with their bits reordered.
+ * groups of eight, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K blocks with their bits reordered.
  *
  * <p><b>Q4_0, "Q4_0x8".</b> Groups of eight rows, one after the other; in a group, block b of the
  * eight rows takes 144 bytes at {@code (group·blocks + b)·144}: the eight rows' F16 scales as in
@@ -51,6 +51,13 @@ import java.nio.ByteOrder;
  * pair that {@link Activations#x6} (the Q6_K copy's activations) multiplies ({@code reorderQ2_K},
  * {@link VectorDots#q2_Kx}); then the file's 16 bytes of scales and mins and its d and dmin.
  *
+ * <p><b>Q3_K.</b> {@value #Q3_K_COPY_BLOCK} bytes per block instead of 110: the low two bits as in
+ * the Q2_K copy (bytes 0..63), then 32 bytes whose int lane j holds the third bits of sub-blocks j
+ * and 8 + j (value 2w of half h at bit 8h + w, value 2w + 1 sixteen bits higher: one shift and the
+ * mask {@code 0x00040004} put a way's pair at bits 2 and 18), the sixteen 6-bit scales unpacked
+ * to signed bytes with their offset of 32 taken off (96..111), and d ({@code reorderQ3_K},
+ * {@link VectorDots#q3_Kx}).
+ *
  * <p><b>Q6_K.</b> The same for Q6_K's sixteen sub-blocks of 16 values: blocks stay 210 bytes with
  * the scales and d in place, and in each half three 32-byte parts whose int lane j holds sub-block
  * 8h + j's sixteen 6-bit values, twelve of them whole at bit offsets a shift and a mask bring down
@@ -68,6 +75,8 @@ public final class Interleave {
     static final int Q4_0_GROUP_BLOCK = 144;
     /** Bytes per block of the Q4_K copy: d, dmin, 8 scales, 8 mins, 128 of nibbles. */
     static final int Q4_K_COPY_BLOCK = 148;
+    /** Bytes per block of the Q3_K copy: 64 of low bits, 32 of third bits, 16 scales, d. */
+    static final int Q3_K_COPY_BLOCK = 114;
     /** Bytes per block of the Q5_K copy: the Q4_K copy's 148, then 32 of fifth bits. */
     static final int Q5_K_COPY_BLOCK = 180;
 
@@ -79,7 +88,7 @@ public final class Interleave {
         if (w.interleaved() != null || w.rows() <= 0) return false;
         return switch (w.type()) {
             case Q4_0 -> w.rows() % GROUP == 0;
-            case Q2_K, Q4_K, Q5_K, Q6_K -> true;
+            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -91,6 +100,7 @@ public final class Interleave {
             case Q4_0 -> (long) w.rows() / GROUP * (w.cols() / 32) * Q4_0_GROUP_BLOCK;
             case Q4_K -> (long) w.rows() * (w.cols() / 256) * Q4_K_COPY_BLOCK;
             case Q5_K -> (long) w.rows() * (w.cols() / 256) * Q5_K_COPY_BLOCK;
+            case Q3_K -> (long) w.rows() * (w.cols() / 256) * Q3_K_COPY_BLOCK;
             default -> w.byteSize();
         };
     }
@@ -105,6 +115,7 @@ public final class Interleave {
         if (w.type() == GgmlType.Q4_K) return reorderQ4_K(w, arena);
         if (w.type() == GgmlType.Q5_K) return reorderQ5_K(w, arena);
         if (w.type() == GgmlType.Q2_K) return copyBlocks(w, arena, 84, 84, Interleave::reorderQ2_KBlock);
+        if (w.type() == GgmlType.Q3_K) return copyBlocks(w, arena, 110, Q3_K_COPY_BLOCK, Interleave::reorderQ3_KBlock);
         if (w.type() == GgmlType.Q6_K) return reorderQ6_K(w, arena);
         int nb = w.cols() / 32;
         int rowBytes = Math.toIntExact(w.rowBytes());
@@ -224,6 +235,25 @@ public final class Interleave {
                         int v = p.get(LE32, at + 32 * (k / 8) + 4 * (k % 8));
                         int o = off + 256 * b + 16 * k;
                         for (int m = 0; m < 16; m++) out[o + m] = dl * (v >>> q2Bit(m) & 3) - ml;
+                    }
+                }
+            }
+            case Q3_K -> {
+                int nb = cols / 256;
+                long at = (long) row * nb * Q3_K_COPY_BLOCK;
+                for (int b = 0; b < nb; b++, at += Q3_K_COPY_BLOCK) {
+                    float d = Float.float16ToFloat(p.get(LE16, at + 112));
+                    for (int k = 0; k < 16; k++) {
+                        float dl = d * p.get(ValueLayout.JAVA_BYTE, at + 96 + k);
+                        int h = k / 8;
+                        int v = p.get(LE32, at + 32 * h + 4 * (k % 8));
+                        int hb = p.get(LE32, at + 64 + 4 * (k % 8));
+                        int o = off + 256 * b + 16 * k;
+                        for (int m = 0; m < 16; m++) {
+                            int low = v >>> q2Bit(m) & 3;
+                            int third = hb >>> (8 * h + m / 2 + (m & 1) * 16) & 1;
+                            out[o + m] = dl * (low - (third == 0 ? 4 : 0));
+                        }
                     }
                 }
             }
@@ -354,6 +384,45 @@ public final class Interleave {
         }
         System.arraycopy(in, at, out, o + 64, 16);
         INT.set(out, o + 80, (int) INT.get(in, at + 80));
+    }
+
+    /**
+     * The Q3_K copy of a block (see the class comment). In the file, sub-block k = 8h + 2s + t has
+     * its value m's low bits in bits 2s..2s+1 of {@code qs[32h + 16t + m]} (qs at 32) and its third
+     * bit in bit 4h + s of {@code hmask[16t + m]} (hmask at 0); the 6-bit scale i has its low four bits
+     * in a nibble of bytes 96..103 and its top two in byte {@code 104 + i % 4}; d at 108.
+     */
+    private static void reorderQ3_KBlock(byte[] in, int at, byte[] out, int o) {
+        for (int j = 0; j < 8; j++) {
+            int high = 0;
+            for (int h = 0; h < 2; h++) {
+                // Sub-block k = 8h + j.
+                int s = j / 2, t = j % 2;
+                int q = at + 32 + 32 * h + 16 * t;
+                long lo = (long) LONG.get(in, q) >>> 2 * s & 0x0303030303030303L;
+                long hi = (long) LONG.get(in, q + 8) >>> 2 * s & 0x0303030303030303L;
+                INT.set(out, o + 32 * h + 4 * j, gather2(lo) | gather2(hi) << 8 | gather2(lo >>> 8) << 16 | gather2(hi >>> 8) << 24);
+                long b0 = (long) LONG.get(in, at + 16 * t) >>> 4 * h + s & 0x0101010101010101L;
+                long b1 = (long) LONG.get(in, at + 16 * t + 8) >>> 4 * h + s & 0x0101010101010101L;
+                int even = gather1(b0) | gather1(b1) << 4, odd = gather1(b0 >>> 8) | gather1(b1 >>> 8) << 4;
+                high |= even << 8 * h | odd << 16 + 8 * h;
+            }
+            INT.set(out, o + 64 + 4 * j, high);
+        }
+        for (int i = 0; i < 16; i++) {
+            int low = i < 8 ? in[at + 96 + i] & 0xF : (in[at + 96 + i - 8] & 0xFF) >>> 4;
+            int top = (in[at + 104 + (i & 3)] & 0xFF) >>> 2 * (i >>> 2) & 3;
+            out[o + 96 + i] = (byte) ((low | top << 4) - 32);
+        }
+        out[o + 112] = in[at + 108];
+        out[o + 113] = in[at + 109];
+    }
+
+    /** The bits in bytes 0, 2, 4 and 6 of {@code v} (other bits of those bytes clear, odd bytes ignored) as four bits. */
+    private static int gather1(long v) {
+        long e = v & 0x0001000100010001L;
+        e = (e | e >>> 15) & 0x0000000300000003L;
+        return (int) ((e | e >>> 30) & 0xF);
     }
 
     /** The 2-bit values in bytes 0, 2, 4 and 6 of {@code v} (other bits of those bytes clear, odd bytes ignored) as one byte. */

@@ -993,6 +993,52 @@ final class VectorDots {
         }
     }
 
+    /**
+     * Q3_K rows from their {@link Interleave}d copy: the low two bits as in the Q2_K copy, each way's
+     * pair ORed with its third bits (one shift of the lane's third-bit int to bits 2 and 18 and a
+     * mask), multiplied with {@link Activations#x6}; the values 0..7 leave room for a half's eight
+     * products per extraction (at most 8·2·7·127 = 14224 in the upper halves), and the offset of 4
+     * comes off as {@code 4·bsum} per sub-block before the eight signed scales (unpacked in the
+     * copy) multiply the sums: about 60 vector operations per half against about 190 per block plus
+     * the scalar scale unpacking of the in-place kernel ({@link #q3_K}).
+     */
+    static void q3_Kx(MemorySegment p, int nb, int r0, int r1, int[] x6, float[] xd, int[] bsum, int xb,
+                      float[] y, int yOff) {
+        for (int r = r0; r < r1; r++) {
+            long off = (long) Interleave.Q3_K_COPY_BLOCK * nb * r;
+            FloatVector acc = FloatVector.zero(F256);
+            for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
+                long o = off + (long) Interleave.Q3_K_COPY_BLOCK * (b - xb);
+                int x = b * 128;
+                IntVector hb = IntVector.fromMemorySegment(I256, p, o + 64, LE);
+                IntVector v0 = IntVector.fromMemorySegment(I256, p, o + 0, LE);
+                IntVector t0 = v0.and(M3).or(hb.lanewise(LSHL, 2).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 0))
+                        .add(v0.lanewise(LSHR, 2).and(M3).or(hb.lanewise(LSHL, 1).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 8)))
+                        .add(v0.lanewise(LSHR, 4).and(M3).or(hb.and(M3H)).mul(IntVector.fromArray(I256, x6, x + 16)))
+                        .add(v0.lanewise(LSHR, 6).and(M3).or(hb.lanewise(LSHR, 1).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 24)))
+                        .add(v0.lanewise(LSHR, 8).and(M3).or(hb.lanewise(LSHR, 2).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 32)))
+                        .add(v0.lanewise(LSHR, 10).and(M3).or(hb.lanewise(LSHR, 3).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 40)))
+                        .add(v0.lanewise(LSHR, 12).and(M3).or(hb.lanewise(LSHR, 4).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 48)))
+                        .add(v0.lanewise(LSHR, 14).and(M3).or(hb.lanewise(LSHR, 5).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 56)));
+                IntVector v1 = IntVector.fromMemorySegment(I256, p, o + 32, LE);
+                IntVector t1 = v1.and(M3).or(hb.lanewise(LSHR, 6).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 64))
+                        .add(v1.lanewise(LSHR, 2).and(M3).or(hb.lanewise(LSHR, 7).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 72)))
+                        .add(v1.lanewise(LSHR, 4).and(M3).or(hb.lanewise(LSHR, 8).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 80)))
+                        .add(v1.lanewise(LSHR, 6).and(M3).or(hb.lanewise(LSHR, 9).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 88)))
+                        .add(v1.lanewise(LSHR, 8).and(M3).or(hb.lanewise(LSHR, 10).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 96)))
+                        .add(v1.lanewise(LSHR, 10).and(M3).or(hb.lanewise(LSHR, 11).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 104)))
+                        .add(v1.lanewise(LSHR, 12).and(M3).or(hb.lanewise(LSHR, 12).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 112)))
+                        .add(v1.lanewise(LSHR, 14).and(M3).or(hb.lanewise(LSHR, 13).and(M3H)).mul(IntVector.fromArray(I256, x6, x + 120)));
+                IntVector e0 = t0.add(0x8000).lanewise(ASHR, 16).sub(IntVector.fromArray(I256, bsum, b * 16).lanewise(LSHL, 2));
+                IntVector e1 = t1.add(0x8000).lanewise(ASHR, 16).sub(IntVector.fromArray(I256, bsum, b * 16 + 8).lanewise(LSHL, 2));
+                IntVector isum = e0.mul((IntVector) ByteVector.fromMemorySegment(B64, p, o + 96, LE).convertShape(B2I, I256, 0))
+                        .add(e1.mul((IntVector) ByteVector.fromMemorySegment(B64, p, o + 104, LE).convertShape(B2I, I256, 0)));
+                acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, xd[b] * Float.float16ToFloat(p.get(Le.I16, o + 112))), acc);
+            }
+            y[yOff + r] = acc.reduceLanes(ADD);
+        }
+    }
+
     /** Low nibbles of the even bytes of an int lane (a 16-bit value in each half). */
     private static final int M4 = 0x000F000F;
     /** Bit 4 of both 16-bit halves of an int lane: a pair's fifth bits ({@link #q5_Kx}). */
@@ -1003,6 +1049,8 @@ final class VectorDots {
     private static final int M6 = 0x003F003F;
     /** The low two bits of each half ({@link #q2_Kx}). */
     private static final int M3 = 0x00030003;
+    /** Bit 2 of each half: a pair's third bits ({@link #q3_Kx}). */
+    private static final int M3H = 0x00040004;
 
     /** Lanes 0..3 take scale 2k of the vector, lanes 4..7 scale 2k + 1. */
     private static VectorShuffle<Integer> pair(int k) {

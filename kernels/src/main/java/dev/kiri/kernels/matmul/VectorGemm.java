@@ -140,8 +140,8 @@ final class VectorGemm {
                         case Q4_K -> panelKx(interleaved, rb, count, cols, panel, false);
                         case Q5_K -> panelKx(interleaved, rb, count, cols, panel, true);
                         case Q6_K -> panelQ6_Kx(interleaved, rb, count, cols, panel);
-                        case Q2_K -> {
-                            // Scalar, as the file's Q2_K panels are (Dequant.row): the copy's rows, bit for bit.
+                        case Q2_K, Q3_K -> {
+                            // Scalar, as the file's Q2_K and Q3_K panels are (Dequant.row): the copy's rows, bit for bit.
                             for (int i = 0; i < count; i++) Interleave.copyRow(t, interleaved, cols, rb + i, panel, i * cols);
                             for (int c = count * cols; c < PANEL_ROWS * cols; c++) panel[c] = 0;
                         }

@@ -136,7 +136,7 @@ public final class VectorMatmul implements Matmul {
         int layout = switch (t) {
             case Q4_0 -> copy ? Activations.Q4_X8 : Activations.Q4_PAIRS;
             case Q4_K, Q5_K -> copy ? Activations.Q4_KX : Activations.NO_LAYOUT;
-            case Q2_K, Q6_K -> copy ? Activations.Q6_KX : Activations.NO_LAYOUT;
+            case Q2_K, Q3_K, Q6_K -> copy ? Activations.Q6_KX : Activations.NO_LAYOUT;
             default -> Activations.NO_LAYOUT;
         };
         act.prepare(VecDotType.of(w.name(), t), x, xOff, w.cols(), n, !vector || t == GgmlType.Q8_0,
@@ -290,6 +290,7 @@ public final class VectorMatmul implements Matmul {
                         case Q4_K -> VectorDots.q4_Kx(packed, cols / 256, tr, te, act.xk, act.d, act.bsum32, i * (cols / 256), y, yo);
                         case Q5_K -> VectorDots.q5_Kx(packed, cols / 256, tr, te, act.xk, act.d, act.bsum32, i * (cols / 256), y, yo);
                         case Q2_K -> VectorDots.q2_Kx(packed, cols / 256, tr, te, act.x6, act.d, act.bsum, i * (cols / 256), y, yo);
+                        case Q3_K -> VectorDots.q3_Kx(packed, cols / 256, tr, te, act.x6, act.d, act.bsum, i * (cols / 256), y, yo);
                         case Q6_K -> VectorDots.q6_Kx(packed, cols / 256, tr, te, act.x6, act.d, act.bsum, i * (cols / 256), y, yo);
                         default -> throw new IllegalStateException(t + " has no copy kernel");
                     }

@@ -113,18 +113,19 @@ class VectorMatmulAllocationTest {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Random rnd = new Random(9);
         int count = TYPES.size();
-        Weights[] ws = new Weights[count + 5];
+        Weights[] ws = new Weights[count + 6];
         try (Arena arena = Arena.ofShared(); ThreadPool pool3 = new ThreadPool(3); VectorMatmul v = new VectorMatmul(pool3)) {
             for (int k = 0; k < count; k++) {
                 GgmlType t = TYPES.get(k);
                 ws[k] = MatmulTestData.randomWeights(t, 64, 2 * Math.max(t.blockSize(), 128), rnd, arena);
             }
-            // And Q4_0, Q4_K, Q6_K, Q5_K and Q2_K with their copies (Interleave), whose products take kernels of their own.
+            // And Q4_0, Q4_K, Q6_K, Q5_K, Q2_K and Q3_K with their copies (Interleave), whose products take kernels of their own.
             ws[count] = Interleave.interleave(MatmulTestData.randomWeights(GgmlType.Q4_0, 64, 256, rnd, arena), arena);
             ws[count + 1] = Interleave.interleave(MatmulTestData.randomWeights(GgmlType.Q4_K, 64, 512, rnd, arena), arena);
             ws[count + 2] = Interleave.interleave(MatmulTestData.randomWeights(GgmlType.Q6_K, 64, 512, rnd, arena), arena);
             ws[count + 3] = Interleave.interleave(MatmulTestData.randomWeights(GgmlType.Q5_K, 64, 512, rnd, arena), arena);
             ws[count + 4] = Interleave.interleave(MatmulTestData.randomWeights(GgmlType.Q2_K, 64, 512, rnd, arena), arena);
+            ws[count + 5] = Interleave.interleave(MatmulTestData.randomWeights(GgmlType.Q3_K, 64, 512, rnd, arena), arena);
             int gemmBatch = VectorMatmul.QUANTIZED_GEMM_MIN_BATCH + 3;
             float[] x = MatmulTestData.randomActivations(gemmBatch * 512, rnd);
             float[] y = new float[gemmBatch * 64];

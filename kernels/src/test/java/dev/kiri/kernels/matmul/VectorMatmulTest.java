@@ -107,14 +107,14 @@ class VectorMatmulTest {
     }
 
     /**
-     * Q2_K, Q4_K, Q5_K and Q6_K weights with each block's values (nibbles, fifth bits, bit pairs) reordered ({@link Interleave}):
+     * Q2_K, Q3_K, Q4_K, Q5_K and Q6_K weights with each block's values (nibbles, fifth bits, bit pairs) reordered ({@link Interleave}):
      * decode, small batches (the reordered kernel per activation row) and batches of 32 and more
      * (dequantized panels read from the copy), one to several blocks per row, row counts that are
      * not multiples of eight, against the scalar reference on the file layout; row slices keep their
      * part of the copy.
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q2_K", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void reorderedKQuantsAgreeWithScalarReference(GgmlType t) {
         Random rnd = new Random(4040 + t.ordinal());
         try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul();
@@ -177,25 +177,26 @@ class VectorMatmulTest {
         }
     }
 
-    /** Which matrices get a copy: Q4_0 in whole groups of eight rows, Q2_K, Q4_K, Q5_K and Q6_K at any row count, nothing else. */
+    /** Which matrices get a copy: Q4_0 in whole groups of eight rows, the K-quants at any row count, nothing else. */
     @Test
     void interleaveTakesQ4_0InWholeGroupsAndKQuantsAtAnyRowCount() {
         Random rnd = new Random(9);
         try (Arena arena = Arena.ofShared()) {
             Weights odd = MatmulTestData.randomWeights(GgmlType.Q4_0, 12, 64, rnd, arena);
             assertTrue(!Interleave.supports(odd) && Interleave.interleave(odd, arena) == odd);
-            for (GgmlType k : new GgmlType[] {GgmlType.Q2_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
+            for (GgmlType k : new GgmlType[] {GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
                 Weights w = MatmulTestData.randomWeights(k, 13, 256, rnd, arena);
                 assertTrue(Interleave.supports(w) && Interleave.interleave(w, arena).interleaved() != null, k.toString());
-                // Q2_K's and Q6_K's copies have the file's size; Q4_K's and Q5_K's unpack 12 bytes of scales to 16 per block.
+                // Q2_K's and Q6_K's copies have the file's size; Q3_K's, Q4_K's and Q5_K's unpack 12 bytes of scales to 16 per block.
                 long size = switch (k) {
+                    case Q3_K -> w.byteSize() / 110 * 114;
                     case Q4_K -> w.byteSize() / 144 * 148;
                     case Q5_K -> w.byteSize() / 176 * 180;
                     default -> w.byteSize();
                 };
                 assertEquals(size, Interleave.bytes(w), k + ": the copy's size");
             }
-            for (GgmlType other : new GgmlType[] {GgmlType.Q3_K, GgmlType.Q4_1}) {
+            for (GgmlType other : new GgmlType[] {GgmlType.IQ4_XS, GgmlType.Q4_1}) {
                 Weights w = MatmulTestData.randomWeights(other, 16, 256, rnd, arena);
                 assertTrue(!Interleave.supports(w) && Interleave.interleave(w, arena) == w, other.toString());
             }
@@ -264,12 +265,13 @@ class VectorMatmulTest {
         }
     }
 
-    static final List<GgmlType> EXTREME_TYPES = List.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q2_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+    static final List<GgmlType> EXTREME_TYPES = List.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K,
+            GgmlType.Q5_K, GgmlType.Q6_K);
 
     /**
      * The decode kernels' integer tricks at their limits: every quantized value at the end of its
      * range (all bits set, all clear, or a random mix of the two, so that products take both
-     * signs), the sub-block scales at -128, 127 or a mix (Q6_K), 63 (Q4_K, Q5_K) or 15 (Q2_K), and activations that
+     * signs), the sub-block scales at -128, 127 or a mix (Q6_K), 63 (Q4_K, Q5_K), 15 (Q2_K) or 31 (Q3_K: 63 - 32), and activations that
      * quantize to ±127 everywhere (all positive, alternating, random signs); in place, and from the
      * copy of the types that have one ({@link Interleave}).
      */
@@ -317,6 +319,10 @@ class VectorMatmulTest {
                     if (pattern == 1) for (int j = 0; j < 32; j++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 2 + j, (byte) (j % 3 == 0 ? 0x80 : 0x7F));
                 }
                 case Q4_0 -> seg.set(i16, o, Float.floatToFloat16(0.01f));
+                case Q3_K -> {
+                    seg.set(i16, o + 108, Float.floatToFloat16(0.01f));
+                    for (int j = 0; j < 12; j++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 96 + j, (byte) 0xFF);
+                }
                 case Q2_K -> {
                     seg.set(i16, o + 80, Float.floatToFloat16(0.01f));
                     seg.set(i16, o + 82, Float.floatToFloat16(0.005f));
@@ -442,6 +448,7 @@ class VectorMatmulTest {
                     {GgmlType.Q4_K, GgmlType.Q4_K, null},
                     {GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q5_K},
                     {GgmlType.Q2_K, GgmlType.Q2_K, GgmlType.Q6_K},
+                    {GgmlType.Q3_K, GgmlType.Q3_K, GgmlType.Q4_K},
             };
             int cols = 512;
             int[][] rowSets = {{64, 16, 24}, {13, 64, 40}, {256, 8, 1}};
