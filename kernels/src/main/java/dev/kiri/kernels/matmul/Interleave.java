@@ -48,14 +48,14 @@ import java.nio.ByteOrder;
  * <p><b>Q2_K.</b> Blocks stay 84 bytes: the 64 bytes of 2-bit values reordered so that in half h
  * (bytes {@code 32h..32h+31}) int lane j holds the sixteen values of sub-block 8h + j, value 2w at
  * bits 2w and value 2w + 1 at bits 16 + 2w: a shift by 2w and the mask {@code 0x00030003} give the
- * pair that {@link Activations#x6} (the Q6_K copy's activations) multiplies ({@code reorderQ2_K},
+ * pair that {@link Activations#x6} (the Q6_K copy's activations) multiplies ({@code reorderQ2_KBlock},
  * {@link VectorDots#q2_Kx}); then the file's 16 bytes of scales and mins and its d and dmin.
  *
  * <p><b>Q3_K.</b> {@value #Q3_K_COPY_BLOCK} bytes per block instead of 110: the low two bits as in
  * the Q2_K copy (bytes 0..63), then 32 bytes whose int lane j holds the third bits of sub-blocks j
  * and 8 + j (value 2w of half h at bit 8h + w, value 2w + 1 sixteen bits higher: one shift and the
  * mask {@code 0x00040004} put a way's pair at bits 2 and 18), the sixteen 6-bit scales unpacked
- * to signed bytes with their offset of 32 taken off (96..111), and d ({@code reorderQ3_K},
+ * to signed bytes with their offset of 32 taken off (96..111), and d ({@code reorderQ3_KBlock},
  * {@link VectorDots#q3_Kx}).
  *
  * <p><b>Q6_K.</b> The same for Q6_K's sixteen sub-blocks of 16 values: blocks stay 210 bytes with
@@ -83,7 +83,7 @@ public final class Interleave {
     private Interleave() {
     }
 
-    /** Whether {@link #interleave} makes a copy of {@code w}: Q4_0 with a whole number of groups of rows, Q4_K, Q5_K and Q6_K. */
+    /** Whether {@link #interleave} makes a copy of {@code w}: Q4_0 with a whole number of groups of rows, and the K-quants Q2_K to Q6_K. */
     public static boolean supports(Weights w) {
         if (w.interleaved() != null || w.rows() <= 0) return false;
         return switch (w.type()) {
