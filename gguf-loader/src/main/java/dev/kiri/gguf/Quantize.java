@@ -19,6 +19,10 @@ import java.util.Objects;
  *       ({@link WeightedAffineFit}) repeats llama.cpp's weighted search operation by operation, in
  *       float and in the same order, so that the fixture model pins it down bit for bit. Its 17
  *       candidate passes cost about 80 ns per element on one core.</li>
+ *   <li>Q3_K and Q2_K produce exactly llama.cpp's bytes without an importance matrix: Q3_K's
+ *       symmetric sub-block fit ({@link Q3K#fitSymmetric}) and Q2_K's absolute-error affine fit
+ *       ({@link WeightedAffineFit} in its absolute-error mode) repeat llama.cpp's float operations in
+ *       its order, and both round with ggml's own float-to-int trick ({@link #ggmlNearestInt}).</li>
  * </ul>
  *
  * Every method is stateless and thread-safe: callers quantize different rows from different
@@ -31,7 +35,7 @@ public final class Quantize {
     /** True if {@link #row} can produce this type. */
     public static boolean supports(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -98,6 +102,8 @@ public final class Quantize {
             case Q5_1 -> {
                 for (int b = 0; b < n / 32; b++) q5_1(src, srcOff + 32 * b, dst, dstOff + 24 * b);
             }
+            case Q2_K -> new Q2K().row(src, srcOff, dst, dstOff, n / 256);
+            case Q3_K -> new Q3K().row(src, srcOff, dst, dstOff, n / 256);
             case Q4_K -> new Q4K().row(src, srcOff, dst, dstOff, n / 256);
             case Q5_K -> new Q5K().row(src, srcOff, dst, dstOff, n / 256);
             case Q6_K -> new Q6K().row(src, srcOff, dst, dstOff, n / 256);
@@ -232,7 +238,233 @@ public final class Quantize {
         return (int) Math.rint(v);
     }
 
+    /**
+     * ggml's nearest_int bit for bit: adding 1.5 * 2^23 leaves the rounded (half to even) integer in
+     * the low mantissa bits. Equal to {@link #nearestInt} for |v| < 2^22; beyond that (a huge ratio
+     * from a tiny divisor, or an infinity) it gives llama.cpp's wrapped value rather than a saturated
+     * one, which only matters to byte-exactness once the caller clamps it.
+     */
+    static int ggmlNearestInt(float v) {
+        return (Float.floatToRawIntBits(v + 12582912f) & 0x007FFFFF) - 0x00400000;
+    }
+
     // ---- K-quants: 256-element super-blocks -----------------------------------------------
+
+    /**
+     * Q3_K: sixteen 16-element sub-blocks, each x ≈ scale * q with q in -4..3; the scales are signed
+     * 6-bit multiples of the super-block's fp16 d. Layout: hmask[32] (the third bit of code j is bit
+     * j / 32 of hmask[j % 32]), qs[64] (low two bits, four codes 32 apart per byte in each 128-element
+     * half), scales[12] (low nibbles in bytes 0..7, high bit pairs in bytes 8..11), then d.
+     *
+     * <p>Byte-exact with llama.cpp's reference quantizer without an importance matrix: each sub-block's
+     * scale comes from {@link #fitSymmetric}; the scale of largest magnitude maps to the 6-bit code -32,
+     * and every value is then rounded against the scale it will be decoded with.
+     */
+    private static final class Q3K {
+        private static final int NMAX = 4;
+        private final float[] scales = new float[16];
+        private final byte[] codes = new byte[256];
+
+        void row(float[] x, int o, byte[] y, int p, int blocks) {
+            for (int b = 0; b < blocks; b++) block(x, o + 256 * b, y, p + 110 * b);
+        }
+
+        private void block(float[] x, int o, byte[] y, int p) {
+            float amax = 0;
+            float maxScale = 0;
+            for (int j = 0; j < 16; j++) {
+                scales[j] = fitSymmetric(x, o + 16 * j, codes, 16 * j);
+                float a = Math.abs(scales[j]);
+                if (a > amax) {
+                    amax = a;
+                    maxScale = scales[j];
+                }
+            }
+            int sc = p + 96;
+            java.util.Arrays.fill(y, sc, sc + 12, (byte) 0);
+            if (maxScale != 0) {
+                float toCode = -32f / maxScale;
+                for (int j = 0; j < 16; j++) {
+                    // llama.cpp keeps the rounded value in an int8 before clamping it.
+                    int l = Math.clamp((byte) ggmlNearestInt(toCode * scales[j]), -32, 31) + 32;
+                    if (j < 8) y[sc + j] = (byte) (l & 0xF);
+                    else y[sc + j - 8] |= (byte) ((l & 0xF) << 4);
+                    y[sc + 8 + j % 4] |= (byte) ((l >>> 4) << (2 * (j / 4)));
+                }
+                putShort(y, p + 108, floatToFp16(1 / toCode));
+            } else {
+                putShort(y, p + 108, floatToFp16(0f));
+            }
+
+            // Round every value against its decoded scale. A sub-block whose scale code is 32 (a zero
+            // scale) keeps its fit's codes, which llama.cpp writes although they decode to 0.
+            float d = Float.float16ToFloat(getShort(y, p + 108));
+            for (int j = 0; j < 16; j++) {
+                int low = j < 8 ? y[sc + j] & 0xF : (y[sc + j - 8] & 0xFF) >>> 4;
+                int high = ((y[sc + 8 + j % 4] & 0xFF) >>> (2 * (j / 4))) & 3;
+                float sd = d * ((low | (high << 4)) - 32);
+                if (sd == 0) continue;
+                for (int l = 0; l < 16; l++) {
+                    codes[16 * j + l] = (byte) (Math.clamp(ggmlNearestInt(x[o + 16 * j + l] / sd), -4, 3) + 4);
+                }
+            }
+
+            int hmask = p;
+            int qs = p + 32;
+            java.util.Arrays.fill(y, hmask, hmask + 32, (byte) 0);
+            for (int j = 0; j < 256; j++) {
+                if (codes[j] > 3) {
+                    y[hmask + j % 32] |= (byte) (1 << (j / 32));
+                    codes[j] -= 4;
+                }
+            }
+            for (int h = 0; h < 2; h++) {
+                int c = 128 * h;
+                for (int l = 0; l < 32; l++) {
+                    y[qs + 32 * h + l] = (byte) (codes[c + l] | (codes[c + l + 32] << 2)
+                            | (codes[c + l + 64] << 4) | (codes[c + l + 96] << 6));
+                }
+            }
+        }
+
+        /**
+         * llama.cpp's symmetric 3-bit fit of x ≈ scale * q (q in -4..3) to the 16 values at {@code o},
+         * weighting each value by x²: codes start from the mapping of the value of largest magnitude
+         * to -4; then up to five sweeps move single codes to the value's best code under the current
+         * least-squares scale, keeping a move only if it raises sumXL² / sumL2 (the error the scale
+         * removes). Returns that scale and leaves the codes, offset by 4, at {@code codes[at ..]}. An
+         * all-(near-)zero sub-block gives scale 0 and codes 0 (not 4), as in llama.cpp.
+         *
+         * <p>Float operations in llama.cpp's order, so that the codes and hence the bytes agree.
+         */
+        static float fitSymmetric(float[] x, int o, byte[] codes, int at) {
+            float max = 0;
+            float amax = 0;
+            for (int i = 0; i < 16; i++) {
+                float a = Math.abs(x[o + i]);
+                if (a > amax) {
+                    amax = a;
+                    max = x[o + i];
+                }
+            }
+            if (amax < 1e-15f) {
+                java.util.Arrays.fill(codes, at, at + 16, (byte) 0);
+                return 0f;
+            }
+            float inv = -NMAX / max;
+            float sumLX = 0;
+            float sumL2 = 0;
+            for (int i = 0; i < 16; i++) {
+                float v = x[o + i];
+                int l = Math.clamp(ggmlNearestInt(inv * v), -NMAX, NMAX - 1);
+                codes[at + i] = (byte) l;
+                float w = v * v;
+                sumLX += w * v * l;
+                sumL2 += w * l * l;
+            }
+            for (int sweep = 0; sweep < 5; sweep++) {
+                int changed = 0;
+                for (int i = 0; i < 16; i++) {
+                    float v = x[o + i];
+                    float w = v * v;
+                    int cur = codes[at + i];
+                    float slx = sumLX - w * v * cur;
+                    if (slx > 0) {
+                        float sl2 = sumL2 - w * cur * cur;
+                        int l = Math.clamp(ggmlNearestInt(v * sl2 / slx), -NMAX, NMAX - 1);
+                        if (l != cur) {
+                            slx += w * v * l;
+                            sl2 += w * l * l;
+                            if (sl2 > 0 && slx * slx * sumL2 > sumLX * sumLX * sl2) {
+                                codes[at + i] = (byte) l;
+                                sumLX = slx;
+                                sumL2 = sl2;
+                                changed++;
+                            }
+                        }
+                    }
+                }
+                if (changed == 0) break;
+            }
+            for (int i = 0; i < 16; i++) codes[at + i] += NMAX;
+            return sumL2 > 0 ? sumLX / sumL2 : 0f;
+        }
+    }
+
+    /**
+     * Q2_K: sixteen 16-element sub-blocks, each x ≈ scale * q - min with q in 0..3; scale and min are
+     * 4-bit multiples of the super-block's fp16 d and dmin, packed as one byte per sub-block (scale in
+     * the low nibble). Layout: scales[16], qs[64] (as Q3_K's low bits), d, dmin.
+     *
+     * <p>Byte-exact with llama.cpp's reference quantizer without an importance matrix: each sub-block is
+     * fitted by {@link WeightedAffineFit} with weights |x| and the absolute error (with only four
+     * levels, that keeps the large values from being rounded away), over 16 candidate steps
+     * (nmax - 0.5 to nmax + 1 in tenths).
+     */
+    private static final class Q2K {
+        private static final int LEVELS = 3;
+        private final WeightedAffineFit fit = new WeightedAffineFit(16);
+        private final float[] weights = new float[16];
+        private final float[] scales = new float[16];
+        private final float[] mins = new float[16];
+        private final byte[] codes = new byte[256];
+
+        void row(float[] x, int o, byte[] y, int p, int blocks) {
+            for (int b = 0; b < blocks; b++) block(x, o + 256 * b, y, p + 84 * b);
+        }
+
+        private void block(float[] x, int o, byte[] y, int p) {
+            float maxScale = 0;
+            float maxMin = 0;
+            for (int j = 0; j < 16; j++) {
+                int s = o + 16 * j;
+                for (int l = 0; l < 16; l++) weights[l] = Math.abs(x[s + l]);
+                fit.fit(x, s, weights, LEVELS, -0.5f, 0.1f, 15, true, codes, 16 * j);
+                scales[j] = fit.scale;
+                mins[j] = fit.min;
+                if (scales[j] > maxScale) maxScale = scales[j];
+                if (mins[j] > maxMin) maxMin = mins[j];
+            }
+            // Each scale byte is built as llama.cpp's uint8_t: the scale code stored whole, then the
+            // min code shifted in on top (both are 0..15 for any finite fit).
+            int[] packed = new int[16];
+            if (maxScale > 0) {
+                float toCode = 15f / maxScale;
+                for (int j = 0; j < 16; j++) packed[j] = ggmlNearestInt(toCode * scales[j]) & 0xFF;
+                putShort(y, p + 80, floatToFp16(maxScale / 15f));
+            } else {
+                putShort(y, p + 80, floatToFp16(0f));
+            }
+            if (maxMin > 0) {
+                float toCode = 15f / maxMin;
+                for (int j = 0; j < 16; j++) packed[j] = (packed[j] | (ggmlNearestInt(toCode * mins[j]) << 4)) & 0xFF;
+                putShort(y, p + 82, floatToFp16(maxMin / 15f));
+            } else {
+                putShort(y, p + 82, floatToFp16(0f));
+            }
+            for (int j = 0; j < 16; j++) y[p + j] = (byte) packed[j];
+
+            // Round against the decoded scale and min; a sub-block whose scale code is 0 keeps its fit's codes.
+            float d = Float.float16ToFloat(getShort(y, p + 80));
+            float dmin = Float.float16ToFloat(getShort(y, p + 82));
+            for (int j = 0; j < 16; j++) {
+                float sd = d * (packed[j] & 0xF);
+                if (sd == 0) continue;
+                float sm = dmin * (packed[j] >>> 4);
+                for (int l = 0; l < 16; l++) {
+                    codes[16 * j + l] = (byte) Math.clamp(ggmlNearestInt((x[o + 16 * j + l] + sm) / sd), 0, LEVELS);
+                }
+            }
+            int qs = p + 16;
+            for (int h = 0; h < 2; h++) {
+                int c = 128 * h;
+                for (int l = 0; l < 32; l++) {
+                    y[qs + 32 * h + l] = (byte) (codes[c + l] | (codes[c + l + 32] << 2)
+                            | (codes[c + l + 64] << 4) | (codes[c + l + 96] << 6));
+                }
+            }
+        }
+    }
 
     /**
      * Q4_K: eight 32-element sub-blocks, each x ≈ scale * q - min with q in 0..15; the eight
@@ -426,7 +658,7 @@ public final class Quantize {
                 for (int l = 0; l < 32; l++) sumX2 += x[s + l] * x[s + l];
                 float rms = (float) Math.sqrt(sumX2 / 32); // float sqrt, correctly rounded either way
                 for (int l = 0; l < 32; l++) weights[l] = rms + Math.abs(x[s + l]);
-                fit.fit(x, s, weights, LEVELS, FIRST_STEP, STEP, STEPS, codes, 32 * j);
+                fit.fit(x, s, weights, LEVELS, FIRST_STEP, STEP, STEPS, false, codes, 32 * j);
                 scales[j] = fit.scale;
                 mins[j] = fit.min;
                 // Strict comparisons from 0, as llama.cpp: a NaN or a negative never becomes the maximum.
@@ -471,7 +703,7 @@ public final class Quantize {
      * {@code steps + 1} inverse steps (nmax + first + i * step) / (max - offset) rounds the codes
      * (x - offset) * inverse, refits scale and offset to them by weighted least squares (through zero
      * when the offset would come out positive), and keeps the candidate of least weighted squared
-     * error; ties keep the earlier one. As in llama.cpp, "offset" in the later candidates is the best
+     * error (or, for Q2_K, of least weighted absolute error); ties keep the earlier one. As in llama.cpp, "offset" in the later candidates is the best
      * fit so far, not the minimum: once a refit wins, the search goes on around its offset.
      *
      * <p>Every operation is a float operation in llama.cpp's order (no fused multiply-adds; its
@@ -489,8 +721,12 @@ public final class Quantize {
             trial = new byte[n];
         }
 
-        /** Fits {@code x[o .. o + n)} with weights {@code w[0 .. n)}; the codes go to {@code codes[at ..]}. */
-        void fit(float[] x, int o, float[] w, int nmax, float first, float step, int steps, byte[] codes, int at) {
+        /**
+         * Fits {@code x[o .. o + n)} with weights {@code w[0 .. n)}; the codes go to {@code codes[at ..]}.
+         * {@code absolute} measures the error as |diff| instead of diff² (the refit stays least squares).
+         */
+        void fit(float[] x, int o, float[] w, int nmax, float first, float step, int steps, boolean absolute,
+                 byte[] codes, int at) {
             int n = trial.length;
             float lo = x[o];
             float hi = x[o];
@@ -518,7 +754,7 @@ public final class Quantize {
                 int q = Math.clamp(nearestInt(inv * (x[o + i] - bestOffset)), 0, nmax);
                 codes[at + i] = (byte) q;
                 float diff = bestScale * q + bestOffset - x[o + i];
-                bestErr += w[i] * (diff * diff);
+                bestErr += w[i] * (absolute ? Math.abs(diff) : diff * diff);
             }
             for (int c = 0; c <= steps; c++) {
                 inv = (first + step * c + nmax) / (hi - bestOffset);
@@ -543,7 +779,7 @@ public final class Quantize {
                 float err = 0;
                 for (int i = 0; i < n; i++) {
                     float diff = s * trial[i] + offset - x[o + i];
-                    err += w[i] * (diff * diff);
+                    err += w[i] * (absolute ? Math.abs(diff) : diff * diff);
                 }
                 if (err < bestErr) {
                     System.arraycopy(trial, 0, codes, at, n);

@@ -32,7 +32,7 @@ class QuantizeTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q5_K"})
+    @EnumSource(names = {"F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q5_K"})
     void quantizesTinyLlamaToTheSameBytesAsLlamaCpp(GgmlType type) throws IOException {
         try (GgufFile f32 = GgufFile.open(Fixtures.file("models/tiny-llama-F32.gguf"));
              GgufFile ref = GgufFile.open(Fixtures.file("models/tiny-llama-" + type.name() + ".gguf"))) {
@@ -75,7 +75,7 @@ class QuantizeTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "F16", "BF16", "F32"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "F16", "BF16", "F32"})
     void roundTripErrorIsSmallOnRandomData(GgmlType type) {
         Random r = new Random(42);
         float[] x = new float[4 * 256];
@@ -89,13 +89,15 @@ class QuantizeTest {
             case Q8_0 -> 3e-3;
             case Q6_K -> 8e-3;
             case Q5_0, Q5_1, Q5_K -> 2e-2;
+            case Q3_K -> 5e-2; // 3-bit: 0.043 here
+            case Q2_K -> 0.1; // 2-bit: 0.087 here
             default -> 4e-2; // 4-bit types
         };
         assertTrue(rmse(x, back) <= bound, type + " RMSE " + rmse(x, back));
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void allZeroBlocksDecodeToZero(GgmlType type) {
         float[] x = new float[256];
         float[] back = new float[256];
@@ -109,7 +111,7 @@ class QuantizeTest {
         Random r = new Random(7);
         float[] x = new float[3 + 512];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
-        for (GgmlType type : new GgmlType[]{GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q8_0}) {
+        for (GgmlType type : new GgmlType[]{GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q8_0}) {
             byte[] fromOffset = new byte[5 + (int) type.byteSize(512)];
             Quantize.row(type, x, 3, fromOffset, 5, 512);
             byte[] fromCopy = Quantize.quantize(type, java.util.Arrays.copyOfRange(x, 3, 3 + 512));
@@ -127,7 +129,7 @@ class QuantizeTest {
         int n = 1024;
         float[] x = new float[rows * n];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
-        for (GgmlType type : new GgmlType[]{GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q4_0}) {
+        for (GgmlType type : new GgmlType[]{GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q4_0}) {
             byte[] serial = Quantize.quantize(type, x);
             int rowBytes = (int) type.byteSize(n);
             byte[] parallel = new byte[serial.length];
@@ -159,7 +161,7 @@ class QuantizeTest {
     void unsupportedTargetIsRefusedByName() {
         var e = assertThrows(UnsupportedOperationException.class, () -> Quantize.quantize(GgmlType.IQ4_XS, new float[256]));
         assertTrue(e.getMessage().contains("IQ4_XS"), e.getMessage());
-        assertFalse(Quantize.supports(GgmlType.Q2_K));
+        assertFalse(Quantize.supports(GgmlType.IQ4_NL));
         assertThrows(IllegalArgumentException.class, () -> Quantize.quantize(GgmlType.Q4_0, new float[33]));
     }
 

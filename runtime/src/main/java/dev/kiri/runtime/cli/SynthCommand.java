@@ -26,7 +26,7 @@ final class SynthCommand implements Callable<Integer> {
 
     @Option(names = "--type", required = true, paramLabel = "TYPE",
             description = "file type, with llama-quantize's per-tensor mix: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, "
-                    + "Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K")
+                    + "Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K")
     String type;
 
     @Option(names = "--pure", description = "every matrix in TYPE (no per-tensor mix)")

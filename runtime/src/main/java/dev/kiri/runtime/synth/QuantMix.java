@@ -8,7 +8,7 @@ import java.util.Locale;
  * Which ggml type each tensor of a file of a given llama-quantize "file type" gets, following
  * llama-quantize's per-tensor rules without an importance matrix (llama.cpp's
  * {@code llama_tensor_get_type}; early 2025 and current versions agree on everything below but
- * {@code attn_qkv}), for the dense architectures of {@link ModelShape}:
+ * {@code attn_qkv} and the Q2_K/Q3_K fallback), for the dense architectures of {@link ModelShape}:
  * <ul>
  *   <li>1-D tensors (norms, biases, {@code rope_freqs}) stay F32;</li>
  *   <li>F32, F16, BF16 files: every matrix in that type (no per-tensor rules);</li>
@@ -18,18 +18,29 @@ import java.util.Locale;
  *       by {@link #useMoreBits} in Q6_K;</li>
  *   <li>Q4_K_S puts {@code attn_v} of layers 0..3 (a fixed count, whatever the depth) and
  *       {@code ffn_down} of the first eighth of the layers in Q5_K;</li>
- *   <li>Q5_K_S has no rule beyond the output; {@code attn_q}, {@code attn_k}, {@code attn_output},
- *       {@code ffn_gate} and {@code ffn_up} keep the file's type in all of these (their rules in
- *       llama-quantize are for other file types, mixtures of experts or Falcon);</li>
+ *   <li>Q3_K_M puts {@code attn_v} of layers 0 and 1 (a fixed count) in Q5_K and of the other
+ *       layers in Q4_K, {@code ffn_down} of the first sixteenth of the layers in Q5_K and of the
+ *       others in Q4_K, and {@code attn_output} in Q4_K;</li>
+ *   <li>Q3_K_L puts {@code attn_v}, {@code ffn_down} and {@code attn_output} of every layer in
+ *       Q5_K;</li>
+ *   <li>Q2_K puts {@code attn_v} in Q4_K when the model shares each key/value head between at least
+ *       four query heads ({@code n_gqa() >= 4}, as llama-3.2-1b's 32 / 8 and qwen2.5-0.5b's 14 / 2),
+ *       else in Q3_K; {@code ffn_down} and {@code attn_output} in Q3_K;</li>
+ *   <li>Q5_K_S and Q3_K_S have no rule beyond the output; {@code attn_q}, {@code attn_k},
+ *       {@code ffn_gate} and {@code ffn_up} keep the file's type in all of these, and so does
+ *       {@code attn_output} outside Q2_K, Q3_K_M and Q3_K_L (their rules in llama-quantize are for
+ *       other file types, mixtures of experts or Falcon);</li>
  *   <li>a fused {@code attn_qkv} (Phi-3) follows the {@code attn_v} rules, as in current llama.cpp,
  *       whose tensor categories count it as an attn_v; early-2025 versions instead put it in Q5_K
  *       (Q4_K_M) or Q6_K (Q5_K_M) in every layer;</li>
  *   <li>a K-quant for a matrix whose rows are not a multiple of 256 falls back as llama-quantize
- *       does: Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0, Q2_K/Q3_K to IQ4_NL.</li>
+ *       does: Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0, Q2_K/Q3_K to Q4_0 (current llama.cpp;
+ *       early-2025 versions chose IQ4_NL, which {@code Quantize} cannot write).</li>
  * </ul>
  * The layer index of these rules is llama-quantize's count of {@code attn_v} (or {@code ffn_down})
  * tensors seen so far, which is the block index in a dense model. Not covered: llama-quantize's
- * rule for models it detects as 70B (attn_v left in Q4_K goes to Q5_K), which needs the model type.
+ * rule for models it detects as 70B (attn_v left in Q3_K or Q4_K goes to Q5_K), which needs the
+ * model type.
  * {@code pure} puts every matrix, including the embedding, in the named type.
  */
 public final class QuantMix {
@@ -49,6 +60,10 @@ public final class QuantMix {
             new FileType("Q8_0", GgmlType.Q8_0, 7),
             new FileType("Q5_0", GgmlType.Q5_0, 8),
             new FileType("Q5_1", GgmlType.Q5_1, 9),
+            new FileType("Q2_K", GgmlType.Q2_K, 10),
+            new FileType("Q3_K_S", GgmlType.Q3_K, 11),
+            new FileType("Q3_K_M", GgmlType.Q3_K, 12),
+            new FileType("Q3_K_L", GgmlType.Q3_K, 13),
             new FileType("Q4_K_S", GgmlType.Q4_K, 14),
             new FileType("Q4_K_M", GgmlType.Q4_K, 15),
             new FileType("Q5_K_S", GgmlType.Q5_K, 16),
@@ -91,9 +106,11 @@ public final class QuantMix {
      * @param rowLen   ne0
      * @param layer    its layer, or -1
      * @param layers   the model's layer count
+     * @param gqa      query heads per key/value head, integer-divided as llama.cpp's {@code n_gqa()}
+     *                 (Q2_K's {@code attn_v} rule depends on it)
      * @param isOutput the output matrix, or the token embedding of a model with tied embeddings
      */
-    public GgmlType typeOf(String tensor, long rowLen, int layer, int layers, boolean isOutput) {
+    public GgmlType typeOf(String tensor, long rowLen, int layer, int layers, int gqa, boolean isOutput) {
         GgmlType t = base;
         boolean quantized = base != GgmlType.F32 && base != GgmlType.F16 && base != GgmlType.BF16;
         if (!pure && quantized) {
@@ -101,11 +118,38 @@ public final class QuantMix {
             if (isOutput) {
                 if (t != GgmlType.Q8_0) t = GgmlType.Q6_K;
             } else if (tensor.endsWith("attn_v.weight") || tensor.endsWith("attn_qkv.weight")) {
-                if (mediumK && useMoreBits(layer, layers)) t = GgmlType.Q6_K;
-                else if (name.equals("Q4_K_S") && layer < 4) t = GgmlType.Q5_K;
+                switch (name) {
+                    case "Q2_K" -> t = gqa >= 4 ? GgmlType.Q4_K : GgmlType.Q3_K;
+                    case "Q3_K_M" -> t = layer < 2 ? GgmlType.Q5_K : GgmlType.Q4_K;
+                    case "Q3_K_L" -> t = GgmlType.Q5_K;
+                    case "Q4_K_M", "Q5_K_M" -> {
+                        if (useMoreBits(layer, layers)) t = GgmlType.Q6_K;
+                    }
+                    case "Q4_K_S" -> {
+                        if (layer < 4) t = GgmlType.Q5_K;
+                    }
+                    default -> { }
+                }
             } else if (tensor.endsWith("ffn_down.weight")) {
-                if (mediumK && useMoreBits(layer, layers)) t = GgmlType.Q6_K;
-                else if (name.equals("Q4_K_S") && layer < layers / 8) t = GgmlType.Q5_K;
+                switch (name) {
+                    case "Q2_K" -> t = GgmlType.Q3_K;
+                    case "Q3_K_M" -> t = layer < layers / 16 ? GgmlType.Q5_K : GgmlType.Q4_K;
+                    case "Q3_K_L" -> t = GgmlType.Q5_K;
+                    case "Q4_K_M", "Q5_K_M" -> {
+                        if (useMoreBits(layer, layers)) t = GgmlType.Q6_K;
+                    }
+                    case "Q4_K_S" -> {
+                        if (layer < layers / 8) t = GgmlType.Q5_K;
+                    }
+                    default -> { }
+                }
+            } else if (tensor.endsWith("attn_output.weight")) {
+                switch (name) {
+                    case "Q2_K" -> t = GgmlType.Q3_K;
+                    case "Q3_K_M" -> t = GgmlType.Q4_K;
+                    case "Q3_K_L" -> t = GgmlType.Q5_K;
+                    default -> { }
+                }
             }
         }
         return fallback(t, rowLen);
@@ -119,7 +163,8 @@ public final class QuantMix {
     private static GgmlType fallback(GgmlType t, long rowLen) {
         if (rowLen % t.blockSize() == 0) return t;
         GgmlType f = switch (t) {
-            case Q2_K, Q3_K, IQ4_XS -> GgmlType.IQ4_NL;
+            case Q2_K, Q3_K -> GgmlType.Q4_0;
+            case IQ4_XS -> GgmlType.IQ4_NL;
             case Q4_K -> GgmlType.Q5_0;
             case Q5_K -> GgmlType.Q5_1;
             case Q6_K -> GgmlType.Q8_0;

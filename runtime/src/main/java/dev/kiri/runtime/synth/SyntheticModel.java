@@ -78,27 +78,28 @@ public final class SyntheticModel {
         int q = shape.heads() * shape.headDim();
         int kv = shape.kvHeads() * shape.headDim();
         int n = shape.layers();
+        int gqa = shape.heads() / shape.kvHeads();
         // Tied embeddings (both shapes): token_embd is also the output matrix.
         tensors.add(new Tensor("token_embd.weight", new long[] {d, shape.vocab()},
-                mix.typeOf("token_embd.weight", d, -1, n, true), -1, 0.02f, 0f));
+                mix.typeOf("token_embd.weight", d, -1, n, gqa, true), -1, 0.02f, 0f));
         tensors.add(new Tensor("output_norm.weight", new long[] {d}, GgmlType.F32, -1, 0f, 1f));
         if (shape.llama3Rope()) tensors.add(new Tensor("rope_freqs.weight", new long[] {shape.headDim() / 2}, GgmlType.F32, -1, 0f, 0f));
         for (int i = 0; i < n; i++) {
             String p = "blk." + i + ".";
             tensors.add(new Tensor(p + "attn_norm.weight", new long[] {d}, GgmlType.F32, i, 0f, 1f));
-            tensors.add(matrix(mix, p + "attn_q.weight", d, q, i, n));
-            tensors.add(matrix(mix, p + "attn_k.weight", d, kv, i, n));
-            tensors.add(matrix(mix, p + "attn_v.weight", d, kv, i, n));
+            tensors.add(matrix(mix, p + "attn_q.weight", d, q, i, n, gqa));
+            tensors.add(matrix(mix, p + "attn_k.weight", d, kv, i, n, gqa));
+            tensors.add(matrix(mix, p + "attn_v.weight", d, kv, i, n, gqa));
             if (shape.qkvBias()) {
                 tensors.add(new Tensor(p + "attn_q.bias", new long[] {q}, GgmlType.F32, i, 0.02f, 0f));
                 tensors.add(new Tensor(p + "attn_k.bias", new long[] {kv}, GgmlType.F32, i, 0.02f, 0f));
                 tensors.add(new Tensor(p + "attn_v.bias", new long[] {kv}, GgmlType.F32, i, 0.02f, 0f));
             }
-            tensors.add(matrix(mix, p + "attn_output.weight", q, d, i, n));
+            tensors.add(matrix(mix, p + "attn_output.weight", q, d, i, n, gqa));
             tensors.add(new Tensor(p + "ffn_norm.weight", new long[] {d}, GgmlType.F32, i, 0f, 1f));
-            tensors.add(matrix(mix, p + "ffn_gate.weight", d, shape.ffnDim(), i, n));
-            tensors.add(matrix(mix, p + "ffn_up.weight", d, shape.ffnDim(), i, n));
-            tensors.add(matrix(mix, p + "ffn_down.weight", shape.ffnDim(), d, i, n));
+            tensors.add(matrix(mix, p + "ffn_gate.weight", d, shape.ffnDim(), i, n, gqa));
+            tensors.add(matrix(mix, p + "ffn_up.weight", d, shape.ffnDim(), i, n, gqa));
+            tensors.add(matrix(mix, p + "ffn_down.weight", shape.ffnDim(), d, i, n, gqa));
         }
         for (Tensor t : tensors) {
             w.addTensor(t.name, t.type, t.shape, o -> {
@@ -124,8 +125,8 @@ public final class SyntheticModel {
         return size;
     }
 
-    private static Tensor matrix(QuantMix mix, String name, int cols, int rows, int layer, int layers) {
-        return new Tensor(name, new long[] {cols, rows}, mix.typeOf(name, cols, layer, layers, false), layer, 0.02f, 0f);
+    private static Tensor matrix(QuantMix mix, String name, int cols, int rows, int layer, int layers, int gqa) {
+        return new Tensor(name, new long[] {cols, rows}, mix.typeOf(name, cols, layer, layers, gqa, false), layer, 0.02f, 0f);
     }
 
     /** Random rows quantized in place, rows split over threads. */

@@ -16,7 +16,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The Q4_K_S / Q5_K_S / Q5_K_M mixes written end to end: the file's types and a forward pass over it. */
+/**
+ * The Q2_K / Q3_K_S / Q3_K_M / Q3_K_L / Q4_K_S / Q5_K_S / Q5_K_M mixes written end to end: the file's
+ * types and a forward pass over it.
+ */
 class SyntheticModelKQuantMixTest {
     @TempDir
     Path tmp;
@@ -57,6 +60,51 @@ class SyntheticModelKQuantMixTest {
             assertEquals(GgmlType.Q5_K, g.tensor("blk.0.attn_v.weight").type());
             assertEquals(GgmlType.Q6_K, g.tensor("token_embd.weight").type());
             assertFinite(g);
+        }
+    }
+
+    @Test
+    void q2KAndQ3KFilesHaveTheirMixAndRun() throws Exception {
+        // SMALL_LLAMA has 4 query heads over 2 key/value heads: n_gqa() = 2, so Q2_K's attn_v is Q3_K.
+        try (GgufFile g = GgufFile.open(write("Q2_K"))) {
+            assertEquals(10, g.metadata().getInt("general.file_type"));
+            assertEquals(GgmlType.Q6_K, g.tensor("token_embd.weight").type());
+            for (int i = 0; i < 8; i++) {
+                String p = "blk." + i + ".";
+                assertEquals(GgmlType.Q2_K, g.tensor(p + "attn_q.weight").type(), "layer " + i);
+                assertEquals(GgmlType.Q2_K, g.tensor(p + "ffn_up.weight").type(), "layer " + i);
+                assertEquals(GgmlType.Q3_K, g.tensor(p + "attn_v.weight").type(), "layer " + i);
+                assertEquals(GgmlType.Q3_K, g.tensor(p + "attn_output.weight").type(), "layer " + i);
+                assertEquals(GgmlType.Q3_K, g.tensor(p + "ffn_down.weight").type(), "layer " + i);
+            }
+            assertFinite(g);
+        }
+        try (GgufFile g = GgufFile.open(write("Q3_K_M"))) {
+            assertEquals(12, g.metadata().getInt("general.file_type"));
+            assertEquals(GgmlType.Q6_K, g.tensor("token_embd.weight").type());
+            for (int i = 0; i < 8; i++) {
+                String p = "blk." + i + ".";
+                assertEquals(GgmlType.Q3_K, g.tensor(p + "attn_k.weight").type(), "layer " + i);
+                assertEquals(GgmlType.Q3_K, g.tensor(p + "ffn_gate.weight").type(), "layer " + i);
+                assertEquals(i < 2 ? GgmlType.Q5_K : GgmlType.Q4_K, g.tensor(p + "attn_v.weight").type(), "layer " + i);
+                assertEquals(GgmlType.Q4_K, g.tensor(p + "attn_output.weight").type(), "layer " + i);
+                // The first sixteenth of 8 layers is empty.
+                assertEquals(GgmlType.Q4_K, g.tensor(p + "ffn_down.weight").type(), "layer " + i);
+            }
+            assertFinite(g);
+        }
+        try (GgufFile g = GgufFile.open(write("Q3_K_L"))) {
+            assertEquals(13, g.metadata().getInt("general.file_type"));
+            assertEquals(GgmlType.Q5_K, g.tensor("blk.3.attn_v.weight").type());
+            assertEquals(GgmlType.Q5_K, g.tensor("blk.3.attn_output.weight").type());
+            assertEquals(GgmlType.Q5_K, g.tensor("blk.3.ffn_down.weight").type());
+            assertEquals(GgmlType.Q3_K, g.tensor("blk.3.attn_q.weight").type());
+        }
+        try (GgufFile g = GgufFile.open(write("Q3_K_S"))) {
+            assertEquals(11, g.metadata().getInt("general.file_type"));
+            assertEquals(GgmlType.Q3_K, g.tensor("blk.0.attn_v.weight").type());
+            assertEquals(GgmlType.Q3_K, g.tensor("blk.0.ffn_down.weight").type());
+            assertEquals(GgmlType.Q6_K, g.tensor("token_embd.weight").type());
         }
     }
 
