@@ -140,11 +140,8 @@ final class VectorGemm {
                         case Q4_K -> panelKx(interleaved, rb, count, cols, panel, false);
                         case Q5_K -> panelKx(interleaved, rb, count, cols, panel, true);
                         case Q6_K -> panelQ6_Kx(interleaved, rb, count, cols, panel);
-                        case Q2_K, Q3_K -> {
-                            // Scalar, as the file's Q2_K and Q3_K panels are (Dequant.row): the copy's rows, bit for bit.
-                            for (int i = 0; i < count; i++) Interleave.copyRow(t, interleaved, cols, rb + i, panel, i * cols);
-                            for (int c = count * cols; c < PANEL_ROWS * cols; c++) panel[c] = 0;
-                        }
+                        case Q2_K -> panelQ23x(interleaved, rb, count, cols, panel, false);
+                        case Q3_K -> panelQ23x(interleaved, rb, count, cols, panel, true);
                         default -> throw new IllegalStateException(t + " has no copy to read panels from");
                     }
                 }
@@ -372,6 +369,61 @@ final class VectorGemm {
     }
 
     /**
+     * Rows {@code [rb, rb + count)} of Q2_K or Q3_K ({@code three}) weights from their
+     * {@link Interleave}d copy, as {@link #panel} makes them from the file ({@code Dequant.row}:
+     * Q2_K {@code (d·scale)·q - dmin·min}, Q3_K {@code (d·(scale - 32))·(q - 4)} with the third bit
+     * set adding 4), the same float operations on the same values. A sub-block's sixteen values are
+     * one int of the copy ({@code Interleave.q2Bit}); Q3_K's third bits one more
+     * ({@code 8h + m/2}, sixteen higher for odd m): L values per vector, a broadcast shifted by a
+     * constant vector and masked. Vectors wider than 512 bits take the copy's rows value by value.
+     */
+    private static void panelQ23x(MemorySegment p, int rb, int count, int cols, float[] out, boolean three) {
+        if (L > 16) {
+            GgmlType t = three ? GgmlType.Q3_K : GgmlType.Q2_K;
+            for (int i = 0; i < count; i++) Interleave.copyRow(t, p, cols, rb + i, out, i * cols);
+            for (int c = count * cols; c < PANEL_ROWS * cols; c++) out[c] = 0;
+            return;
+        }
+        int nb = cols / 256;
+        int block = three ? Interleave.Q3_K_COPY_BLOCK : 84;
+        for (int i = 0; i < count; i++) {
+            long at = (long) (rb + i) * nb * block;
+            int o = i * cols;
+            for (int b = 0; b < nb; b++, at += block, o += 256) {
+                float d = Float.float16ToFloat(p.get(Le.I16, at + (three ? 112 : 80)));
+                float min = three ? 0 : Float.float16ToFloat(p.get(Le.I16, at + 82));
+                for (int k = 0; k < 16; k++) {
+                    int h = k / 8;
+                    IntVector v = IntVector.broadcast(IQ, p.get(Le.I32, at + 32 * h + 4 * (k % 8)));
+                    // (Never null: a vector merged with null at a branch would be boxed.)
+                    IntVector hb = IntVector.broadcast(IQ, three ? p.get(Le.I32, at + 64 + 4 * (k % 8)) >>> 8 * h : 0);
+                    float dl, ml;
+                    if (three) {
+                        dl = d * p.get(ValueLayout.JAVA_BYTE, at + 96 + k);
+                        ml = 0;
+                    } else {
+                        int sc = p.get(ValueLayout.JAVA_BYTE, at + 64 + k) & 0xFF;
+                        dl = d * (sc & 0xF);
+                        ml = min * (sc >>> 4);
+                    }
+                    for (int m = 0; m < 16; m += L) {
+                        IntVector low = v.lanewise(VectorOperators.LSHR, IntVector.fromArray(IQ, Q2_SHIFTS, m)).and(3);
+                        if (three) {
+                            // (low | third << 2) - 4: the reference's low - (third set ? 0 : 4).
+                            IntVector q = low.or(hb.lanewise(VectorOperators.LSHR, IntVector.fromArray(IQ, Q3_HIGH_SHIFTS, m)).and(1)
+                                    .lanewise(VectorOperators.LSHL, 2)).sub(4);
+                            ((FloatVector) q.convertShape(VectorOperators.I2F, F, 0)).mul(dl).intoArray(out, o + 16 * k + m);
+                        } else {
+                            ((FloatVector) low.convertShape(VectorOperators.I2F, F, 0)).mul(dl).sub(ml).intoArray(out, o + 16 * k + m);
+                        }
+                    }
+                }
+            }
+        }
+        for (int c = count * cols; c < PANEL_ROWS * cols; c++) out[c] = 0;
+    }
+
+    /**
      * Rows {@code [rb, rb + count)} of Q4_K or Q5_K ({@code five}) weights from their
      * {@link Interleave}d copy, as {@link #panel} makes them from the file:
      * {@code q·(d·scale) - dmin·min}, the same float operations on the same values. Part k, lane j
@@ -496,6 +548,18 @@ final class VectorGemm {
     private static final int[] NIBBLE_SHIFTS = {0, 8, 16, 24, 4, 12, 20, 28, 0, 8, 16, 24, 4, 12, 20, 28};
     /** Lanes 8..15 of {@link #IQ} at 512 bits (the Q5_K copy's panels: the second part). */
     private static final VectorMask<Integer> SECOND_PART = VectorMask.fromLong(IQ, 0xFF00L);
+    /** Per value m of a sub-block: the bit of its two bits in a Q2_K/Q3_K copy lane ({@code Interleave.q2Bit}). */
+    private static final int[] Q2_SHIFTS = new int[16];
+    /** Per value m of a sub-block of half h: the bit of its third bit in a Q3_K copy lane, after a shift by 8h. */
+    private static final int[] Q3_HIGH_SHIFTS = new int[16];
+
+    static {
+        for (int m = 0; m < 16; m++) {
+            Q2_SHIFTS[m] = Interleave.q2Bit(m);
+            Q3_HIGH_SHIFTS[m] = m / 2 + (m & 1) * 16;
+        }
+    }
+
     /** Per lane of {@link #IQ}: the bit of value 8k + lane of a Q5_K copy lane's fifth bits, after a shift by 4k. */
     private static final int[] Q5_HIGH_SHIFTS = new int[16];
 
