@@ -408,6 +408,7 @@ public final class Quantize {
         private final float[] scales = new float[16];
         private final float[] mins = new float[16];
         private final byte[] codes = new byte[256];
+        private final int[] packed = new int[16];
 
         void row(float[] x, int o, byte[] y, int p, int blocks) {
             for (int b = 0; b < blocks; b++) block(x, o + 256 * b, y, p + 84 * b);
@@ -427,7 +428,7 @@ public final class Quantize {
             }
             // Each scale byte is built as llama.cpp's uint8_t: the scale code stored whole, then the
             // min code shifted in on top (both are 0..15 for any finite fit).
-            int[] packed = new int[16];
+            java.util.Arrays.fill(packed, 0);
             if (maxScale > 0) {
                 float toCode = 15f / maxScale;
                 for (int j = 0; j < 16; j++) packed[j] = ggmlNearestInt(toCode * scales[j]) & 0xFF;

@@ -6,36 +6,17 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.util.HexFormat;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Q3_K and Q2_K beyond the byte comparison with the fixture models in {@link QuantizeTest}: the round
- * trip through {@link Dequant} against ggml's own dequantization of llama-quantize's file, the error on
- * every fixture tensor, and the corner cases of llama.cpp's quantizers that random weights never reach.
+ * Q3_K and Q2_K beyond the byte comparison with the fixture models and the round trip against ggml's
+ * own dequantization in {@link QuantizeTest}: the round trip's error on every fixture tensor, and the
+ * corner cases of llama.cpp's quantizers that random weights never reach.
  */
 class QuantizeQ3KQ2KTest {
-
-    @ParameterizedTest
-    @EnumSource(names = {"Q2_K", "Q3_K"})
-    void roundTripOfTheF32ModelEqualsGgmlsDequantizationOfLlamaQuantize(GgmlType type) throws IOException {
-        String tensor = "blk.0.attn_k.weight";
-        float[] expected = readF32(Fixtures.file("refs/dequant/tiny-llama-" + type.name() + "." + tensor + ".f32"));
-        try (GgufFile f32 = GgufFile.open(Fixtures.file("models/tiny-llama-F32.gguf"))) {
-            float[] back = roundTrip(type, Dequant.tensor(f32.tensor(tensor)));
-            assertEquals(expected.length, back.length, "element count");
-            for (int i = 0; i < back.length; i++) {
-                if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(back[i])) {
-                    fail(type + " " + tensor + " element " + i + ": ggml dequantizes llama-quantize's file to "
-                            + expected[i] + ", ours round-trips to " + back[i]);
-                }
-            }
-        }
-    }
 
     /**
      * N(0, 0.05²) weights: Q3_K's eight levels per 16 values come back with an RMSE of 15.0 to 15.1% of
@@ -54,8 +35,8 @@ class QuantizeQ3KQ2KTest {
                 if (t.shape().length != 2) continue;
                 matrices++;
                 float[] x = Dequant.tensor(t);
-                float[] back = roundTrip(type, x);
-                double rel = QuantizeTest.rmse(x, back) / rms(x);
+                float[] back = QuantizeTest.roundTrip(type, x);
+                double rel = QuantizeTest.rmse(x, back) / QuantizeTest.rms(x);
                 assertTrue(rel > lo && rel < hi, type + " " + t.name() + ": RMSE / RMS " + rel);
                 assertWithinBound(type, x, back, t.name());
             }
@@ -117,15 +98,9 @@ class QuantizeQ3KQ2KTest {
     @ParameterizedTest
     @EnumSource(names = {"Q2_K", "Q3_K"})
     void cornerCaseBlocksGiveLlamaCppsBytes(GgmlType type) {
-        byte[] want = HexFormat.of().parseHex(type == GgmlType.Q3_K ? EDGE_BLOCKS_Q3K : EDGE_BLOCKS_Q2K);
         byte[] ours = Quantize.quantize(type, edgeBlocks());
-        assertEquals(want.length, ours.length);
-        for (int i = 0; i < want.length; i++) {
-            if (want[i] != ours[i]) {
-                fail(type + ": first differing byte " + i + " (block " + i / type.bytesPerBlock() + ", offset "
-                        + i % type.bytesPerBlock() + "): llama.cpp " + (want[i] & 0xFF) + ", ours " + (ours[i] & 0xFF));
-            }
-        }
+        QuantizeTest.assertSameBytes(type + " corner cases", type,
+                HexFormat.of().parseHex(type == GgmlType.Q3_K ? EDGE_BLOCKS_Q3K : EDGE_BLOCKS_Q2K), ours);
         // Sub-block 1 of the first block really takes the zero-scale path and keeps non-zero codes.
         boolean nonZeroCode = false;
         if (type == GgmlType.Q3_K) {
@@ -142,7 +117,7 @@ class QuantizeQ3KQ2KTest {
     @EnumSource(names = {"Q2_K", "Q3_K"})
     void cornerCaseBlocksRoundTripWithinBound(GgmlType type) {
         float[] x = edgeBlocks();
-        float[] back = roundTrip(type, x);
+        float[] back = QuantizeTest.roundTrip(type, x);
         // Constant and zero sub-blocks come back constant, and the zero one as exact zeros.
         for (int i = 1; i < 16; i++) assertEquals(back[0], back[i], 0f, "positive constant sub-block");
         for (int i = 32; i < 48; i++) assertEquals(0f, back[i], 0f, "zero sub-block");
@@ -173,24 +148,5 @@ class QuantizeQ3KQ2KTest {
                 if (err > bound) fail(type + " " + what + " element " + i + ": " + x[i] + " comes back as " + back[i] + ", more than " + bound);
             }
         }
-    }
-
-    private static float[] roundTrip(GgmlType type, float[] x) {
-        float[] back = new float[x.length];
-        Dequant.row(type, MemorySegment.ofArray(Quantize.quantize(type, x)), 0, back, 0, x.length);
-        return back;
-    }
-
-    private static double rms(float[] x) {
-        double s = 0;
-        for (float v : x) s += (double) v * v;
-        return Math.sqrt(s / x.length);
-    }
-
-    private static float[] readF32(java.nio.file.Path p) throws IOException {
-        byte[] raw = Files.readAllBytes(p);
-        float[] f = new float[raw.length / 4];
-        MemorySegment.ofArray(raw).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
-        return f;
     }
 }

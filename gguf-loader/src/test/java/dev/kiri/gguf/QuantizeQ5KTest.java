@@ -5,37 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.util.HexFormat;
 
 import org.junit.jupiter.api.Test;
 
 /**
- * Q5_K beyond the byte comparison with the fixture model in {@link QuantizeTest}: the round trip
- * through {@link Dequant} against ggml's own dequantization, its error, and the corner cases of
+ * Q5_K beyond the byte comparison with the fixture model and the round trip against ggml's own
+ * dequantization in {@link QuantizeTest}: the round trip's error, and the corner cases of
  * llama.cpp's quantizer that random weights never reach (constant sub-blocks, a sub-block whose scale
  * rounds to 0, no negative values, exact ties).
  */
 class QuantizeQ5KTest {
-
-    @Test
-    void roundTripOfTheF32ModelEqualsGgmlsDequantizationOfLlamaQuantize() throws IOException {
-        String tensor = "blk.0.attn_k.weight";
-        float[] expected = readF32(Fixtures.file("refs/dequant/tiny-llama-Q5_K." + tensor + ".f32"));
-        try (GgufFile f32 = GgufFile.open(Fixtures.file("models/tiny-llama-F32.gguf"))) {
-            float[] x = Dequant.tensor(f32.tensor(tensor));
-            float[] back = roundTrip(x);
-            assertEquals(expected.length, back.length, "element count");
-            for (int i = 0; i < back.length; i++) {
-                if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(back[i])) {
-                    fail(tensor + " element " + i + ": ggml dequantizes llama-quantize's Q5_K to " + expected[i]
-                            + ", ours round-trips to " + back[i]);
-                }
-            }
-        }
-    }
 
     @Test
     void roundTripErrorIsBoundedOnEveryTensorOfTheFixtureModel() throws IOException {
@@ -45,10 +25,10 @@ class QuantizeQ5KTest {
                 if (t.shape().length != 2) continue;
                 matrices++;
                 float[] x = Dequant.tensor(t);
-                float[] back = roundTrip(x);
+                float[] back = QuantizeTest.roundTrip(GgmlType.Q5_K, x);
                 // N(0, 0.05²) weights: 31 steps over a sub-block's range give an RMSE of 3.6% of the RMS
                 // on every tensor (Q4_K's 15 steps: 7.1%); 0 would mean a copy, not a quantization.
-                double rel = QuantizeTest.rmse(x, back) / rms(x);
+                double rel = QuantizeTest.rmse(x, back) / QuantizeTest.rms(x);
                 assertTrue(rel > 0.03 && rel < 0.04, t.name() + ": RMSE / RMS " + rel);
                 assertWithinOneStep(x, back, t.name());
             }
@@ -94,15 +74,8 @@ class QuantizeQ5KTest {
 
     @Test
     void cornerCaseBlocksGiveLlamaCppsBytes() {
-        byte[] want = HexFormat.of().parseHex(EDGE_BLOCKS_LLAMA_CPP);
         byte[] ours = Quantize.quantize(GgmlType.Q5_K, edgeBlocks());
-        assertEquals(want.length, ours.length);
-        for (int i = 0; i < want.length; i++) {
-            if (want[i] != ours[i]) {
-                fail("first differing byte " + i + " (block " + i / 176 + ", offset " + i % 176 + "): llama.cpp "
-                        + (want[i] & 0xFF) + ", ours " + (ours[i] & 0xFF));
-            }
-        }
+        QuantizeTest.assertSameBytes("Q5_K corner cases", GgmlType.Q5_K, HexFormat.of().parseHex(EDGE_BLOCKS_LLAMA_CPP), ours);
         // The second sub-block of the first block really takes the zero-scale path with non-zero codes.
         assertEquals(0, ours[5] & 63, "sub-block 1's 6-bit scale");
         boolean nonZeroCode = false;
@@ -113,7 +86,7 @@ class QuantizeQ5KTest {
     @Test
     void cornerCaseBlocksRoundTripWithinOneStep() {
         float[] x = edgeBlocks();
-        float[] back = roundTrip(x);
+        float[] back = QuantizeTest.roundTrip(GgmlType.Q5_K, x);
         assertWithinOneStep(x, back, "corner-case blocks");
         // The constant sub-block comes back constant, and the zero sub-block as exact zeros (its min is 0).
         for (int i = 1; i < 32; i++) assertEquals(back[0], back[i], 0f, "constant sub-block");
@@ -138,24 +111,5 @@ class QuantizeQ5KTest {
                 if (err > step) fail(what + " element " + i + ": " + x[i] + " comes back as " + back[i] + ", more than one step " + step);
             }
         }
-    }
-
-    private static float[] roundTrip(float[] x) {
-        float[] back = new float[x.length];
-        Dequant.row(GgmlType.Q5_K, MemorySegment.ofArray(Quantize.quantize(GgmlType.Q5_K, x)), 0, back, 0, x.length);
-        return back;
-    }
-
-    private static double rms(float[] x) {
-        double s = 0;
-        for (float v : x) s += (double) v * v;
-        return Math.sqrt(s / x.length);
-    }
-
-    private static float[] readF32(java.nio.file.Path p) throws IOException {
-        byte[] raw = Files.readAllBytes(p);
-        float[] f = new float[raw.length / 4];
-        MemorySegment.ofArray(raw).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
-        return f;
     }
 }

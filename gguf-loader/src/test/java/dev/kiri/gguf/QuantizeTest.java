@@ -40,14 +40,7 @@ class QuantizeTest {
                 GgufTensor expected = ref.tensor(name);
                 assertEquals(type, expected.type(), name);
                 byte[] actual = Quantize.quantize(type, Dequant.tensor(f32.tensor(name)));
-                byte[] want = expected.data().toArray(ValueLayout.JAVA_BYTE);
-                assertEquals(want.length, actual.length, name);
-                for (int i = 0; i < want.length; i++) {
-                    if (want[i] != actual[i]) {
-                        fail(type + " " + name + ": first differing byte " + i + " (block " + i / type.bytesPerBlock()
-                                + "): llama.cpp " + (want[i] & 0xFF) + ", ours " + (actual[i] & 0xFF));
-                    }
-                }
+                assertSameBytes(type + " " + name, type, expected.data().toArray(ValueLayout.JAVA_BYTE), actual);
             }
         }
     }
@@ -163,6 +156,52 @@ class QuantizeTest {
         assertTrue(e.getMessage().contains("IQ4_XS"), e.getMessage());
         assertFalse(Quantize.supports(GgmlType.IQ4_NL));
         assertThrows(IllegalArgumentException.class, () -> Quantize.quantize(GgmlType.Q4_0, new float[33]));
+    }
+
+    /**
+     * The K-quants whose quantizer is llama.cpp's bit for bit: quantized and dequantized, the F32
+     * model's tensor is exactly what ggml's own dequantization gives for llama-quantize's file
+     * ({@code refs/dequant}).
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q2_K", "Q3_K", "Q5_K"})
+    void roundTripOfTheF32ModelEqualsGgmlsDequantizationOfLlamaQuantize(GgmlType type) throws IOException {
+        String tensor = "blk.0.attn_k.weight";
+        float[] expected = DequantTest.readF32(Fixtures.file("refs/dequant/tiny-llama-" + type.name() + "." + tensor + ".f32"));
+        try (GgufFile f32 = GgufFile.open(Fixtures.file("models/tiny-llama-F32.gguf"))) {
+            float[] back = roundTrip(type, Dequant.tensor(f32.tensor(tensor)));
+            assertEquals(expected.length, back.length, "element count");
+            for (int i = 0; i < back.length; i++) {
+                if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(back[i])) {
+                    fail(type + " " + tensor + " element " + i + ": ggml dequantizes llama-quantize's file to "
+                            + expected[i] + ", ours round-trips to " + back[i]);
+                }
+            }
+        }
+    }
+
+    /** {@code x} quantized to {@code type} and dequantized again. */
+    static float[] roundTrip(GgmlType type, float[] x) {
+        float[] back = new float[x.length];
+        Dequant.row(type, MemorySegment.ofArray(Quantize.quantize(type, x)), 0, back, 0, x.length);
+        return back;
+    }
+
+    /** Fails at the first byte of {@code ours} that differs from llama.cpp's {@code want}, naming its block. */
+    static void assertSameBytes(String what, GgmlType type, byte[] want, byte[] ours) {
+        assertEquals(want.length, ours.length, what + ": bytes");
+        for (int i = 0; i < want.length; i++) {
+            if (want[i] != ours[i]) {
+                fail(what + ": first differing byte " + i + " (block " + i / type.bytesPerBlock() + ", offset "
+                        + i % type.bytesPerBlock() + "): llama.cpp " + (want[i] & 0xFF) + ", ours " + (ours[i] & 0xFF));
+            }
+        }
+    }
+
+    static double rms(float[] x) {
+        double s = 0;
+        for (float v : x) s += (double) v * v;
+        return Math.sqrt(s / x.length);
     }
 
     static double rmse(float[] a, float[] b) {

@@ -114,7 +114,6 @@ public final class QuantMix {
         GgmlType t = base;
         boolean quantized = base != GgmlType.F32 && base != GgmlType.F16 && base != GgmlType.BF16;
         if (!pure && quantized) {
-            boolean mediumK = name.equals("Q4_K_M") || name.equals("Q5_K_M");
             if (isOutput) {
                 if (t != GgmlType.Q8_0) t = GgmlType.Q6_K;
             } else if (tensor.endsWith("attn_v.weight") || tensor.endsWith("attn_qkv.weight")) {

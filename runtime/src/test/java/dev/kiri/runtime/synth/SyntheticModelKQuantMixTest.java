@@ -1,16 +1,9 @@
 package dev.kiri.runtime.synth;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiri.gguf.GgmlType;
 import dev.kiri.gguf.GgufFile;
-import dev.kiri.kernels.KvCache;
-import dev.kiri.kernels.ScalarKernels;
-import dev.kiri.runtime.model.Decoder;
-import dev.kiri.runtime.model.ModelConfig;
-import dev.kiri.runtime.model.ModelWeights;
-import dev.kiri.runtime.model.State;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -41,7 +34,7 @@ class SyntheticModelKQuantMixTest {
                 assertEquals(more, g.tensor("blk." + i + ".ffn_down.weight").type(), "layer " + i);
                 assertEquals(GgmlType.Q5_K, g.tensor("blk." + i + ".attn_q.weight").type(), "layer " + i);
             }
-            assertFinite(g);
+            SyntheticModelTest.assertFinite(g);
         }
     }
 
@@ -53,13 +46,13 @@ class SyntheticModelKQuantMixTest {
                 assertEquals(i < 4 ? GgmlType.Q5_K : GgmlType.Q4_K, g.tensor("blk." + i + ".attn_v.weight").type(), "layer " + i);
                 assertEquals(i < 1 ? GgmlType.Q5_K : GgmlType.Q4_K, g.tensor("blk." + i + ".ffn_down.weight").type(), "layer " + i);
             }
-            assertFinite(g);
+            SyntheticModelTest.assertFinite(g);
         }
         try (GgufFile g = GgufFile.open(write("Q5_K_S"))) {
             assertEquals(16, g.metadata().getInt("general.file_type"));
             assertEquals(GgmlType.Q5_K, g.tensor("blk.0.attn_v.weight").type());
             assertEquals(GgmlType.Q6_K, g.tensor("token_embd.weight").type());
-            assertFinite(g);
+            SyntheticModelTest.assertFinite(g);
         }
     }
 
@@ -77,7 +70,7 @@ class SyntheticModelKQuantMixTest {
                 assertEquals(GgmlType.Q3_K, g.tensor(p + "attn_output.weight").type(), "layer " + i);
                 assertEquals(GgmlType.Q3_K, g.tensor(p + "ffn_down.weight").type(), "layer " + i);
             }
-            assertFinite(g);
+            SyntheticModelTest.assertFinite(g);
         }
         try (GgufFile g = GgufFile.open(write("Q3_K_M"))) {
             assertEquals(12, g.metadata().getInt("general.file_type"));
@@ -91,7 +84,7 @@ class SyntheticModelKQuantMixTest {
                 // The first sixteenth of 8 layers is empty.
                 assertEquals(GgmlType.Q4_K, g.tensor(p + "ffn_down.weight").type(), "layer " + i);
             }
-            assertFinite(g);
+            SyntheticModelTest.assertFinite(g);
         }
         try (GgufFile g = GgufFile.open(write("Q3_K_L"))) {
             assertEquals(13, g.metadata().getInt("general.file_type"));
@@ -113,16 +106,5 @@ class SyntheticModelKQuantMixTest {
         long size = SyntheticModel.write(SMALL_LLAMA, QuantMix.of(type, false), null, f, 2, 1, b -> { });
         assertEquals(size, Files.size(f));
         return f;
-    }
-
-    private static void assertFinite(GgufFile g) {
-        ModelConfig c = ModelConfig.fromMetadata(g.metadata(), "synthetic");
-        ModelWeights w = ModelWeights.bind(g, c, 64);
-        try (var k = new ScalarKernels()) {
-            Decoder d = new Decoder(w, k, 64);
-            State s = new State(w.config(), 64, 4, KvCache.Type.F16);
-            d.forward(s, new int[] {1, 5, 9, 300}, 0, 4, null);
-            for (float v : s.logits()) assertTrue(Float.isFinite(v));
-        }
     }
 }

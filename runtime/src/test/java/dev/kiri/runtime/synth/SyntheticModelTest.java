@@ -61,7 +61,8 @@ class SyntheticModelTest {
         assertEquals(-1, Files.mismatch(a, b));
     }
 
-    private static void assertFinite(GgufFile g) {
+    /** A forward pass of four tokens over {@code g} with the scalar kernels gives finite logits. */
+    static void assertFinite(GgufFile g) {
         ModelConfig c = ModelConfig.fromMetadata(g.metadata(), "synthetic");
         ModelWeights w = ModelWeights.bind(g, c, 64);
         try (var k = new ScalarKernels()) {
