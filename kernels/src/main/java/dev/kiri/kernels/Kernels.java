@@ -27,8 +27,10 @@ public interface Kernels extends AutoCloseable {
     /**
      * Two or three products of one input (a layer's Q, K and V; gate and up), outputs from offset 0:
      * {@code ya = A·x}, {@code yb = B·x} and, unless {@code c} is null, {@code yc = C·x}. The
-     * results are those of separate {@link #matvec} calls, bit for bit; an implementation may convert
-     * x once and run the products as one parallel job.
+     * results are those of separate {@link #matvec} calls (the same kernels on the same converted
+     * input; with the Vector API, bit for bit only up to the order in which a vector's lanes are
+     * summed, which the API leaves open and which differs between compiled and interpreted code);
+     * an implementation may convert x once and run the products as one parallel job.
      */
     default void matvecs(Weights a, Weights b, Weights c, float[] x, int xOff, float[] ya, float[] yb, float[] yc) {
         matvec(a, x, xOff, ya, 0);

@@ -58,7 +58,9 @@ public final class VectorMatmul implements Matmul {
      * One job for the two or three products: x is converted once per form that the matrices take
      * (Q, K and V of one type: once), and the pool runs every part's row chunks in one dispatch,
      * so that no thread waits at the end of one product before starting the next. The results are
-     * those of separate {@link #matvec} calls, bit for bit ({@code Kernels.matvecs}).
+     * those of separate {@link #matvec} calls: the same kernels on the same converted input, up to
+     * the order of the lane sums, which compiled and interpreted code take differently
+     * ({@code Kernels.matvecs}).
      */
     public void matvecs(Weights a, Weights b, Weights c, float[] x, int xOff, float[] ya, float[] yb, float[] yc) {
         Shapes.checkMatvec(a, x, xOff, ya, 0);

@@ -279,7 +279,8 @@ class VectorMatmulTest {
     @FieldSource("EXTREME_TYPES")
     void extremeQuantizedValuesAgreeWithScalarReference(GgmlType t) {
         Random rnd = new Random(77L * t.id());
-        int rows = 19, cols = 4 * 256;
+        // Q4_0 has a copy in whole groups of eight rows only.
+        int rows = t == GgmlType.Q4_0 ? 24 : 19, cols = 4 * 256;
         try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul(); VectorMatmul v = new VectorMatmul(pool3)) {
             for (int pattern = 0; pattern < 3; pattern++) {
                 Weights plain = extremeWeights(t, rows, cols, pattern, rnd, arena);
@@ -427,7 +428,11 @@ class VectorMatmulTest {
 
     /**
      * {@link VectorMatmul#matvecs} (one conversion of x per form, one dispatch) gives separate
-     * matvec calls' results bit for bit: three matrices of one form (the conversion shared), of one
+     * matvec calls' results, within the rounding bound of a different order of the lane sums (a
+     * kernel's {@code reduceLanes} adds in one order when interpreted or C1-compiled and in another
+     * once C2 has compiled it, so two calls straddling a compile differ in the last bits; bit-for-bit
+     * equality failed about one run in four for that reason, not for a wrong conversion, which
+     * is off by far more than the bound): three matrices of one form (the conversion shared), of one
      * type with and without a copy (Q4_0 at 64 rows has one, at 13 none: two forms), of different
      * types (Q4_K_M's Q, K and V), of float types, two matrices only; row counts of one task and of
      * many, an input offset, fresh inputs in every round (a conversion must never be reused from an
@@ -455,10 +460,12 @@ class VectorMatmulTest {
             for (GgmlType[] types : sets) {
                 for (int[] rows : rowSets) {
                     Weights[] ws = new Weights[3];
+                    float[][][] deqs = new float[3][][];
                     for (int p = 0; p < 3; p++) {
                         if (types[p] == null) continue;
                         Weights plain = MatmulTestData.randomWeights(types[p], rows[p], cols, rnd, arena);
                         ws[p] = Interleave.interleave(plain, arena);
+                        deqs[p] = MatmulTestData.dequantize(plain);
                     }
                     String label = Arrays.toString(types) + " rows " + Arrays.toString(rows);
                     for (int round = 0; round < 3; round++) {
@@ -476,9 +483,9 @@ class VectorMatmulTest {
                             v.matvecs(ws[0], ws[1], ws[2], x, xOff, got[0], got[1], got[2]);
                             for (int p = 0; p < 3; p++) {
                                 if (ws[p] == null) continue;
-                                int part = p;
-                                assertTrue(Arrays.equals(expected[p], got[p]), () -> label + " part " + part + " (" + ws[part].type()
-                                        + (ws[part].interleaved() != null ? " copy" : "") + ") on " + (v == v1 ? "1 thread" : "3 threads") + ": differs from matvec");
+                                float[] xs = Arrays.copyOfRange(x, xOff, xOff + cols);
+                                assertClose(ws[p], deqs[p], xs, 1, expected[p], got[p], label + " part " + p + " (" + ws[p].type()
+                                        + (ws[p].interleaved() != null ? " copy" : "") + ") on " + (v == v1 ? "1 thread" : "3 threads") + ": matvecs against matvec");
                             }
                         }
                     }
