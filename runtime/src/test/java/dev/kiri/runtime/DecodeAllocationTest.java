@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  * samples of one more long run), and the attempts before a clean one are printed too.
  */
 class DecodeAllocationTest {
-    private static final List<String> QUANTIZED = List.of("Q4_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS");
+    private static final List<String> QUANTIZED = List.of("Q4_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "Q5_0");
 
     @Test
     void warmDecodeAllocatesNothingPerToken() throws Exception {
