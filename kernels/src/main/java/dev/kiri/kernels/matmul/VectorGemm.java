@@ -314,7 +314,7 @@ final class VectorGemm {
             case BF16 -> {
                 for (int c = 0; c < n; c++) out[c] = Float.intBitsToFloat(w.get(Le.I16, off + 2L * c) << 16);
             }
-            case Q4_0, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K -> {
+            case Q4_0, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS -> {
                 RowDequantizer d = ROW_DEQUANTIZERS[t.ordinal()];
                 int blocks = cols / t.blockSize();
                 for (int i = 0; i < count; i++) d.row(w, off + i * rowBytes, blocks, out, i * cols);
@@ -344,6 +344,8 @@ final class VectorGemm {
     static {
         ROW_DEQUANTIZERS[GgmlType.Q4_0.ordinal()] = VectorGemm::q4_0;
         ROW_DEQUANTIZERS[GgmlType.Q5_0.ordinal()] = VectorGemm::q5_0;
+        ROW_DEQUANTIZERS[GgmlType.IQ4_NL.ordinal()] = VectorGemm::iq4_nl;
+        ROW_DEQUANTIZERS[GgmlType.IQ4_XS.ordinal()] = VectorGemm::iq4_xs;
         ROW_DEQUANTIZERS[GgmlType.Q8_0.ordinal()] = VectorGemm::q8_0;
         ROW_DEQUANTIZERS[GgmlType.Q4_K.ordinal()] = VectorGemm::q4_K;
         ROW_DEQUANTIZERS[GgmlType.Q5_K.ordinal()] = VectorGemm::q5_K;
@@ -365,6 +367,66 @@ final class VectorGemm {
                 ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
                 ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, o + j);
                 ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, o + 16 + j);
+            }
+        }
+    }
+
+    /** Sixteen bytes: one load of a 32-value block's nibbles, and the IQ4 levels' table. */
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    /** The sixteen IQ4_NL/IQ4_XS levels (the codes' values) as bytes. */
+    private static final byte[] IQ4_LEVELS = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+    /**
+     * IQ4_NL rows: 18-byte blocks, fp16 d, 16 bytes of nibbles (low: values 0..15, high: 16..31),
+     * each a code for one of the sixteen levels; {@code d·level}. The levels are looked up sixteen
+     * at a time by a byte shuffle of the table ({@code selectFrom}) and widened to floats: the
+     * reference's product of the same two floats. (Until now these panels went through the scalar
+     * {@code Dequant.row}.)
+     */
+    private static void iq4_nl(MemorySegment w, long at, int blocks, float[] out, int o) {
+        if (L > 16) {
+            // Vectors wider than 512 bits (not on x86): the reference itself.
+            Dequant.row(GgmlType.IQ4_NL, w, at, out, o, 32 * blocks);
+            return;
+        }
+        ByteVector table = ByteVector.fromArray(B16, IQ4_LEVELS, 0);
+        for (int b = 0; b < blocks; b++, at += 18, o += 32) {
+            float d = Float.float16ToFloat(w.get(Le.I16, at));
+            ByteVector q = ByteVector.fromMemorySegment(B16, w, at + 2, LE);
+            ByteVector lo = q.and((byte) 0xF).selectFrom(table);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).selectFrom(table);
+            for (int part = 0; part < 16 / L; part++) {
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(out, o + part * L);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, F, part)).mul(d).intoArray(out, o + 16 + part * L);
+            }
+        }
+    }
+
+    /**
+     * IQ4_XS rows: 136-byte blocks of 256 values, fp16 d, 16 bits of scales' top bits, 4 bytes of
+     * their low nibbles, then eight runs of 32 values as IQ4_NL's 16 bytes of codes; run r's scale
+     * {@code dl = d·(ls - 32)} computed as the reference computes it, then {@code dl·level} as in
+     * {@link #iq4_nl}.
+     */
+    private static void iq4_xs(MemorySegment w, long at, int blocks, float[] out, int o) {
+        if (L > 16) {
+            Dequant.row(GgmlType.IQ4_XS, w, at, out, o, 256 * blocks);
+            return;
+        }
+        ByteVector table = ByteVector.fromArray(B16, IQ4_LEVELS, 0);
+        for (int b = 0; b < blocks; b++, at += 136) {
+            float d = Float.float16ToFloat(w.get(Le.I16, at));
+            int scalesH = w.get(Le.I16, at + 2) & 0xFFFF;
+            for (int r = 0; r < 8; r++, o += 32) {
+                int ls = ((w.get(ValueLayout.JAVA_BYTE, at + 4 + r / 2) & 0xFF) >>> 4 * (r % 2) & 0xF) | (scalesH >>> 2 * r & 3) << 4;
+                float dl = d * (ls - 32);
+                ByteVector q = ByteVector.fromMemorySegment(B16, w, at + 8 + 16L * r, LE);
+                ByteVector lo = q.and((byte) 0xF).selectFrom(table);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0xF).selectFrom(table);
+                for (int part = 0; part < 16 / L; part++) {
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, F, part)).mul(dl).intoArray(out, o + part * L);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, F, part)).mul(dl).intoArray(out, o + 16 + part * L);
+                }
             }
         }
     }
