@@ -2,9 +2,7 @@ package dev.kiri.gguf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.HexFormat;
 
@@ -12,40 +10,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Q3_K and Q2_K beyond the byte comparison with the fixture models and the round trip against ggml's
- * own dequantization in {@link QuantizeTest}: the round trip's error on every fixture tensor, and the
- * corner cases of llama.cpp's quantizers that random weights never reach.
+ * Q3_K and Q2_K beyond the byte comparison with the fixture models, the round trip against ggml's
+ * own dequantization and the round trip's error in {@link QuantizeTest}: the corner cases of
+ * llama.cpp's quantizers that random weights never reach.
  */
 class QuantizeQ3KQ2KTest {
-
-    /**
-     * N(0, 0.05²) weights: Q3_K's eight levels per 16 values come back with an RMSE of 15.0 to 15.1% of
-     * the RMS on every tensor, Q2_K's four levels (with a min) with 29.5 to 29.8%. The bounds leave about
-     * one percent either side; a quantizer that skipped the code sweeps or lost a scale bit lands
-     * outside, and 0 would mean a copy, not a quantization.
-     */
-    @ParameterizedTest
-    @EnumSource(names = {"Q2_K", "Q3_K"})
-    void roundTripErrorIsBoundedOnEveryTensorOfTheFixtureModel(GgmlType type) throws IOException {
-        double lo = type == GgmlType.Q3_K ? RELATIVE_Q3K[0] : RELATIVE_Q2K[0];
-        double hi = type == GgmlType.Q3_K ? RELATIVE_Q3K[1] : RELATIVE_Q2K[1];
-        try (GgufFile f32 = GgufFile.open(Fixtures.file("models/tiny-llama-F32.gguf"))) {
-            int matrices = 0;
-            for (GgufTensor t : f32.tensors()) {
-                if (t.shape().length != 2) continue;
-                matrices++;
-                float[] x = Dequant.tensor(t);
-                float[] back = QuantizeTest.roundTrip(type, x);
-                double rel = QuantizeTest.rmse(x, back) / QuantizeTest.rms(x);
-                assertTrue(rel > lo && rel < hi, type + " " + t.name() + ": RMSE / RMS " + rel);
-                assertWithinBound(type, x, back, t.name());
-            }
-            assertEquals(2 * 7 + 2, matrices, "2-D weights of tiny-llama");
-        }
-    }
-
-    private static final double[] RELATIVE_Q3K = {0.14, 0.16};
-    private static final double[] RELATIVE_Q2K = {0.285, 0.31};
 
     /**
      * Four blocks of 16-value sub-blocks: (1) a positive constant, a sub-block a million times smaller
@@ -124,29 +93,6 @@ class QuantizeQ3KQ2KTest {
         for (int i = 49; i < 64; i++) assertEquals(back[48], back[i], 0f, "negative constant sub-block");
         // Block 4's outlier: both types give it its own sub-block scale, so it comes back within 5%.
         assertEquals(5f, back[768 + 100], 0.25f, "outlier");
-        assertWithinBound(type, x, back, "corner-case blocks");
-    }
-
-    /**
-     * Every value decodes within a bound set by its super-block's range r = max(x) - min(0, min(x)):
-     * Q3_K has eight levels and a symmetric scale (a value can be clamped to three steps of a scale
-     * fitted by least squares, bound r / 2); Q2_K has four levels with a min, its fit minimises the
-     * absolute error with weights |x|, so small values may be pushed to a level far away (bound r / 2).
-     * Loose, but it catches a wrong layout, sign or scale code, which scatter values over the whole range.
-     */
-    private static void assertWithinBound(GgmlType type, float[] x, float[] back, String what) {
-        for (int b = 0; b < x.length / 256; b++) {
-            float lo = 0;
-            float hi = -Float.MAX_VALUE;
-            for (int i = 256 * b; i < 256 * b + 256; i++) {
-                lo = Math.min(lo, x[i]);
-                hi = Math.max(hi, x[i]);
-            }
-            float bound = (Math.max(hi, 0) - lo) / 2;
-            for (int i = 256 * b; i < 256 * b + 256; i++) {
-                float err = Math.abs(back[i] - x[i]);
-                if (err > bound) fail(type + " " + what + " element " + i + ": " + x[i] + " comes back as " + back[i] + ", more than " + bound);
-            }
-        }
+        QuantizeTest.assertWithinSuperBlockBound(type, x, back, "corner-case blocks");
     }
 }

@@ -180,6 +180,71 @@ class QuantizeTest {
         }
     }
 
+    /**
+     * N(0, 0.05²) weights, every 2-D tensor of the F32 fixture: the round trip's RMSE as a fraction of
+     * the RMS inside the type's band, and every value within its super-block's bound
+     * ({@link #assertWithinSuperBlockBound}). Measured: Q5_K 3.6 % on every tensor (31 steps; Q4_K's
+     * 15 give 7.1 %), Q3_K 15.0–15.1 % (eight levels per 16 values), Q2_K 29.5–29.8 % (four levels
+     * with a min). The bands leave about a percent either side (Q5_K: 0.6); a quantizer that skipped
+     * the code sweeps or lost a scale bit lands outside, and 0 would mean a copy, not a quantization.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q2_K", "Q3_K", "Q5_K"})
+    void roundTripErrorIsBoundedOnEveryTensorOfTheFixtureModel(GgmlType type) throws IOException {
+        double lo = switch (type) {
+            case Q5_K -> 0.03;
+            case Q3_K -> 0.14;
+            default -> 0.285;
+        };
+        double hi = switch (type) {
+            case Q5_K -> 0.04;
+            case Q3_K -> 0.16;
+            default -> 0.31;
+        };
+        try (GgufFile f32 = GgufFile.open(Fixtures.file("models/tiny-llama-F32.gguf"))) {
+            int matrices = 0;
+            for (GgufTensor t : f32.tensors()) {
+                if (t.shape().length != 2) continue;
+                matrices++;
+                float[] x = Dequant.tensor(t);
+                float[] back = roundTrip(type, x);
+                double rel = rmse(x, back) / rms(x);
+                assertTrue(rel > lo && rel < hi, type + " " + t.name() + ": RMSE / RMS " + rel);
+                assertWithinSuperBlockBound(type, x, back, t.name());
+            }
+            assertEquals(2 * 7 + 2, matrices, "2-D weights of tiny-llama");
+        }
+    }
+
+    /**
+     * Every value of {@code x} decodes within a bound set by its 256-value super-block, with
+     * lo = min(0, min x) and hi = max x over it. Q5_K: one code step, (hi - lo) / 31 (half a step of
+     * rounding plus the 6-bit quantization of the sub-block's scale and min). Q3_K and Q2_K: half the
+     * range, (max(hi, 0) - lo) / 2 (Q3_K's eight levels with a symmetric scale fitted by least squares
+     * can clamp a value by three steps; Q2_K's fit minimises the absolute error with weights |x|, so
+     * small values may be pushed to a level far away). Loose for those two, but it catches a wrong
+     * layout, sign or scale code, which scatter values over the whole range.
+     */
+    static void assertWithinSuperBlockBound(GgmlType type, float[] x, float[] back, String what) {
+        for (int b = 0; b < x.length / 256; b++) {
+            float lo = 0;
+            float hi = -Float.MAX_VALUE;
+            for (int i = 256 * b; i < 256 * b + 256; i++) {
+                lo = Math.min(lo, x[i]);
+                hi = Math.max(hi, x[i]);
+            }
+            float bound = switch (type) {
+                case Q5_K -> (hi - lo) / 31;
+                case Q2_K, Q3_K -> (Math.max(hi, 0) - lo) / 2;
+                default -> throw new IllegalArgumentException(type.toString());
+            };
+            for (int i = 256 * b; i < 256 * b + 256; i++) {
+                float err = Math.abs(back[i] - x[i]);
+                if (err > bound) fail(type + " " + what + " element " + i + ": " + x[i] + " comes back as " + back[i] + ", more than " + bound);
+            }
+        }
+    }
+
     /** {@code x} quantized to {@code type} and dequantized again. */
     static float[] roundTrip(GgmlType type, float[] x) {
         float[] back = new float[x.length];
