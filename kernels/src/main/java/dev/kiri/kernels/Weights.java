@@ -2,6 +2,7 @@ package dev.kiri.kernels;
 
 import dev.kiri.gguf.GgmlType;
 import dev.kiri.gguf.GgufTensor;
+import dev.kiri.kernels.matmul.Interleave;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -10,8 +11,9 @@ import java.lang.foreign.MemorySegment;
  * {@code rows}-vector. Row {@code r} starts at byte {@code r * type.byteSize(cols)}.
  *
  * <p>{@code interleaved}, when not null, holds the same matrix a second time in a layout of the
- * vector kernels' own ({@code matmul.Interleave}: Q4_0 rows interleaved in groups of eight, Q4_K
- * and Q6_K rows with each block's nibbles reordered); products
+ * vector kernels' own ({@code matmul.Interleave}: Q4_0 rows interleaved in groups of eight, the
+ * K-quants' blocks with their bits reordered, rows of more than 4096 values in column chunks);
+ * products
  * then read it instead of {@code data}, which stays the matrix in its ggml layout (for row look-ups,
  * the scalar kernels and the GPU).
  */
@@ -51,18 +53,13 @@ public record Weights(String name, GgmlType type, MemorySegment data, int rows, 
 
     /**
      * Rows [from, from + count) as a weight matrix of their own (e.g. the parts of a fused QKV), with
-     * the matching part of the interleaved copy when the copy can be cut there (Q4_0: both ends on
-     * its groups of eight rows; the K-quants: anywhere); otherwise the slice is read in place.
+     * the matching part of the interleaved copy when the copy can be cut there
+     * ({@code Interleave.copySlice}: Q4_0 on its groups of eight rows, K-quant copies of long rows on
+     * their bands of sixteen, other K-quant copies anywhere); otherwise the slice is read in place.
      */
     public Weights rowSlice(String sliceName, int from, int count) {
         if (from < 0 || count < 0 || from + count > rows) throw new IndexOutOfBoundsException(name + ": rows " + from + "+" + count + " of " + rows);
-        MemorySegment part = null;
-        // The copy's unit: groups of eight rows for Q4_0, single rows for the K-quants.
-        int unit = type == GgmlType.Q4_0 ? 8 : 1;
-        if (interleaved != null && from % unit == 0 && count % unit == 0 && count > 0) {
-            long perUnit = interleaved.byteSize() / (rows / unit);
-            part = interleaved.asSlice(from / unit * perUnit, count / unit * perUnit);
-        }
+        MemorySegment part = Interleave.copySlice(this, from, count);
         return new Weights(sliceName, type, data.asSlice(from * rowBytes(), count * rowBytes()), count, cols, part);
     }
 

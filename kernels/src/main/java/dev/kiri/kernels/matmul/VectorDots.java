@@ -240,7 +240,11 @@ final class VectorDots {
 
     /**
      * Q4_0 weights interleaved in groups of eight rows ({@link Interleave}): groups {@code [g0, g1)},
-     * results to {@code y[yOff + 8g .. yOff + 8g + 8)}; activation row starting at block {@code xb}.
+     * group g's {@code nb} blocks at {@code base + g·stride}, results to
+     * {@code y[yOff + 8g .. yOff + 8g + 8)} (stored, or added to what is there when {@code add});
+     * activation row starting at block {@code xb}. The K-quant copy kernels below take their rows the
+     * same way (row r's {@code nb} blocks at {@code base + r·stride}, {@code add}), so that a copy's
+     * long rows run column chunk by column chunk ({@link Interleave#blockOffset}).
      * Per block, each of the four 256-bit parts holds four bytes of nibbles of every row of the group
      * (one row per int lane); the four ways of taking two nibbles from a lane
      * ({@code v & 0x000F000F}, and after a shift by 8, 4 or 12) are multiplied by the broadcast
@@ -252,11 +256,12 @@ final class VectorDots {
      * 128-bit load, converted as {@link #f16} converts, exactly for every finite value) times
      * {@code d_x}.
      */
-    static void q4_0x8(MemorySegment p, int nb, int g0, int g1, int[] xa, float[] xd, int xb, float[] y, int yOff) {
+    static void q4_0x8(MemorySegment p, long stride, long base, int nb, int g0, int g1, int[] xa, float[] xd, int xb,
+                       float[] y, int yOff, boolean add) {
         IntVector m = IntVector.broadcast(I256, 0x000F000F);
         for (int g = g0; g < g1; g++) {
             FloatVector acc = FloatVector.zero(F256);
-            long o = (long) g * nb * Interleave.Q4_0_GROUP_BLOCK;
+            long o = base + g * stride;
             int i = xb * Activations.Q4X8_BLOCK;
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++, o += Interleave.Q4_0_GROUP_BLOCK, i += Activations.Q4X8_BLOCK) {
                 IntVector v0 = IntVector.fromMemorySegment(I256, p, o + 16, LE);
@@ -278,6 +283,7 @@ final class VectorDots {
                 FloatVector d = (FloatVector) ((IntVector) mag.reinterpretShape(I256, 0)).or(h.and(0x80000000)).reinterpretShape(F256, 0);
                 acc = ((FloatVector) s.convertShape(I2F, F256, 0)).fma(d.mul(xd[b]), acc);
             }
+            if (add) acc = acc.add(FloatVector.fromArray(F256, y, yOff + 8 * g));
             acc.intoArray(y, yOff + 8 * g);
         }
     }
@@ -756,10 +762,10 @@ final class VectorDots {
      * broadcasts. 18 32-bit multiplies and about 70 vector operations per block against 25 and
      * about 110 for {@link #q4_K}.
      */
-    static void q4_Kx(MemorySegment p, int nb, int r0, int r1, int[] xk, float[] xd, int[] bsum32, int xb,
-                      float[] y, int yOff) {
+    static void q4_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, int[] xk, float[] xd, int[] bsum32, int xb,
+                      float[] y, int yOff, boolean add) {
         for (int r = r0; r < r1; r++) {
-            long off = (long) Interleave.Q4_K_COPY_BLOCK * nb * r;
+            long off = base + stride * r;
             FloatVector acc = FloatVector.zero(F256), mins = acc;
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
                 long o = off + (long) Interleave.Q4_K_COPY_BLOCK * (b - xb);
@@ -794,7 +800,7 @@ final class VectorDots {
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o))), acc);
                 mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 2))), mins);
             }
-            y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
+            y[yOff + r] = (add ? y[yOff + r] : 0f) + acc.sub(mins).reduceLanes(ADD);
         }
     }
 
@@ -810,10 +816,10 @@ final class VectorDots {
      * place ({@link #q5_K}); the kernel streams about 1.5 times the file's bytes per CPU-second
      * (docs/KERNELS.md).
      */
-    static void q5_Kx(MemorySegment p, int nb, int r0, int r1, int[] xk, float[] xd, int[] bsum32, int xb,
-                      float[] y, int yOff) {
+    static void q5_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, int[] xk, float[] xd, int[] bsum32, int xb,
+                      float[] y, int yOff, boolean add) {
         for (int r = r0; r < r1; r++) {
-            long off = (long) Interleave.Q5_K_COPY_BLOCK * nb * r;
+            long off = base + stride * r;
             FloatVector acc = FloatVector.zero(F256), mins = acc;
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
                 long o = off + (long) Interleave.Q5_K_COPY_BLOCK * (b - xb);
@@ -848,7 +854,7 @@ final class VectorDots {
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o))), acc);
                 mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 2))), mins);
             }
-            y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
+            y[yOff + r] = (add ? y[yOff + r] : 0f) + acc.sub(mins).reduceLanes(ADD);
         }
     }
 
@@ -916,10 +922,10 @@ final class VectorDots {
      * scaled by its eight scales as loaded: no lane permutes, one scale multiply per half, and 19
      * operations to take the 6-bit values apart where the nibble-and-bit-pair layout took 37.
      */
-    static void q6_Kx(MemorySegment p, int nb, int r0, int r1, int[] x6, float[] xd, int[] bsum, int xb,
-                      float[] y, int yOff) {
+    static void q6_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, int[] x6, float[] xd, int[] bsum, int xb,
+                      float[] y, int yOff, boolean add) {
         for (int r = r0; r < r1; r++) {
-            long off = 210L * nb * r;
+            long off = base + stride * r;
             FloatVector acc = FloatVector.zero(F256);
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
                 long o = off + 210L * (b - xb);
@@ -947,7 +953,7 @@ final class VectorDots {
                 float scale = xd[b] * Float.float16ToFloat(p.get(Le.I16, o + 208));
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, scale), acc);
             }
-            y[yOff + r] = acc.reduceLanes(ADD);
+            y[yOff + r] = (add ? y[yOff + r] : 0f) + acc.reduceLanes(ADD);
         }
     }
 
@@ -961,10 +967,10 @@ final class VectorDots {
      * half where the in-place kernel ({@link #q2_K}) widens, masks, multiplies in 16-bit lanes and sums
      * pairs for every run of 16 (about 190 per block).
      */
-    static void q2_Kx(MemorySegment p, int nb, int r0, int r1, int[] x6, float[] xd, int[] bsum, int xb,
-                      float[] y, int yOff) {
+    static void q2_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, int[] x6, float[] xd, int[] bsum, int xb,
+                      float[] y, int yOff, boolean add) {
         for (int r = r0; r < r1; r++) {
-            long off = 84L * nb * r;
+            long off = base + stride * r;
             FloatVector acc = FloatVector.zero(F256), mins = acc;
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
                 long o = off + 84L * (b - xb);
@@ -989,7 +995,7 @@ final class VectorDots {
                 acc = ((FloatVector) s.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 80))), acc);
                 mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 82))), mins);
             }
-            y[yOff + r] = acc.sub(mins).reduceLanes(ADD);
+            y[yOff + r] = (add ? y[yOff + r] : 0f) + acc.sub(mins).reduceLanes(ADD);
         }
     }
 
@@ -1002,10 +1008,10 @@ final class VectorDots {
      * copy) multiply the sums: about 60 vector operations per half against about 190 per block plus
      * the scalar scale unpacking of the in-place kernel ({@link #q3_K}).
      */
-    static void q3_Kx(MemorySegment p, int nb, int r0, int r1, int[] x6, float[] xd, int[] bsum, int xb,
-                      float[] y, int yOff) {
+    static void q3_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, int[] x6, float[] xd, int[] bsum, int xb,
+                      float[] y, int yOff, boolean add) {
         for (int r = r0; r < r1; r++) {
-            long off = (long) Interleave.Q3_K_COPY_BLOCK * nb * r;
+            long off = base + stride * r;
             FloatVector acc = FloatVector.zero(F256);
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
                 long o = off + (long) Interleave.Q3_K_COPY_BLOCK * (b - xb);
@@ -1035,7 +1041,7 @@ final class VectorDots {
                         .add(e1.mul((IntVector) ByteVector.fromMemorySegment(B64, p, o + 104, LE).convertShape(B2I, I256, 0)));
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, xd[b] * Float.float16ToFloat(p.get(Le.I16, o + 112))), acc);
             }
-            y[yOff + r] = acc.reduceLanes(ADD);
+            y[yOff + r] = (add ? y[yOff + r] : 0f) + acc.reduceLanes(ADD);
         }
     }
 

@@ -137,11 +137,11 @@ final class VectorGemm {
                 } else {
                     switch (t) {
                         case Q4_0 -> panelQ4_0x8(interleaved, rb, count, cols, panel);
-                        case Q4_K -> panelKx(interleaved, rb, count, cols, panel, false);
-                        case Q5_K -> panelKx(interleaved, rb, count, cols, panel, true);
-                        case Q6_K -> panelQ6_Kx(interleaved, rb, count, cols, panel);
-                        case Q2_K -> panelQ23x(interleaved, rb, count, cols, panel, false);
-                        case Q3_K -> panelQ23x(interleaved, rb, count, cols, panel, true);
+                        case Q4_K -> panelKx(interleaved, rows, rb, count, cols, panel, false);
+                        case Q5_K -> panelKx(interleaved, rows, rb, count, cols, panel, true);
+                        case Q6_K -> panelQ6_Kx(interleaved, rows, rb, count, cols, panel);
+                        case Q2_K -> panelQ23x(interleaved, rows, rb, count, cols, panel, false);
+                        case Q3_K -> panelQ23x(interleaved, rows, rb, count, cols, panel, true);
                         default -> throw new IllegalStateException(t + " has no copy to read panels from");
                     }
                 }
@@ -479,19 +479,19 @@ final class VectorGemm {
      * ({@code 8h + m/2}, sixteen higher for odd m): L values per vector, a broadcast shifted by a
      * constant vector and masked. Vectors wider than 512 bits take the copy's rows value by value.
      */
-    private static void panelQ23x(MemorySegment p, int rb, int count, int cols, float[] out, boolean three) {
+    private static void panelQ23x(MemorySegment p, int rows, int rb, int count, int cols, float[] out, boolean three) {
         if (L > 16) {
             GgmlType t = three ? GgmlType.Q3_K : GgmlType.Q2_K;
-            for (int i = 0; i < count; i++) Interleave.copyRow(t, p, cols, rb + i, out, i * cols);
+            for (int i = 0; i < count; i++) Interleave.copyRow(t, p, rows, cols, rb + i, out, i * cols);
             for (int c = count * cols; c < PANEL_ROWS * cols; c++) out[c] = 0;
             return;
         }
         int nb = cols / 256;
         int block = three ? Interleave.Q3_K_COPY_BLOCK : 84;
         for (int i = 0; i < count; i++) {
-            long at = (long) (rb + i) * nb * block;
             int o = i * cols;
-            for (int b = 0; b < nb; b++, at += block, o += 256) {
+            for (int b = 0; b < nb; b++, o += 256) {
+                long at = Interleave.blockOffset(rows, nb, block, rb + i, b);
                 float d = Float.float16ToFloat(p.get(Le.I16, at + (three ? 112 : 80)));
                 float min = three ? 0 : Float.float16ToFloat(p.get(Le.I16, at + 82));
                 for (int k = 0; k < 16; k++) {
@@ -534,16 +534,16 @@ final class VectorGemm {
      * int at 148 ({@code Interleave.q5HighBit}). L/8 parts per vector (one at 256 bits, two at 512),
      * as blended broadcasts shifted by constant vectors: one int species, no other.
      */
-    private static void panelKx(MemorySegment p, int rb, int count, int cols, float[] out, boolean five) {
+    private static void panelKx(MemorySegment p, int rows, int rb, int count, int cols, float[] out, boolean five) {
         int nb = cols / 256;
         int block = five ? Interleave.Q5_K_COPY_BLOCK : Interleave.Q4_K_COPY_BLOCK;
         int step = Math.max(1, L / 8);
         IntVector nibbleShifts = L <= 16 ? IntVector.fromArray(IQ, NIBBLE_SHIFTS, 0) : null;
         IntVector highShifts = L <= 16 ? IntVector.fromArray(IQ, Q5_HIGH_SHIFTS, 0) : null;
         for (int i = 0; i < count; i++) {
-            long at = (long) (rb + i) * nb * block;
             int o = i * cols;
-            for (int b = 0; b < nb; b++, at += block, o += 256) {
+            for (int b = 0; b < nb; b++, o += 256) {
+                long at = Interleave.blockOffset(rows, nb, block, rb + i, b);
                 float d = Float.float16ToFloat(p.get(Le.I16, at));
                 float min = Float.float16ToFloat(p.get(Le.I16, at + 2));
                 for (int j = 0; j < 8; j++) {
@@ -592,12 +592,12 @@ final class VectorGemm {
      * constant of its position ({@code Interleave.Q6_WORD} and the tables beside it), so L values
      * are L lanes of blended broadcast ints shifted and masked by constant vectors.
      */
-    private static void panelQ6_Kx(MemorySegment p, int rb, int count, int cols, float[] out) {
+    private static void panelQ6_Kx(MemorySegment p, int rows, int rb, int count, int cols, float[] out) {
         int nb = cols / 256;
         for (int i = 0; i < count; i++) {
-            long at = (long) (rb + i) * nb * 210;
             int o = i * cols;
-            for (int b = 0; b < nb; b++, at += 210, o += 256) {
+            for (int b = 0; b < nb; b++, o += 256) {
+                long at = Interleave.blockOffset(rows, nb, 210, rb + i, b);
                 float d = Float.float16ToFloat(p.get(Le.I16, at + 208));
                 for (int h = 0; h < 2; h++) {
                     for (int j = 0; j < 8; j++) {

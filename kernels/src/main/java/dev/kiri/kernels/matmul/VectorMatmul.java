@@ -277,26 +277,58 @@ public final class VectorMatmul implements Matmul {
         }
 
         /**
-         * Rows [r0, r1) from an {@link Interleave}d copy, tile by tile, every activation row. Chunks
-         * are whole tiles, and for Q4_0 tiles are whole groups of eight (its rows a multiple of 8).
+         * Rows [r0, r1) from an {@link Interleave}d copy, tile by tile, every activation row. Tiles are
+         * the copy's bands of {@link Interleave#BAND} rows (chunks start on them), for Q4_0 whole
+         * groups of eight (its rows a multiple of 8). A K-quant copy of long rows holds each band
+         * column chunk by column chunk ({@link Interleave#blockOffset}); the kernel runs chunk by
+         * chunk, adding each chunk's sums to the previous ones, so that a chunk's activations stay in
+         * the first-level cache over the band's rows and the copy is still read in order.
          */
         private void copyRows(GgmlType t, MemorySegment packed, Activations act, int cols, int rows, int r0, int r1,
                               float[] y, int yOff) {
-            for (int tr = r0; tr < r1; tr += TILE_ROWS) {
-                int te = Math.min(r1, tr + TILE_ROWS);
+            boolean q4_0 = t == GgmlType.Q4_0;
+            int nb = cols / (q4_0 ? 32 : 256);
+            int span = q4_0 ? nb : Interleave.span(nb);
+            long block = switch (t) {
+                case Q4_0 -> Interleave.Q4_0_GROUP_BLOCK;
+                case Q4_K -> Interleave.Q4_K_COPY_BLOCK;
+                case Q5_K -> Interleave.Q5_K_COPY_BLOCK;
+                case Q2_K -> 84;
+                case Q3_K -> Interleave.Q3_K_COPY_BLOCK;
+                case Q6_K -> 210;
+                default -> throw new IllegalStateException(t + " has no copy kernel");
+            };
+            for (int tr = r0, te; tr < r1; tr = te) {
+                int rb = tr - tr % Interleave.BAND;
+                te = Math.min(r1, rb + Interleave.BAND);
+                int bandRows = Math.min(Interleave.BAND, rows - rb);
                 for (int i = 0; i < n; i++) {
-                    int yo = yOff + i * rows;
-                    switch (t) {
-                        case Q4_0 -> VectorDots.q4_0x8(packed, cols / 32, tr / Interleave.GROUP, te / Interleave.GROUP, act.xq4x8,
-                                act.d, i * (cols / 32), y, yo);
-                        case Q4_K -> VectorDots.q4_Kx(packed, cols / 256, tr, te, act.xk, act.d, act.bsum32, i * (cols / 256), y, yo);
-                        case Q5_K -> VectorDots.q5_Kx(packed, cols / 256, tr, te, act.xk, act.d, act.bsum32, i * (cols / 256), y, yo);
-                        case Q2_K -> VectorDots.q2_Kx(packed, cols / 256, tr, te, act.x6, act.d, act.bsum, i * (cols / 256), y, yo);
-                        case Q3_K -> VectorDots.q3_Kx(packed, cols / 256, tr, te, act.x6, act.d, act.bsum, i * (cols / 256), y, yo);
-                        case Q6_K -> VectorDots.q6_Kx(packed, cols / 256, tr, te, act.x6, act.d, act.bsum, i * (cols / 256), y, yo);
-                        default -> throw new IllegalStateException(t + " has no copy kernel");
+                    for (int cs = 0; cs < nb; cs += span) {
+                        int cn = Math.min(span, nb - cs);
+                        // Row r's part of this chunk at base + r·stride (Q4_0: group g's at base + g·stride).
+                        long stride = q4_0 ? nb * block : cn * block;
+                        long base = q4_0 ? 0 : ((long) rb * nb + (long) cs * bandRows) * block - rb * stride;
+                        copyChunk(t, packed, act, stride, base, cn, tr, te, i * nb + cs, y, yOff + i * rows, cs > 0);
                     }
                 }
+            }
+        }
+
+        /**
+         * One column chunk of rows [r0, r1): {@code nb} blocks from activation block {@code xb}, row r's
+         * at {@code base + r·stride} in the copy; the sums stored, or added when {@code add}.
+         */
+        private static void copyChunk(GgmlType t, MemorySegment packed, Activations act, long stride, long base, int nb,
+                                      int r0, int r1, int xb, float[] y, int yo, boolean add) {
+            switch (t) {
+                case Q4_0 -> VectorDots.q4_0x8(packed, stride, base, nb, r0 / Interleave.GROUP, r1 / Interleave.GROUP,
+                        act.xq4x8, act.d, xb, y, yo, add);
+                case Q4_K -> VectorDots.q4_Kx(packed, stride, base, nb, r0, r1, act.xk, act.d, act.bsum32, xb, y, yo, add);
+                case Q5_K -> VectorDots.q5_Kx(packed, stride, base, nb, r0, r1, act.xk, act.d, act.bsum32, xb, y, yo, add);
+                case Q2_K -> VectorDots.q2_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo, add);
+                case Q3_K -> VectorDots.q3_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo, add);
+                case Q6_K -> VectorDots.q6_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo, add);
+                default -> throw new IllegalStateException(t + " has no copy kernel");
             }
         }
 

@@ -119,7 +119,8 @@ class VectorMatmulTest {
         Random rnd = new Random(4040 + t.ordinal());
         try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul();
              VectorMatmul v1 = new VectorMatmul(pool1); VectorMatmul v3 = new VectorMatmul(pool3)) {
-            for (int cols : new int[] {256, 768, 2304}) {
+            // 4352 columns: 17 blocks, held in two column chunks (9 and 8 blocks) per band of 16 rows.
+            for (int cols : new int[] {256, 768, 2304, 4352}) {
                 for (int rows : new int[] {1, 13, 40}) {
                     Weights plain = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
                     Weights w = Interleave.interleave(plain, arena);
@@ -142,6 +143,20 @@ class VectorMatmulTest {
                     float[] x = MatmulTestData.randomActivations(n * 512, rnd);
                     agreesWithReference(ref, new VectorMatmul[] {v3}, plainPart, part, MatmulTestData.dequantize(plainPart), x, n,
                             t + " slice " + slice[0] + "+" + slice[1] + " n=" + n);
+                }
+            }
+            // A copy in column chunks is cut on its bands of sixteen rows (or to the last row), else read in place.
+            Weights longPlain = MatmulTestData.randomWeights(t, 40, 4352, rnd, arena);
+            Weights chunked = Interleave.interleave(longPlain, arena);
+            for (int[] slice : new int[][] {{16, 24}, {0, 32}, {3, 7}, {16, 8}}) {
+                Weights part = chunked.rowSlice("part", slice[0], slice[1]);
+                assertEquals(slice[0] % 16 == 0 && (slice[1] % 16 == 0 || slice[0] + slice[1] == 40), part.interleaved() != null,
+                        "chunked slice " + slice[0] + "+" + slice[1]);
+                Weights plainPart = longPlain.rowSlice("part", slice[0], slice[1]);
+                for (int n : new int[] {1, 3, 40}) {
+                    float[] x = MatmulTestData.randomActivations(n * 4352, rnd);
+                    agreesWithReference(ref, new VectorMatmul[] {v3}, plainPart, part, MatmulTestData.dequantize(plainPart), x, n,
+                            t + " chunked slice " + slice[0] + "+" + slice[1] + " n=" + n);
                 }
             }
         }
