@@ -24,6 +24,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "eval", description = "Write the logits of every position of a token sequence (float32 little-endian [n_tokens][n_vocab]).")
 final class EvalCommand implements Callable<Integer> {
+    /** The context of an evaluated {@code --prompt} unless {@code --ctx} says otherwise (as {@code kiri run}'s). */
+    static final int DEFAULT_PROMPT_CONTEXT = 4096;
+
     @Spec
     CommandSpec spec;
 
@@ -47,6 +50,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "threads (default: all processors)")
     Integer threads;
 
+    @Option(names = {"-c", "--ctx"}, paramLabel = "N",
+            description = "context length, capped by the model's; 0: the model's (default: the number of --tokens, or 4096 with --prompt)")
+    Integer context;
+
     @Option(names = "--kv", paramLabel = "TYPE", defaultValue = "f32", description = "KV cache type: f16 or f32 (default: ${DEFAULT-VALUE})")
     String kv;
 
@@ -67,7 +74,11 @@ final class EvalCommand implements Callable<Integer> {
     private int eval() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        LoadOptions lo = LoadOptions.defaults().contextLength(0).kvCache(Options.kvType(kv)).batchSize(batch);
+        // The KV cache is reserved for the whole context up front: by default only what the tokens
+        // need (the model's own context, 131072 for Llama 3.2, would reserve gigabytes of F32 cache).
+        int ctx = context != null ? context : input.tokens != null ? Math.max(1, input.tokens.length) : DEFAULT_PROMPT_CONTEXT;
+        if (ctx < 0) throw new IllegalArgumentException("--ctx must be 0 (the model's) or positive, not " + ctx);
+        LoadOptions lo = LoadOptions.defaults().contextLength(ctx).kvCache(Options.kvType(kv)).batchSize(batch);
         lo = backend.apply(lo);
         if (threads != null) lo = lo.threads(threads);
         try (Model m = Progress.load(Options.resolveModel(model, err), lo, err)) {
@@ -79,6 +90,10 @@ final class EvalCommand implements Callable<Integer> {
                 ids = m.tokenizer().encode(input.prompt, true, false);
             }
             if (ids.length == 0) throw new IllegalArgumentException("no tokens to evaluate");
+            if (ids.length > m.contextLength()) {
+                throw new IllegalArgumentException(ids.length + " tokens do not fit in a context of " + m.contextLength()
+                        + (m.contextLength() < m.config().contextLength() ? ": give a larger --ctx" : " (the model's own)"));
+            }
             long t0 = System.nanoTime();
             float[] logits = m.logits(ids);
             long ns = System.nanoTime() - t0;
@@ -97,8 +112,8 @@ final class EvalCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "%-8d %-8d %-8d %.6f%n", i, ids[i], best, logits[i * vocab + best]);
             }
             out.flush();
-            err.printf(Locale.ROOT, "kiri eval: %d tokens x %d vocab in %.1f ms%s%n", ids.length, vocab, ns / 1e6,
-                    logitsOut != null ? ", logits written to " + logitsOut : "");
+            err.printf(Locale.ROOT, "kiri eval: %d tokens x %d vocab in %.1f ms (context %d)%s%n", ids.length, vocab, ns / 1e6,
+                    m.contextLength(), logitsOut != null ? ", logits written to " + logitsOut : "");
             err.flush();
             return 0;
         }

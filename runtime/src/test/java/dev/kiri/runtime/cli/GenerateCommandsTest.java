@@ -76,6 +76,18 @@ class GenerateCommandsTest {
         for (int i = 0; i < ref.length; i++) max = Math.max(max, Math.abs(got[i] - ref[i]));
         assertTrue(max < 1e-4, "max |diff| " + max);
         assertTrue(r.out().lines().count() == 17, r.out());
+        // The KV cache is sized to the tokens, not to the model's own context.
+        assertTrue(r.err().contains("(context 16)"), r.err());
+    }
+
+    @Test
+    void evalSaysWhenTheTokensDoNotFitTheContext() {
+        CliRun r = CliRun.of("eval", "-m", F32, "--tokens", "1,17,42,99,256", "--ctx", "4", "-t", "1");
+        assertEquals(1, r.status());
+        assertTrue(r.err().contains("5 tokens do not fit in a context of 4: give a larger --ctx"), r.err());
+        CliRun ok = CliRun.of("eval", "-m", F32, "--tokens", "1,17,42,99,256", "--ctx", "0", "-t", "1");
+        assertEquals(0, ok.status(), ok.err());
+        assertTrue(!ok.err().contains("(context 5)"), "--ctx 0: the model's own context: " + ok.err());
     }
 
     @Test
