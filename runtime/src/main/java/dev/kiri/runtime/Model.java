@@ -137,6 +137,9 @@ public final class Model implements AutoCloseable {
      * @throws dev.kiri.gguf.GgufFormatException  if it is not valid GGUF (the message says where)
      * @throws UnsupportedModelException          if its architecture, a tensor or a metadata value is
      *                                            not supported (the message names it)
+     * @throws IllegalArgumentException           if the KV cache of the context asked for (or of the
+     *                                            model's own, with {@code contextLength(0)}) is larger
+     *                                            than the Java heap's limit (the message says how large)
      */
     public static Model load(Path path, LoadOptions options) throws IOException {
         return load(path, options, Model::tokenizerOf, Model::chatTemplateOf);

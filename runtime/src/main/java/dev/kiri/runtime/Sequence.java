@@ -42,6 +42,7 @@ final class Sequence implements AutoCloseable {
         ModelConfig c = model.config();
         this.vocab = c.vocab();
         LoadOptions o = model.options();
+        checkHeap(model);
         this.kernels = KernelsProvider.create(o.threads());
         try {
             Decoder cpu = new Decoder(model.weights(), kernels, model.contextLength());
@@ -51,9 +52,29 @@ final class Sequence implements AutoCloseable {
             this.decoder = model.gpu() != null ? new GpuDecoder(model.gpu(), cpu, model.contextLength(), batch) : cpu;
             this.sampler = new Sampler(vocab);
             this.tokens = new int[model.contextLength()];
+        } catch (OutOfMemoryError e) {
+            kernels.close();
+            throw new OutOfMemoryError(model.source() + ": no room in the Java heap for a sequence's KV cache of "
+                    + model.contextLength() + " positions (" + kvBytes(model) / 1_000_000 + " MB) and buffers (heap limit "
+                    + Runtime.getRuntime().maxMemory() / 1_000_000 + " MB): use a shorter context length or a larger -Xmx");
         } catch (RuntimeException | Error e) {
             kernels.close();
             throw e;
+        }
+    }
+
+    /**
+     * Fails clearly, before anything is reserved, when a sequence's KV cache alone is larger than the
+     * most the Java heap may ever hold: a model's own context (Llama 3.2: 131072 positions, 4.3 GB of
+     * F16 cache for the 1B) can be far beyond what the caller meant to reserve.
+     */
+    private static void checkHeap(Model model) {
+        long max = Runtime.getRuntime().maxMemory();
+        long need = kvBytes(model);
+        if (max != Long.MAX_VALUE && need > max) {
+            throw new IllegalArgumentException(model.source() + ": a context of " + model.contextLength() + " positions needs "
+                    + need / 1_000_000 + " MB of " + model.options().kvCache() + " KV cache, more than the Java heap's limit of "
+                    + max / 1_000_000 + " MB: load with a shorter context length (LoadOptions.contextLength, --ctx) or a larger -Xmx");
         }
     }
 

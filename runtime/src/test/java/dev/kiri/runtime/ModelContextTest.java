@@ -46,6 +46,20 @@ class ModelContextTest {
     }
 
     @Test
+    void aContextWhoseCacheCannotFitTheHeapIsAClearError() throws Exception {
+        // 2^26 positions: 64 GiB of F16 keys and values for the tiny llama, beyond any test JVM's heap.
+        Path huge = TinyFixtures.withMetadata(tmp, "llama.context_length", dev.kiri.gguf.GgufValue.ofUInt32(1 << 26));
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> TinyFixtures.load(huge, LoadOptions.defaults().threads(1).contextLength(0)));
+        assertTrue(e.getMessage().contains("a context of 67108864 positions needs 68719 MB of F16 KV cache")
+                && e.getMessage().contains("-Xmx"), e.getMessage());
+        // Asked for less, the same file loads.
+        try (Model m = TinyFixtures.load(huge, LoadOptions.defaults().threads(1).contextLength(64))) {
+            assertEquals(64, m.contextLength());
+        }
+    }
+
+    @Test
     void aFullContextEndsTheGeneration() throws Exception {
         try (Model m = tiny(16)) {
             GenerationResult r = m.generate(PROMPT, GenerateOptions.greedy().maxTokens(-1).ignoreEndOfGeneration(true), null);
