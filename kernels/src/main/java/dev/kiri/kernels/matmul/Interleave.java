@@ -63,14 +63,15 @@ import java.nio.ByteOrder;
  * 8h + j's sixteen 6-bit values, twelve of them whole at bit offsets a shift and a mask bring down
  * ({@code reorderQ6_K}, {@link #q6Value}, {@link VectorDots#q6_Kx}).
  *
- * <p><b>Long rows.</b> A K-quant copy whose rows hold more than {@value #MAX_SPAN} blocks (4096
+ * <p><b>Long rows.</b> A K-quant copy whose rows hold more than {@value #CHUNK_FROM} blocks (6144
  * values) is laid out in bands of {@value #BAND} rows, each band column chunk by column chunk
- * ({@link #span}: the fewest chunks of at most {@code MAX_SPAN} blocks), each chunk row by row
+ * ({@link #span}: the fewest chunks of at most {@value #MAX_SPAN} blocks), each chunk row by row
  * ({@link #blockOffset}). The decode kernels run a band chunk by chunk: a chunk's activations
  * (at most 8 KB of pairs) stay in the first-level cache over the band's sixteen rows instead of a
  * whole row's 16 KB or more sharing it with the streaming weights, and the copy is still read in
- * order (FFN down of a 1B model, 2048x8192: 18–50 % faster, docs/KERNELS.md). Shorter rows are
- * one chunk, and the layout is then rows one after the other.
+ * order (FFN down of a 1B model, 2048x8192: 18–50 % faster, docs/KERNELS.md). Shorter rows (rows
+ * of 4864 and 6144 values measured no gain from chunks) are one chunk, and the layout is then rows
+ * one after the other.
  *
  * <p>The values are the file's, so every product is still the integer reference's
  * ({@link ScalarDots}) up to float summation order (the kernel converts the scales exactly for
@@ -94,7 +95,9 @@ public final class Interleave {
      * decode kernels' tile.
      */
     public static final int BAND = 16;
-    /** Most super-blocks (256 values each) in one column chunk of a K-quant copy. */
+    /** Super-blocks (256 values each) per row up to which a K-quant copy keeps its rows whole. */
+    static final int CHUNK_FROM = 24;
+    /** Most super-blocks in one column chunk of a K-quant copy whose rows are cut. */
     static final int MAX_SPAN = 16;
 
     private Interleave() {
@@ -102,11 +105,11 @@ public final class Interleave {
 
     /**
      * Super-blocks per column chunk of a K-quant copy with {@code nb} per row: all of them up to
-     * {@link #MAX_SPAN} (the copy is then row after row), else the row cut into the fewest chunks of
-     * at most {@code MAX_SPAN}, of equal size but for a shorter last one.
+     * {@link #CHUNK_FROM} (the copy is then row after row), else the row cut into the fewest chunks
+     * of at most {@link #MAX_SPAN}, of equal size but for a shorter last one.
      */
     static int span(int nb) {
-        if (nb <= MAX_SPAN) return nb;
+        if (nb <= CHUNK_FROM) return nb;
         int chunks = (nb + MAX_SPAN - 1) / MAX_SPAN;
         return (nb + chunks - 1) / chunks;
     }

@@ -17,7 +17,7 @@ class InterleaveTest {
      * A row read back from a copy ({@link Interleave#dequantizeRow}: the embedding look-ups of a
      * tied output matrix) is the file's row as {@link Dequant#row} gives it, bit for bit: every row
      * of random matrices (two groups and more for Q4_0; for the K-quants one and three blocks per
-     * row, and eighteen, which the copy holds in two column chunks per band of sixteen rows, with a
+     * row, and 25, which the copy holds in two column chunks per band of sixteen rows, with a
      * short last band), rows of a slice of the copy, and the file's row for a matrix without a copy.
      */
     @ParameterizedTest
@@ -25,7 +25,7 @@ class InterleaveTest {
     void rowsReadFromTheCopyAreTheFilesRows(GgmlType t) {
         Random rnd = new Random(31 + t.ordinal());
         try (Arena arena = Arena.ofShared()) {
-            int[] widths = t == GgmlType.Q4_0 ? new int[] {256, 768} : new int[] {256, 768, 4608};
+            int[] widths = t == GgmlType.Q4_0 ? new int[] {256, 768} : new int[] {256, 768, 6400};
             for (int cols : widths) {
                 int rows = 40;
                 Weights plain = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
@@ -35,7 +35,7 @@ class InterleaveTest {
                 for (int r = 0; r < rows; r++) {
                     assertRowsEqual(plain, r, copy, r, t + " " + rows + "x" + cols + " row " + r);
                 }
-                boolean chunked = cols > 4096;
+                boolean chunked = cols > 6144;
                 // A band (or group) boundary to the end, including the short last band.
                 Weights slice = copy.rowSlice("slice", 16, 24);
                 assertNotNull(slice.interleaved(), "the slice keeps its part of the copy");
@@ -59,10 +59,11 @@ class InterleaveTest {
      */
     @org.junit.jupiter.api.Test
     void chunkedOffsetsTileTheCopy() {
-        for (int nb : new int[] {1, 16, 17, 18, 32, 33, 56}) {
+        for (int nb : new int[] {1, 16, 17, 24, 25, 32, 33, 35, 56}) {
             for (int rows : new int[] {1, 15, 16, 17, 40}) {
                 int span = Interleave.span(nb);
-                assertEquals(true, span <= Interleave.MAX_SPAN && span * ((nb + Interleave.MAX_SPAN - 1) / Interleave.MAX_SPAN) >= nb,
+                assertEquals(true, nb <= Interleave.CHUNK_FROM ? span == nb
+                        : span <= Interleave.MAX_SPAN && span * ((nb + Interleave.MAX_SPAN - 1) / Interleave.MAX_SPAN) >= nb,
                         nb + " blocks: span " + span);
                 boolean[] seen = new boolean[rows * nb];
                 for (int r = 0; r < rows; r++) {
@@ -72,7 +73,7 @@ class InterleaveTest {
                         int i = (int) (at / 7);
                         assertEquals(false, seen[i], nb + "x" + rows + ": block " + r + "," + b + " shares place " + i);
                         seen[i] = true;
-                        if (nb <= Interleave.MAX_SPAN) assertEquals((long) (r * nb + b) * 7, at);
+                        if (nb <= Interleave.CHUNK_FROM) assertEquals((long) (r * nb + b) * 7, at);
                         if (b % span != 0) assertEquals(Interleave.blockOffset(rows, nb, 7, r, b - 1) + 7, at, "a row's chunk is contiguous");
                     }
                 }

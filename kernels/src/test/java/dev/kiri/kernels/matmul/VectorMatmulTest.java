@@ -119,8 +119,8 @@ class VectorMatmulTest {
         Random rnd = new Random(4040 + t.ordinal());
         try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul();
              VectorMatmul v1 = new VectorMatmul(pool1); VectorMatmul v3 = new VectorMatmul(pool3)) {
-            // 4352 columns: 17 blocks, held in two column chunks (9 and 8 blocks) per band of 16 rows.
-            for (int cols : new int[] {256, 768, 2304, 4352}) {
+            // 6400 columns: 25 blocks, held in two column chunks (13 and 12 blocks) per band of 16 rows.
+            for (int cols : new int[] {256, 768, 2304, 6400}) {
                 for (int rows : new int[] {1, 13, 40}) {
                     Weights plain = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
                     Weights w = Interleave.interleave(plain, arena);
@@ -146,7 +146,7 @@ class VectorMatmulTest {
                 }
             }
             // A copy in column chunks is cut on its bands of sixteen rows (or to the last row), else read in place.
-            Weights longPlain = MatmulTestData.randomWeights(t, 40, 4352, rnd, arena);
+            Weights longPlain = MatmulTestData.randomWeights(t, 40, 6400, rnd, arena);
             Weights chunked = Interleave.interleave(longPlain, arena);
             for (int[] slice : new int[][] {{16, 24}, {0, 32}, {3, 7}, {16, 8}}) {
                 Weights part = chunked.rowSlice("part", slice[0], slice[1]);
@@ -154,7 +154,7 @@ class VectorMatmulTest {
                         "chunked slice " + slice[0] + "+" + slice[1]);
                 Weights plainPart = longPlain.rowSlice("part", slice[0], slice[1]);
                 for (int n : new int[] {1, 3, 40}) {
-                    float[] x = MatmulTestData.randomActivations(n * 4352, rnd);
+                    float[] x = MatmulTestData.randomActivations(n * 6400, rnd);
                     agreesWithReference(ref, new VectorMatmul[] {v3}, plainPart, part, MatmulTestData.dequantize(plainPart), x, n,
                             t + " chunked slice " + slice[0] + "+" + slice[1] + " n=" + n);
                 }
