@@ -63,15 +63,15 @@ import java.nio.ByteOrder;
  * 8h + j's sixteen 6-bit values, twelve of them whole at bit offsets a shift and a mask bring down
  * ({@code reorderQ6_K}, {@link #q6Value}, {@link VectorDots#q6_Kx}).
  *
- * <p><b>Long rows.</b> A K-quant copy whose rows hold more than {@value #CHUNK_FROM} blocks (6144
- * values) is laid out in bands of {@value #BAND} rows, each band column chunk by column chunk
- * ({@link #span}: the fewest chunks of at most {@value #MAX_SPAN} blocks), each chunk row by row
- * ({@link #blockOffset}). The decode kernels run a band chunk by chunk: a chunk's activations
- * (at most 8 KB of pairs) stay in the first-level cache over the band's sixteen rows instead of a
- * whole row's 16 KB or more sharing it with the streaming weights, and the copy is still read in
- * order (FFN down of a 1B model, 2048x8192: 18–50 % faster, docs/KERNELS.md). Shorter rows (rows
- * of 4864 and 6144 values measured no gain from chunks) are one chunk, and the layout is then rows
- * one after the other.
+ * <p><b>Long rows.</b> A copy whose rows hold more than {@value #CHUNK_FROM} values (FFN down) is
+ * laid out in bands of {@value #BAND} rows, each band column chunk by column chunk ({@link #span}:
+ * the fewest chunks of at most {@value #MAX_CHUNK} values), each chunk row by row (K-quants,
+ * {@link #blockOffset}) or group by group (Q4_0, {@link #q4_0Offset}). The decode kernels run a band
+ * chunk by chunk: a chunk's activations (8–9 KB) stay in the first-level cache over the band's 64
+ * rows instead of a whole row's 16 KB or more sharing it with the streaming weights, and the copy
+ * is still read in order (FFN down of a 1B model, 2048x8192: 17–50 % faster, docs/KERNELS.md).
+ * Shorter rows (rows of 4864 and 6144 values measured no gain from chunks) are one chunk, and the
+ * layout is then the unchunked one byte for byte.
  *
  * <p>The values are the file's, so every product is still the integer reference's
  * ({@link ScalarDots}) up to float summation order (the kernel converts the scales exactly for
@@ -90,27 +90,26 @@ public final class Interleave {
     /** Bytes per block of the Q5_K copy: the Q4_K copy's 148, then 32 of fifth bits. */
     static final int Q5_K_COPY_BLOCK = 180;
 
-    /**
-     * Rows per band of a K-quant copy whose rows are cut into column chunks ({@link #span}): the
-     * decode kernels' tile.
-     */
-    public static final int BAND = 16;
-    /** Super-blocks (256 values each) per row up to which a K-quant copy keeps its rows whole. */
-    static final int CHUNK_FROM = 24;
-    /** Most super-blocks in one column chunk of a K-quant copy whose rows are cut. */
-    static final int MAX_SPAN = 16;
+    /** Rows per band of a copy whose rows are cut into column chunks ({@link #span}). */
+    public static final int BAND = 64;
+    /** Values per row up to which a copy keeps its rows whole. */
+    static final int CHUNK_FROM = 6144;
+    /** Most values in one column chunk of a copy whose rows are cut. */
+    static final int MAX_CHUNK = 4096;
 
     private Interleave() {
     }
 
     /**
-     * Super-blocks per column chunk of a K-quant copy with {@code nb} per row: all of them up to
-     * {@link #CHUNK_FROM} (the copy is then row after row), else the row cut into the fewest chunks
-     * of at most {@link #MAX_SPAN}, of equal size but for a shorter last one.
+     * Blocks per column chunk of a copy's rows of {@code nb} blocks of {@code values} values (256
+     * for the K-quants, 32 for Q4_0): all of them when a row holds at most {@link #CHUNK_FROM}
+     * values (the copy is then row after row, or group after group), else the row cut into the
+     * fewest chunks of at most {@link #MAX_CHUNK} values, of equal size but for a shorter last one.
      */
-    static int span(int nb) {
-        if (nb <= CHUNK_FROM) return nb;
-        int chunks = (nb + MAX_SPAN - 1) / MAX_SPAN;
+    static int span(int nb, int values) {
+        if ((long) nb * values <= CHUNK_FROM) return nb;
+        int max = MAX_CHUNK / values;
+        int chunks = (nb + max - 1) / max;
         return (nb + chunks - 1) / chunks;
     }
 
@@ -121,26 +120,44 @@ public final class Interleave {
      * row by row. With one chunk per row this is {@code (r·nb + b)·block}: rows one after the other.
      */
     static long blockOffset(int rows, int nb, int block, int r, int b) {
-        int span = span(nb);
-        int rb = r - r % BAND;
-        int bandRows = Math.min(BAND, rows - rb);
+        return offset(rows, nb, block, BAND, span(nb, 256), r, b);
+    }
+
+    /**
+     * Byte offset of block {@code b} of group {@code g} (rows 8g..8g+7) in a Q4_0 copy of
+     * {@code groups} groups of {@code nb} blocks: as {@link #blockOffset} with groups for rows (a
+     * band is {@code BAND / GROUP} groups); with one chunk, {@code (g·nb + b)·144}.
+     */
+    static long q4_0Offset(int groups, int nb, int g, int b) {
+        return offset(groups, nb, Q4_0_GROUP_BLOCK, BAND / GROUP, span(nb, 32), g, b);
+    }
+
+    /** Offset of block b of unit u (a row, or a group) in bands of {@code band} units and column chunks of {@code span} blocks. */
+    private static long offset(int units, int nb, int block, int band, int span, int u, int b) {
+        int ub = u - u % band;
+        int bandUnits = Math.min(band, units - ub);
         int cs = b - b % span;
         int cn = Math.min(span, nb - cs);
-        return ((long) rb * nb + (long) cs * bandRows + (long) (r - rb) * cn + (b - cs)) * block;
+        return ((long) ub * nb + (long) cs * bandUnits + (long) (u - ub) * cn + (b - cs)) * block;
+    }
+
+    /** Whether {@code w}'s copy holds its rows in column chunks (so that it is cut only on bands). */
+    static boolean chunked(Weights w) {
+        return w.cols() > CHUNK_FROM;
     }
 
     /**
      * The part of {@code w}'s copy that is the copy of rows {@code [from, from + count)}, laid out
-     * as {@link #interleave} lays out such a matrix, or null when the copy cannot be cut there:
-     * Q4_0 needs both ends on groups of eight rows; a K-quant copy cut into column chunks needs
-     * {@code from} on a band and {@code count} whole bands or reaching the last row; other K-quant
-     * copies can be cut anywhere.
+     * as {@link #interleave} lays out such a matrix, or null when the copy cannot be cut there: a
+     * copy in column chunks needs {@code from} on a band ({@link #BAND} rows) and {@code count} whole
+     * bands or reaching the last row; otherwise Q4_0 needs both ends on groups of eight rows, and a
+     * K-quant copy can be cut anywhere.
      */
     public static MemorySegment copySlice(Weights w, int from, int count) {
         MemorySegment p = w.interleaved();
         if (p == null || count <= 0) return null;
         int unit = w.type() == GgmlType.Q4_0 ? GROUP : 1;
-        if (w.type() != GgmlType.Q4_0 && span(w.cols() / 256) < w.cols() / 256) {
+        if (chunked(w)) {
             if (from % BAND != 0 || count % BAND != 0 && from + count != w.rows()) return null;
         } else if (from % unit != 0 || count % unit != 0) {
             return null;
@@ -202,7 +219,12 @@ public final class Interleave {
                     for (int k = 0; k < 4; k++) INT.set(out, o + 16 + 32 * k + 4 * j, (int) INT.get(in, i + 2 + 4 * k));
                 }
             }
-            MemorySegment.copy(out, 0, p, ValueLayout.JAVA_BYTE, (long) g * out.length, out.length);
+            // One run per column chunk (the whole group when its rows are one chunk: q4_0Offset).
+            for (int cs = 0, span = span(nb, 32); cs < nb; cs += span) {
+                int cn = Math.min(span, nb - cs);
+                MemorySegment.copy(out, cs * Q4_0_GROUP_BLOCK, p, ValueLayout.JAVA_BYTE, q4_0Offset(groups, nb, g, cs),
+                        cn * Q4_0_GROUP_BLOCK);
+            }
         }
         return new Weights(w.name(), w.type(), w.data(), w.rows(), w.cols(), p);
     }
@@ -232,8 +254,8 @@ public final class Interleave {
         switch (t) {
             case Q4_0 -> {
                 int nb = cols / 32, j = row % GROUP;
-                long at = (long) (row / GROUP) * nb * Q4_0_GROUP_BLOCK;
-                for (int b = 0; b < nb; b++, at += Q4_0_GROUP_BLOCK) {
+                for (int b = 0; b < nb; b++) {
+                    long at = q4_0Offset(rows / GROUP, nb, row / GROUP, b);
                     float d = Float.float16ToFloat(p.get(LE16, at + 2 * j));
                     int o = off + 32 * b;
                     for (int k = 0; k < 4; k++) {

@@ -136,7 +136,7 @@ final class VectorGemm {
                     panel(t, w, rb * rowBytes, rowBytes, count, cols, panel);
                 } else {
                     switch (t) {
-                        case Q4_0 -> panelQ4_0x8(interleaved, rb, count, cols, panel);
+                        case Q4_0 -> panelQ4_0x8(interleaved, rows, rb, count, cols, panel);
                         case Q4_K -> panelKx(interleaved, rows, rb, count, cols, panel, false);
                         case Q5_K -> panelKx(interleaved, rows, rb, count, cols, panel, true);
                         case Q6_K -> panelQ6_Kx(interleaved, rows, rb, count, cols, panel);
@@ -679,16 +679,16 @@ final class VectorGemm {
      * and nibbles). A row's 16 bytes of nibbles in a block are four ints 32 bytes apart; two
      * pairs of them become two longs, inserted into one vector (no store and reload).
      */
-    private static void panelQ4_0x8(MemorySegment p, int rb, int count, int cols, float[] out) {
+    private static void panelQ4_0x8(MemorySegment p, int rows, int rb, int count, int cols, float[] out) {
         int nb = cols / 32;
         IntVector lowShifts = IntVector.fromArray(IQ, BYTE_SHIFTS, 0);
         IntVector highShifts = IntVector.fromArray(IQ, HIGH_NIBBLE_SHIFTS, 0);
         for (int i = 0; i < count; i++) {
             int r = rb + i;
             int j = 4 * (r % Interleave.GROUP);
-            long at = (long) (r / Interleave.GROUP) * nb * Interleave.Q4_0_GROUP_BLOCK;
             int o = i * cols;
-            for (int b = 0; b < nb; b++, at += Interleave.Q4_0_GROUP_BLOCK, o += 32) {
+            for (int b = 0; b < nb; b++, o += 32) {
+                long at = Interleave.q4_0Offset(rows / Interleave.GROUP, nb, r / Interleave.GROUP, b);
                 FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(p.get(Le.I16, at + j / 2)));
                 long lo = (p.get(Le.I32, at + 16 + j) & 0xFFFFFFFFL) | ((long) p.get(Le.I32, at + 48 + j) << 32);
                 long hi = (p.get(Le.I32, at + 80 + j) & 0xFFFFFFFFL) | ((long) p.get(Le.I32, at + 112 + j) << 32);

@@ -277,18 +277,21 @@ public final class VectorMatmul implements Matmul {
         }
 
         /**
-         * Rows [r0, r1) from an {@link Interleave}d copy, tile by tile, every activation row. Tiles are
-         * the copy's bands of {@link Interleave#BAND} rows (chunks start on them), for Q4_0 whole
-         * groups of eight (its rows a multiple of 8). A K-quant copy of long rows holds each band
-         * column chunk by column chunk ({@link Interleave#blockOffset}); the kernel runs chunk by
-         * chunk, adding each chunk's sums to the previous ones, so that a chunk's activations stay in
-         * the first-level cache over the band's rows and the copy is still read in order.
+         * Rows [r0, r1) from an {@link Interleave}d copy, tile by tile, every activation row (Q4_0's
+         * rows and chunks come in whole groups of eight). A copy of long rows holds each band of
+         * {@link Interleave#BAND} rows column chunk by column chunk ({@link Interleave#blockOffset},
+         * {@link Interleave#q4_0Offset}); its tiles are those bands (cut at r0 and r1), and the kernel
+         * runs a tile chunk by chunk, adding each chunk's sums to the previous ones, so that a chunk's
+         * activations stay in the first-level cache over the band's rows and the copy is still read
+         * in order.
          */
         private void copyRows(GgmlType t, MemorySegment packed, Activations act, int cols, int rows, int r0, int r1,
                               float[] y, int yOff) {
             boolean q4_0 = t == GgmlType.Q4_0;
             int nb = cols / (q4_0 ? 32 : 256);
-            int span = q4_0 ? nb : Interleave.span(nb);
+            int span = Interleave.span(nb, q4_0 ? 32 : 256);
+            // Q4_0's unit is a group of eight rows, the K-quants' a row.
+            int unit = q4_0 ? Interleave.GROUP : 1;
             long block = switch (t) {
                 case Q4_0 -> Interleave.Q4_0_GROUP_BLOCK;
                 case Q4_K -> Interleave.Q4_K_COPY_BLOCK;
@@ -298,16 +301,18 @@ public final class VectorMatmul implements Matmul {
                 case Q6_K -> 210;
                 default -> throw new IllegalStateException(t + " has no copy kernel");
             };
+            // Whole rows: tiles of TILE_ROWS; rows in column chunks: the copy's bands.
+            int bandRows = span == nb ? TILE_ROWS : Interleave.BAND;
             for (int tr = r0, te; tr < r1; tr = te) {
-                int rb = tr - tr % Interleave.BAND;
-                te = Math.min(r1, rb + Interleave.BAND);
-                int bandRows = Math.min(Interleave.BAND, rows - rb);
+                int rb = tr - tr % bandRows;
+                te = Math.min(r1, rb + bandRows);
+                int ub = rb / unit, bandUnits = (Math.min(bandRows, rows - rb) + unit - 1) / unit;
                 for (int i = 0; i < n; i++) {
                     for (int cs = 0; cs < nb; cs += span) {
                         int cn = Math.min(span, nb - cs);
-                        // Row r's part of this chunk at base + r·stride (Q4_0: group g's at base + g·stride).
-                        long stride = q4_0 ? nb * block : cn * block;
-                        long base = q4_0 ? 0 : ((long) rb * nb + (long) cs * bandRows) * block - rb * stride;
+                        // Unit u's (row r's, or group g's) part of this chunk at base + u·stride.
+                        long stride = cn * block;
+                        long base = ((long) ub * nb + (long) cs * bandUnits) * block - ub * stride;
                         copyChunk(t, packed, act, stride, base, cn, tr, te, i * nb + cs, y, yOff + i * rows, cs > 0);
                     }
                 }

@@ -68,15 +68,16 @@ class VectorMatmulTest {
     /**
      * Q4_0 weights with their rows interleaved in groups of eight ({@link Interleave}): decode and
      * batches (which also take the interleaved kernel, never the dequantized panels), row counts of
-     * one and several groups, odd and even block counts, against the scalar reference on the file
-     * layout; row slices keep the copy only on group boundaries and still agree.
+     * one and several groups, odd and even block counts, rows of 6176 values (two column chunks per
+     * band of 64 rows, a short last band), against the scalar reference on the file layout; row
+     * slices keep the copy only on group boundaries (bands, for the chunked copy) and still agree.
      */
     @Test
     void interleavedQ4_0AgreesWithScalarReference() {
         Random rnd = new Random(808);
         try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul();
              VectorMatmul v1 = new VectorMatmul(pool1); VectorMatmul v3 = new VectorMatmul(pool3)) {
-            for (int cols : new int[] {32, 96, 2080, 4128}) {
+            for (int cols : new int[] {32, 96, 2080, 4128, 6176}) {
                 for (int rows : new int[] {8, 24, 136}) {
                     Weights plain = MatmulTestData.randomWeights(GgmlType.Q4_0, rows, cols, rnd, arena);
                     Weights w = Interleave.interleave(plain, arena);
@@ -103,6 +104,20 @@ class VectorMatmulTest {
                 v3.matvec(part, x, 0, got, 0);
                 assertClose(plainPart, MatmulTestData.dequantize(plainPart), x, 1, expected, got, "slice " + slice[0] + "+" + slice[1]);
             }
+            // Rows of 6176 values are held in two column chunks per band of 64 rows: cut on bands (or to the last row) only.
+            Weights longPlain = MatmulTestData.randomWeights(GgmlType.Q4_0, 80, 6176, rnd, arena);
+            Weights chunked = Interleave.interleave(longPlain, arena);
+            for (int[] slice : new int[][] {{64, 16}, {0, 64}, {8, 16}, {16, 64}}) {
+                Weights part = chunked.rowSlice("part", slice[0], slice[1]);
+                assertEquals(slice[0] % 64 == 0 && (slice[1] % 64 == 0 || slice[0] + slice[1] == 80), part.interleaved() != null,
+                        "chunked slice " + slice[0] + "+" + slice[1]);
+                Weights plainPart = longPlain.rowSlice("part", slice[0], slice[1]);
+                for (int n : new int[] {1, 3, 40}) {
+                    float[] xs = MatmulTestData.randomActivations(n * 6176, rnd);
+                    agreesWithReference(ref, new VectorMatmul[] {v3}, plainPart, part, MatmulTestData.dequantize(plainPart), xs, n,
+                            "Q4_0x8 chunked slice " + slice[0] + "+" + slice[1] + " n=" + n);
+                }
+            }
         }
     }
 
@@ -119,9 +134,9 @@ class VectorMatmulTest {
         Random rnd = new Random(4040 + t.ordinal());
         try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul();
              VectorMatmul v1 = new VectorMatmul(pool1); VectorMatmul v3 = new VectorMatmul(pool3)) {
-            // 6400 columns: 25 blocks, held in two column chunks (13 and 12 blocks) per band of 16 rows.
+            // 6400 columns: 25 blocks, held in two column chunks (13 and 12 blocks) per band of 64 rows.
             for (int cols : new int[] {256, 768, 2304, 6400}) {
-                for (int rows : new int[] {1, 13, 40}) {
+                for (int rows : cols > 6144 ? new int[] {1, 13, 80} : new int[] {1, 13, 40}) {
                     Weights plain = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
                     Weights w = Interleave.interleave(plain, arena);
                     assertTrue(w.interleaved() != null, "reordered " + rows + "x" + cols);
@@ -146,11 +161,11 @@ class VectorMatmulTest {
                 }
             }
             // A copy in column chunks is cut on its bands of sixteen rows (or to the last row), else read in place.
-            Weights longPlain = MatmulTestData.randomWeights(t, 40, 6400, rnd, arena);
+            Weights longPlain = MatmulTestData.randomWeights(t, 80, 6400, rnd, arena);
             Weights chunked = Interleave.interleave(longPlain, arena);
-            for (int[] slice : new int[][] {{16, 24}, {0, 32}, {3, 7}, {16, 8}}) {
+            for (int[] slice : new int[][] {{64, 16}, {0, 64}, {3, 7}, {16, 8}}) {
                 Weights part = chunked.rowSlice("part", slice[0], slice[1]);
-                assertEquals(slice[0] % 16 == 0 && (slice[1] % 16 == 0 || slice[0] + slice[1] == 40), part.interleaved() != null,
+                assertEquals(slice[0] % 64 == 0 && (slice[1] % 64 == 0 || slice[0] + slice[1] == 80), part.interleaved() != null,
                         "chunked slice " + slice[0] + "+" + slice[1]);
                 Weights plainPart = longPlain.rowSlice("part", slice[0], slice[1]);
                 for (int n : new int[] {1, 3, 40}) {
