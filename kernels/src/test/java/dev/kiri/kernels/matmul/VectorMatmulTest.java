@@ -105,19 +105,7 @@ class VectorMatmulTest {
                 assertClose(plainPart, MatmulTestData.dequantize(plainPart), x, 1, expected, got, "slice " + slice[0] + "+" + slice[1]);
             }
             // Rows of 6176 values are held in two column chunks per band of 64 rows: cut on bands (or to the last row) only.
-            Weights longPlain = MatmulTestData.randomWeights(GgmlType.Q4_0, 80, 6176, rnd, arena);
-            Weights chunked = Interleave.interleave(longPlain, arena);
-            for (int[] slice : new int[][] {{64, 16}, {0, 64}, {8, 16}, {16, 64}}) {
-                Weights part = chunked.rowSlice("part", slice[0], slice[1]);
-                assertEquals(slice[0] % 64 == 0 && (slice[1] % 64 == 0 || slice[0] + slice[1] == 80), part.interleaved() != null,
-                        "chunked slice " + slice[0] + "+" + slice[1]);
-                Weights plainPart = longPlain.rowSlice("part", slice[0], slice[1]);
-                for (int n : new int[] {1, 3, 40}) {
-                    float[] xs = MatmulTestData.randomActivations(n * 6176, rnd);
-                    agreesWithReference(ref, new VectorMatmul[] {v3}, plainPart, part, MatmulTestData.dequantize(plainPart), xs, n,
-                            "Q4_0x8 chunked slice " + slice[0] + "+" + slice[1] + " n=" + n);
-                }
-            }
+            chunkedSlicesAgree(GgmlType.Q4_0, 6176, new int[][] {{64, 16}, {0, 64}, {8, 16}, {16, 64}}, ref, v3, rnd, arena);
         }
     }
 
@@ -160,20 +148,8 @@ class VectorMatmulTest {
                             t + " slice " + slice[0] + "+" + slice[1] + " n=" + n);
                 }
             }
-            // A copy in column chunks is cut on its bands of sixteen rows (or to the last row), else read in place.
-            Weights longPlain = MatmulTestData.randomWeights(t, 80, 6400, rnd, arena);
-            Weights chunked = Interleave.interleave(longPlain, arena);
-            for (int[] slice : new int[][] {{64, 16}, {0, 64}, {3, 7}, {16, 8}}) {
-                Weights part = chunked.rowSlice("part", slice[0], slice[1]);
-                assertEquals(slice[0] % 64 == 0 && (slice[1] % 64 == 0 || slice[0] + slice[1] == 80), part.interleaved() != null,
-                        "chunked slice " + slice[0] + "+" + slice[1]);
-                Weights plainPart = longPlain.rowSlice("part", slice[0], slice[1]);
-                for (int n : new int[] {1, 3, 40}) {
-                    float[] x = MatmulTestData.randomActivations(n * 6400, rnd);
-                    agreesWithReference(ref, new VectorMatmul[] {v3}, plainPart, part, MatmulTestData.dequantize(plainPart), x, n,
-                            t + " chunked slice " + slice[0] + "+" + slice[1] + " n=" + n);
-                }
-            }
+            // A copy in column chunks is cut on its bands of 64 rows (or to the last row), else read in place.
+            chunkedSlicesAgree(t, 6400, new int[][] {{64, 16}, {0, 64}, {3, 7}, {16, 8}}, ref, v3, rnd, arena);
         }
     }
 
@@ -540,6 +516,28 @@ class VectorMatmulTest {
      * {@code vs}' product of {@code w} (matvec for one row, else matmul) against the scalar
      * reference's of {@code plain} (the same matrix, possibly without {@code w}'s interleaved copy).
      */
+    /**
+     * Row slices of an 80-row matrix of {@code cols} values (over 6144: its copy in column chunks and
+     * bands of 64 rows): a slice keeps its part of the copy exactly when it starts on a band and
+     * holds whole bands or reaches the last row, and its products agree with the reference.
+     */
+    private static void chunkedSlicesAgree(GgmlType t, int cols, int[][] slices, ScalarMatmul ref, VectorMatmul v,
+                                           Random rnd, Arena arena) {
+        Weights plain = MatmulTestData.randomWeights(t, 80, cols, rnd, arena);
+        Weights chunked = Interleave.interleave(plain, arena);
+        for (int[] slice : slices) {
+            Weights part = chunked.rowSlice("part", slice[0], slice[1]);
+            assertEquals(slice[0] % 64 == 0 && (slice[1] % 64 == 0 || slice[0] + slice[1] == 80), part.interleaved() != null,
+                    t + " chunked slice " + slice[0] + "+" + slice[1]);
+            Weights plainPart = plain.rowSlice("part", slice[0], slice[1]);
+            for (int n : new int[] {1, 3, 40}) {
+                float[] x = MatmulTestData.randomActivations(n * cols, rnd);
+                agreesWithReference(ref, new VectorMatmul[] {v}, plainPart, part, MatmulTestData.dequantize(plainPart), x, n,
+                        t + " chunked slice " + slice[0] + "+" + slice[1] + " n=" + n);
+            }
+        }
+    }
+
     private static void agreesWithReference(ScalarMatmul ref, VectorMatmul[] vs, Weights plain, Weights w, float[][] deq,
                                             float[] x, int n, String label) {
         int rows = plain.rows();
