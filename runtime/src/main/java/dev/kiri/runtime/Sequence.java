@@ -55,7 +55,7 @@ final class Sequence implements AutoCloseable {
         } catch (OutOfMemoryError e) {
             kernels.close();
             throw new OutOfMemoryError(model.source() + ": no room in the Java heap for a sequence's KV cache of "
-                    + model.contextLength() + " positions (" + kvBytes(model) / 1_000_000 + " MB) and buffers (heap limit "
+                    + model.contextLength() + " positions (" + kvHeapBytes(model) / 1_000_000 + " MB) and buffers (heap limit "
                     + Runtime.getRuntime().maxMemory() / 1_000_000 + " MB): use a shorter context length or a larger -Xmx");
         } catch (RuntimeException | Error e) {
             kernels.close();
@@ -64,13 +64,14 @@ final class Sequence implements AutoCloseable {
     }
 
     /**
-     * Fails clearly, before anything is reserved, when a sequence's KV cache alone is larger than the
-     * most the Java heap may ever hold: a model's own context (Llama 3.2: 131072 positions, 4.3 GB of
+     * Fails clearly, before anything is reserved, when a sequence's KV cache in the heap (the layers
+     * on the CPU; a GPU's cache is in device memory) is larger than the most the Java heap may ever
+     * hold: a model's own context (Llama 3.2: 131072 positions, 4.3 GB of
      * F16 cache for the 1B) can be far beyond what the caller meant to reserve.
      */
     private static void checkHeap(Model model) {
         long max = Runtime.getRuntime().maxMemory();
-        long need = kvBytes(model);
+        long need = kvHeapBytes(model);
         if (max != Long.MAX_VALUE && need > max) {
             throw new IllegalArgumentException(model.source() + ": a context of " + model.contextLength() + " positions needs "
                     + need / 1_000_000 + " MB of " + model.options().kvCache() + " KV cache, more than the Java heap's limit of "
@@ -85,11 +86,17 @@ final class Sequence implements AutoCloseable {
     /** The KV cache bytes a sequence of this model reserves, computed without reserving them. */
     static long kvBytes(Model m) {
         ModelConfig c = m.config();
+        int onGpu = m.gpu() != null ? m.gpu().gpuLayers() : 0;
+        return kvHeapBytes(m) + 2L * onGpu * c.kvHeads() * m.contextLength() * c.headDim() * Float.BYTES;
+    }
+
+    /** The part of {@link #kvBytes} in the Java heap: the layers that run on the CPU. */
+    static long kvHeapBytes(Model m) {
+        ModelConfig c = m.config();
         long padded = ((long) m.contextLength() + KvCache.KEY_TILE - 1) / KvCache.KEY_TILE * KvCache.KEY_TILE;
         int bytes = m.options().kvCache() == LoadOptions.KvCacheType.F32 ? 4 : 2;
         int onGpu = m.gpu() != null ? m.gpu().gpuLayers() : 0;
-        return 2L * (c.layers() - onGpu) * c.kvHeads() * padded * c.headDim() * bytes
-                + 2L * onGpu * c.kvHeads() * m.contextLength() * c.headDim() * Float.BYTES;
+        return 2L * (c.layers() - onGpu) * c.kvHeads() * padded * c.headDim() * bytes;
     }
 
     GenerationResult generate(int[] prompt, GenerateOptions o, TokenListener listener) {
