@@ -206,6 +206,8 @@ public final class Model implements AutoCloseable {
             }
             Arena copies = null;
             try {
+                // A cache the heap can never hold is refused before the copies are made.
+                Sequence.checkHeap(name, weights.config(), ctx, options, gpu != null ? gpu.gpuLayers() : 0);
                 if (gpu == null && interleaves()) {
                     copies = Arena.ofShared();
                     ModelWeights copied = interleaveOrNull(weights, copies, options.threads(), name);

@@ -66,15 +66,22 @@ final class Sequence implements AutoCloseable {
     /**
      * Fails clearly, before anything is reserved, when a sequence's KV cache in the heap (the layers
      * on the CPU; a GPU's cache is in device memory) is larger than the most the Java heap may ever
-     * hold: a model's own context (Llama 3.2: 131072 positions, 4.3 GB of
-     * F16 cache for the 1B) can be far beyond what the caller meant to reserve.
+     * hold: a model's own context (Llama 3.2: 131072 positions, 4.3 GB of F16 cache for the 1B) can
+     * be far beyond what the caller meant to reserve. {@link Model#load} checks this too, before
+     * its copies are made.
      */
     private static void checkHeap(Model model) {
+        checkHeap(model.source(), model.config(), model.contextLength(), model.options(),
+                model.gpu() != null ? model.gpu().gpuLayers() : 0);
+    }
+
+    /** As above, from what a load knows before the model exists. */
+    static void checkHeap(String source, ModelConfig c, int context, LoadOptions o, int onGpu) {
         long max = Runtime.getRuntime().maxMemory();
-        long need = kvHeapBytes(model);
+        long need = kvHeapBytes(c, context, o, onGpu);
         if (max != Long.MAX_VALUE && need > max) {
-            throw new IllegalArgumentException(model.source() + ": a context of " + model.contextLength() + " positions needs "
-                    + need / 1_000_000 + " MB of " + model.options().kvCache() + " KV cache, more than the Java heap's limit of "
+            throw new IllegalArgumentException(source + ": a context of " + context + " positions needs "
+                    + need / 1_000_000 + " MB of " + o.kvCache() + " KV cache, more than the Java heap's limit of "
                     + max / 1_000_000 + " MB: load with a shorter context length (LoadOptions.contextLength, --ctx) or a larger -Xmx");
         }
     }
@@ -92,10 +99,12 @@ final class Sequence implements AutoCloseable {
 
     /** The part of {@link #kvBytes} in the Java heap: the layers that run on the CPU. */
     static long kvHeapBytes(Model m) {
-        ModelConfig c = m.config();
-        long padded = ((long) m.contextLength() + KvCache.KEY_TILE - 1) / KvCache.KEY_TILE * KvCache.KEY_TILE;
-        int bytes = m.options().kvCache() == LoadOptions.KvCacheType.F32 ? 4 : 2;
-        int onGpu = m.gpu() != null ? m.gpu().gpuLayers() : 0;
+        return kvHeapBytes(m.config(), m.contextLength(), m.options(), m.gpu() != null ? m.gpu().gpuLayers() : 0);
+    }
+
+    private static long kvHeapBytes(ModelConfig c, int context, LoadOptions o, int onGpu) {
+        long padded = ((long) context + KvCache.KEY_TILE - 1) / KvCache.KEY_TILE * KvCache.KEY_TILE;
+        int bytes = o.kvCache() == LoadOptions.KvCacheType.F32 ? 4 : 2;
         return 2L * (c.layers() - onGpu) * c.kvHeads() * padded * c.headDim() * bytes;
     }
 
