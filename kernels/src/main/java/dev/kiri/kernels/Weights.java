@@ -13,10 +13,8 @@ import java.lang.foreign.MemorySegment;
  * <p>{@code interleaved}, when not null, holds the same matrix a second time in a layout of the
  * vector kernels' own ({@code matmul.Interleave}: Q4_0 rows interleaved in groups of eight, the
  * K-quants' blocks with their bits reordered, rows of more than 6144 values in bands and column
- * chunks);
- * products
- * then read it instead of {@code data}, which stays the matrix in its ggml layout (for row look-ups,
- * the scalar kernels and the GPU).
+ * chunks); products then read it instead of {@code data}, which stays the matrix in its ggml layout
+ * (for row look-ups, the scalar kernels and the GPU).
  */
 public record Weights(String name, GgmlType type, MemorySegment data, int rows, int cols, MemorySegment interleaved) {
     public Weights {

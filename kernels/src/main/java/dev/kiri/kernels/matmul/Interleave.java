@@ -91,7 +91,7 @@ public final class Interleave {
     static final int Q5_K_COPY_BLOCK = 180;
 
     /** Rows per band of a copy whose rows are cut into column chunks ({@link #span}). */
-    public static final int BAND = 64;
+    static final int BAND = 64;
     /** Values per row up to which a copy keeps its rows whole. */
     static final int CHUNK_FROM = 6144;
     /** Most values in one column chunk of a copy whose rows are cut. */
@@ -179,12 +179,20 @@ public final class Interleave {
     /** Bytes {@link #interleave} allocates for {@code w} (0 when it does not support it). */
     public static long bytes(Weights w) {
         if (!supports(w)) return 0;
-        return switch (w.type()) {
-            case Q4_0 -> (long) w.rows() / GROUP * (w.cols() / 32) * Q4_0_GROUP_BLOCK;
-            case Q4_K -> (long) w.rows() * (w.cols() / 256) * Q4_K_COPY_BLOCK;
-            case Q5_K -> (long) w.rows() * (w.cols() / 256) * Q5_K_COPY_BLOCK;
-            case Q3_K -> (long) w.rows() * (w.cols() / 256) * Q3_K_COPY_BLOCK;
-            default -> w.byteSize();
+        if (w.type() == GgmlType.Q4_0) return (long) w.rows() / GROUP * (w.cols() / 32) * Q4_0_GROUP_BLOCK;
+        return (long) w.rows() * (w.cols() / 256) * blockBytes(w.type());
+    }
+
+    /** Bytes per block of a copy of type {@code t}: a K-quant block, or a block of a Q4_0 group of eight rows. */
+    static int blockBytes(GgmlType t) {
+        return switch (t) {
+            case Q4_0 -> Q4_0_GROUP_BLOCK;
+            case Q2_K -> 84;
+            case Q3_K -> Q3_K_COPY_BLOCK;
+            case Q4_K -> Q4_K_COPY_BLOCK;
+            case Q5_K -> Q5_K_COPY_BLOCK;
+            case Q6_K -> 210;
+            default -> throw new IllegalArgumentException(t + " has no copy");
         };
     }
 
@@ -378,22 +386,24 @@ public final class Interleave {
         MemorySegment src = w.data();
         long size = w.byteSize();
         MemorySegment p = arena.allocate(bytes(w), 64);
-        int rows = w.rows(), nb = w.cols() / 256;
+        int rows = w.rows(), nb = w.cols() / 256, span = span(nb, 256);
         int blocks = CHUNK / inBytes;
         byte[] in = new byte[blocks * inBytes], out = new byte[blocks * outBytes];
         for (long first = 0, total = size / inBytes; first < total; first += blocks) {
             int n = (int) Math.min(blocks, total - first);
             MemorySegment.copy(src, ValueLayout.JAVA_BYTE, first * inBytes, in, 0, n * inBytes);
             for (int b = 0; b < n; b++) shuffle.apply(in, b * inBytes, out, b * outBytes);
-            // Written in runs of blocks that stay adjacent in the copy ({@link #blockOffset}): the
-            // whole chunk when rows follow one another, a row's column chunk otherwise.
-            for (int b = 0; b < n; ) {
-                long at = blockOffset(rows, nb, outBytes, (int) ((first + b) / nb), (int) ((first + b) % nb));
-                int e = b + 1;
-                while (e < n && blockOffset(rows, nb, outBytes, (int) ((first + e) / nb), (int) ((first + e) % nb))
-                        == at + (long) (e - b) * outBytes) e++;
-                MemorySegment.copy(out, b * outBytes, p, ValueLayout.JAVA_BYTE, at, (e - b) * outBytes);
-                b = e;
+            if (span == nb) {
+                // Whole rows: the copy is block after block, as the file.
+                MemorySegment.copy(out, 0, p, ValueLayout.JAVA_BYTE, first * outBytes, n * outBytes);
+                continue;
+            }
+            // Rows in column chunks: one run per (row, chunk) piece, placed by blockOffset.
+            for (int i = 0; i < n; ) {
+                int r = (int) ((first + i) / nb), b = (int) ((first + i) % nb);
+                int run = Math.min(n - i, Math.min(nb, b - b % span + span) - b);
+                MemorySegment.copy(out, i * outBytes, p, ValueLayout.JAVA_BYTE, blockOffset(rows, nb, outBytes, r, b), run * outBytes);
+                i += run;
             }
         }
         return new Weights(w.name(), w.type(), w.data(), w.rows(), w.cols(), p);

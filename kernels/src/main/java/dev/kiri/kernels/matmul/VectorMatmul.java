@@ -292,15 +292,7 @@ public final class VectorMatmul implements Matmul {
             int span = Interleave.span(nb, q4_0 ? 32 : 256);
             // Q4_0's unit is a group of eight rows, the K-quants' a row.
             int unit = q4_0 ? Interleave.GROUP : 1;
-            long block = switch (t) {
-                case Q4_0 -> Interleave.Q4_0_GROUP_BLOCK;
-                case Q4_K -> Interleave.Q4_K_COPY_BLOCK;
-                case Q5_K -> Interleave.Q5_K_COPY_BLOCK;
-                case Q2_K -> 84;
-                case Q3_K -> Interleave.Q3_K_COPY_BLOCK;
-                case Q6_K -> 210;
-                default -> throw new IllegalStateException(t + " has no copy kernel");
-            };
+            long block = Interleave.blockBytes(t);
             // Whole rows: tiles of TILE_ROWS; rows in column chunks: the copy's bands.
             int bandRows = span == nb ? TILE_ROWS : Interleave.BAND;
             for (int tr = r0, te; tr < r1; tr = te) {
