@@ -77,13 +77,20 @@ final class Activations {
     /** Ints per block in {@link #xq4x8}. */
     static final int Q4X8_BLOCK = 17;
     /**
-     * Q8_K, for Q4_K weights reordered by {@link Interleave} ({@link VectorDots#q4_Kx}): 128 ints per
+     * Q8_K, for Q5_K weights reordered by {@link Interleave} ({@link VectorDots#q5_Kx}): 128 ints per
      * block, block b at {@code 128b}: for part k &lt; 4, way u &lt; 4 and lane (sub-block) j &lt; 8, at
      * {@code 128b + 32k + 8u + j}, the swapped pair (as for {@link #xg}) of values {@code 8k + a} and
      * {@code 8k + a + 2} of sub-block j, with a = 0, 1, 4, 5 for u = 0..3 (the even and odd bytes'
      * low nibbles, then their high nibbles).
      */
     int[] xk = new int[0];
+    /**
+     * Q8_K, for Q4_K weights reordered by {@link Interleave} ({@link VectorDots#q4_Kx}): 256 shorts
+     * per block, block b at {@code 256b}: for part k &lt; 4, way u &lt; 4 and sub-block j &lt; 8, at
+     * {@code 256b + 64k + 16u + 2j} value {@code 8k + a} of sub-block j and at the next index value
+     * {@code 8k + a + 2}, with a = 0, 1, 4, 5 for u = 0..3 (the values {@link #xk} pairs, unswapped).
+     */
+    short[] xks = new short[0];
     /**
      * Q8_K, for Q6_K weights reordered by {@link Interleave} ({@link VectorDots#q6_Kx}): 128 ints per
      * block, at {@code 128b + 64h + 8w + j} the swapped pair of values {@code 16j + 2w} and
@@ -116,10 +123,12 @@ final class Activations {
     static final int Q4_PAIRS = 1;
     /** {@link #xq4x8}, for {@link Interleave}d Q4_0 weights. */
     static final int Q4_X8 = 2;
-    /** {@link #xk} instead of {@link #xg}, for {@link Interleave}d Q4_K weights (Q8_K activations). */
+    /** {@link #xks} instead of {@link #xg}, for {@link Interleave}d Q4_K weights (Q8_K activations). */
     static final int Q4_KX = 3;
     /** {@link #x6} instead of {@link #xg}, for {@link Interleave}d Q6_K weights (Q8_K activations). */
     static final int Q6_KX = 4;
+    /** {@link #xk} instead of {@link #xg}, for {@link Interleave}d Q5_K weights (Q8_K activations). */
+    static final int Q5_KX = 5;
 
     /**
      * As above; {@code layout} (with {@code shorts}) also fills the order of the kernel that will
@@ -166,6 +175,8 @@ final class Activations {
                     for (int k = 0; k < n / 32; k++) bsum32[k] = bsum[2 * k] + bsum[2 * k + 1];
                     if (layout == Q4_KX) {
                         fillQ4Kx(n);
+                    } else if (layout == Q5_KX) {
+                        fillQ5Kx(n);
                     } else if (layout == Q6_KX) {
                         fillQ6Kx(n);
                     } else {
@@ -215,7 +226,7 @@ final class Activations {
         }
     }
 
-    private void fillQ4Kx(int n) {
+    private void fillQ5Kx(int n) {
         if (xk.length < n / 2) xk = new int[n / 2];
         for (int b = 0; b < n / 256; b++) {
             for (int k = 0; k < 4; k++) {
@@ -225,6 +236,25 @@ final class Activations {
                     xk[o + 8] = (q16[v + 1] << 16) + q16[v + 3];
                     xk[o + 16] = (q16[v + 4] << 16) + q16[v + 6];
                     xk[o + 24] = (q16[v + 5] << 16) + q16[v + 7];
+                }
+            }
+        }
+    }
+
+    private void fillQ4Kx(int n) {
+        if (xks.length < n) xks = new short[n];
+        for (int b = 0; b < n / 256; b++) {
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < 8; j++) {
+                    int v = 256 * b + 32 * j + 8 * k, o = 256 * b + 64 * k + 2 * j;
+                    xks[o] = q16[v];
+                    xks[o + 1] = q16[v + 2];
+                    xks[o + 16] = q16[v + 1];
+                    xks[o + 17] = q16[v + 3];
+                    xks[o + 32] = q16[v + 4];
+                    xks[o + 33] = q16[v + 6];
+                    xks[o + 48] = q16[v + 5];
+                    xks[o + 49] = q16[v + 7];
                 }
             }
         }

@@ -752,50 +752,51 @@ final class VectorDots {
     }
 
     /**
-     * Q4_K rows from their {@link Interleave}d copy (each block's nibbles reordered so that int lane
-     * j of each of its four 32-byte parts holds sub-block j). The four ways of taking two nibbles
-     * from a lane ({@code & 0x000F000F}, shifts by 8, 4, 12) are multiplied with the activation
-     * pairs of {@link Activations#xk}; a part's four products and the next part's (eight in all, at
-     * most 8·2·15·127 = 30480 in the upper halves and 8·15·127 in the lower) are added before one
-     * extraction {@code (t + 0x8000) >> 16}, and the two extracted vectors hold each sub-block's
-     * exact sum in its own lane: one multiply by the eight scales as they are unpacked, no lane
-     * broadcasts. 18 32-bit multiplies and about 70 vector operations per block against 25 and
-     * about 110 for {@link #q4_K}.
+     * Q4_K rows from their {@link Interleave}d copy (each block's nibbles reordered so that 32-bit
+     * lane j of each of its four 32-byte parts holds sub-block j), multiplied in 16-bit lanes: each
+     * part is read as 16 shorts, two per sub-block, whose four nibbles ({@code & 15},
+     * {@code >>> 8 & 15}, {@code >>> 4 & 15}, {@code >>> 12}) are multiplied with the activations of
+     * {@link Activations#xks}, one value per 16-bit lane. A lane adds eight products of at most
+     * 15·128 for each half of the block; the two halves (at most 30720 in magnitude) are added in
+     * 16 bits, and each sub-block's two lanes into its 32-bit lane (a sign extension, a shift, an
+     * add): the eight exact sub-block sums, one multiply by the eight scales as they are unpacked.
+     * Sixteen {@code vpmullw} per block where the packed-pair form ({@link #q5_Kx}'s) takes sixteen
+     * {@code vpmulld}, two micro-operations each on Intel cores (docs/KERNELS.md, "Q4_K: 16-bit
+     * lanes again").
      */
-    static void q4_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, int[] xk, float[] xd, int[] bsum32, int xb,
+    static void q4_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, short[] xs, float[] xd, int[] bsum32, int xb,
                       float[] y, int yOff, boolean add) {
         for (int r = r0; r < r1; r++) {
             long off = base + stride * r;
             FloatVector acc = FloatVector.zero(F256), mins = acc;
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
                 long o = off + (long) Interleave.Q4_K_COPY_BLOCK * (b - xb);
-                // The copy holds the scales and mins unpacked, a byte each (0..63: the sign-extending
-                // cast widens them exactly).
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(B64, p, o + 4, LE).convertShape(B2I, I256, 0);
                 IntVector summs = ((IntVector) ByteVector.fromMemorySegment(B64, p, o + 12, LE).convertShape(B2I, I256, 0))
                         .mul(IntVector.fromArray(I256, bsum32, b * 8));
-                int x = b * 128;
-                IntVector v0 = IntVector.fromMemorySegment(I256, p, o + 20, LE);
-                IntVector v1 = IntVector.fromMemorySegment(I256, p, o + 52, LE);
-                IntVector t0 = v0.and(M4).mul(IntVector.fromArray(I256, xk, x))
-                        .add(v0.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xk, x + 8)))
-                        .add(v0.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xk, x + 16)))
-                        .add(v0.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xk, x + 24)))
-                        .add(v1.and(M4).mul(IntVector.fromArray(I256, xk, x + 32)))
-                        .add(v1.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xk, x + 40)))
-                        .add(v1.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xk, x + 48)))
-                        .add(v1.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xk, x + 56)));
-                IntVector v2 = IntVector.fromMemorySegment(I256, p, o + 84, LE);
-                IntVector v3 = IntVector.fromMemorySegment(I256, p, o + 116, LE);
-                IntVector t1 = v2.and(M4).mul(IntVector.fromArray(I256, xk, x + 64))
-                        .add(v2.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xk, x + 72)))
-                        .add(v2.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xk, x + 80)))
-                        .add(v2.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xk, x + 88)))
-                        .add(v3.and(M4).mul(IntVector.fromArray(I256, xk, x + 96)))
-                        .add(v3.lanewise(LSHR, 8).and(M4).mul(IntVector.fromArray(I256, xk, x + 104)))
-                        .add(v3.lanewise(LSHR, 4).and(M4).mul(IntVector.fromArray(I256, xk, x + 112)))
-                        .add(v3.lanewise(LSHR, 12).and(M4).mul(IntVector.fromArray(I256, xk, x + 120)));
-                IntVector isum = t0.add(0x8000).lanewise(ASHR, 16).add(t1.add(0x8000).lanewise(ASHR, 16)).mul(sc);
+                int x = b * 256;
+                ShortVector v0 = ShortVector.fromMemorySegment(S256, p, o + 20, LE);
+                ShortVector v1 = ShortVector.fromMemorySegment(S256, p, o + 52, LE);
+                ShortVector t0 = v0.and(N4).mul(ShortVector.fromArray(S256, xs, x))
+                        .add(v0.lanewise(LSHR, 8).and(N4).mul(ShortVector.fromArray(S256, xs, x + 16)))
+                        .add(v0.lanewise(LSHR, 4).and(N4).mul(ShortVector.fromArray(S256, xs, x + 32)))
+                        .add(v0.lanewise(LSHR, 12).mul(ShortVector.fromArray(S256, xs, x + 48)))
+                        .add(v1.and(N4).mul(ShortVector.fromArray(S256, xs, x + 64)))
+                        .add(v1.lanewise(LSHR, 8).and(N4).mul(ShortVector.fromArray(S256, xs, x + 80)))
+                        .add(v1.lanewise(LSHR, 4).and(N4).mul(ShortVector.fromArray(S256, xs, x + 96)))
+                        .add(v1.lanewise(LSHR, 12).mul(ShortVector.fromArray(S256, xs, x + 112)));
+                ShortVector v2 = ShortVector.fromMemorySegment(S256, p, o + 84, LE);
+                ShortVector v3 = ShortVector.fromMemorySegment(S256, p, o + 116, LE);
+                ShortVector t1 = v2.and(N4).mul(ShortVector.fromArray(S256, xs, x + 128))
+                        .add(v2.lanewise(LSHR, 8).and(N4).mul(ShortVector.fromArray(S256, xs, x + 144)))
+                        .add(v2.lanewise(LSHR, 4).and(N4).mul(ShortVector.fromArray(S256, xs, x + 160)))
+                        .add(v2.lanewise(LSHR, 12).mul(ShortVector.fromArray(S256, xs, x + 176)))
+                        .add(v3.and(N4).mul(ShortVector.fromArray(S256, xs, x + 192)))
+                        .add(v3.lanewise(LSHR, 8).and(N4).mul(ShortVector.fromArray(S256, xs, x + 208)))
+                        .add(v3.lanewise(LSHR, 4).and(N4).mul(ShortVector.fromArray(S256, xs, x + 224)))
+                        .add(v3.lanewise(LSHR, 12).mul(ShortVector.fromArray(S256, xs, x + 240)));
+                IntVector s = (IntVector) t0.add(t1).reinterpretShape(I256, 0);
+                IntVector isum = s.lanewise(LSHL, 16).lanewise(ASHR, 16).add(s.lanewise(ASHR, 16)).mul(sc);
                 float dx = xd[b];
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o))), acc);
                 mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 2))), mins);
@@ -807,7 +808,9 @@ final class VectorDots {
     /**
      * Q5_K rows from their {@link Interleave}d copy: the Q4_K copy's layout and activations
      * ({@link Activations#xk}), and per block one more 256-bit vector whose lane j holds sub-block
-     * j's 32 fifth bits. Way u of part k takes its pair of nibbles as {@link #q4_Kx} does and ORs in
+     * j's 32 fifth bits. Way u of part k takes two nibbles from a 32-bit lane ({@code & 0x000F000F},
+     * and after a shift by 8, 4 or 12), multiplies them as a packed pair against the activations'
+     * swapped pairs (the pair's dot product lands in the lane's upper 16 bits), and ORs in
      * their fifth bits, which the copy keeps at bits {@code 4k + u} and {@code 4k + u + 16}: one
      * shift of that vector to bits 4 and 20 and a mask ({@code Interleave.q5HighBit}). The values
      * reach 31, so a part's four products (at most 4·2·31·127 = 31496 in the upper halves, 4·31·127
@@ -1047,6 +1050,8 @@ final class VectorDots {
 
     /** Low nibbles of the even bytes of an int lane (a 16-bit value in each half). */
     private static final int M4 = 0x000F000F;
+    /** A nibble of a 16-bit lane. */
+    private static final short N4 = 15;
     /** Bit 4 of both 16-bit halves of an int lane: a pair's fifth bits ({@link #q5_Kx}). */
     private static final int M5 = 0x00100010;
     /** Bits 4 and 5 of each half. */

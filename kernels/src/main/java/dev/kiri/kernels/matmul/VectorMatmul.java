@@ -137,7 +137,8 @@ public final class VectorMatmul implements Matmul {
         boolean copy = w.interleaved() != null;
         int layout = switch (t) {
             case Q4_0 -> copy ? Activations.Q4_X8 : Activations.Q4_PAIRS;
-            case Q4_K, Q5_K -> copy ? Activations.Q4_KX : Activations.NO_LAYOUT;
+            case Q4_K -> copy ? Activations.Q4_KX : Activations.NO_LAYOUT;
+            case Q5_K -> copy ? Activations.Q5_KX : Activations.NO_LAYOUT;
             case Q2_K, Q3_K, Q6_K -> copy ? Activations.Q6_KX : Activations.NO_LAYOUT;
             default -> Activations.NO_LAYOUT;
         };
@@ -320,7 +321,7 @@ public final class VectorMatmul implements Matmul {
             switch (t) {
                 case Q4_0 -> VectorDots.q4_0x8(packed, stride, base, nb, r0 / Interleave.GROUP, r1 / Interleave.GROUP,
                         act.xq4x8, act.d, xb, y, yo, add);
-                case Q4_K -> VectorDots.q4_Kx(packed, stride, base, nb, r0, r1, act.xk, act.d, act.bsum32, xb, y, yo, add);
+                case Q4_K -> VectorDots.q4_Kx(packed, stride, base, nb, r0, r1, act.xks, act.d, act.bsum32, xb, y, yo, add);
                 case Q5_K -> VectorDots.q5_Kx(packed, stride, base, nb, r0, r1, act.xk, act.d, act.bsum32, xb, y, yo, add);
                 case Q2_K -> VectorDots.q2_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo, add);
                 case Q3_K -> VectorDots.q3_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo, add);
