@@ -36,7 +36,9 @@ import jdk.incubator.vector.VectorSpecies;
  * sub-block then scales its exact integer sums, as {@link ScalarDots} does, in a different float
  * summation order. Q6_K and Q4_K do without the widening and the pair sums: they multiply two
  * 16-bit values at a time in 32-bit lanes against activations stored as swapped pairs
- * ({@link #q6_K}). The products stay exact (the pair sums too), so the same holds there.
+ * ({@link #q6_K}). The products stay exact (the pair sums too), so the same holds there. The
+ * Q4_K copy kernel ({@link #q4_Kx}) reads its nibbles in place in 16-bit lanes, without widening,
+ * and sums pairs once per block.
  *
  * <p>Every method here is written flat, without helper methods taking or returning vectors: C2
  * stops inlining once a method's graph passes its node budget, and a vector that crosses a call
@@ -761,8 +763,8 @@ final class VectorDots {
      * 16 bits, and each sub-block's two lanes into its 32-bit lane (a sign extension, a shift, an
      * add): the eight exact sub-block sums, one multiply by the eight scales as they are unpacked.
      * Sixteen {@code vpmullw} per block where the packed-pair form ({@link #q5_Kx}'s) takes sixteen
-     * {@code vpmulld}, two micro-operations each on Intel cores (docs/KERNELS.md, "Q4_K: 16-bit
-     * lanes again").
+     * {@code vpmulld}, two micro-operations each on Intel cores (docs/KERNELS.md, "Q4_K blocks with
+     * their nibbles reordered", "16-bit lanes again").
      */
     static void q4_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, short[] xs, float[] xd, int[] bsum32, int xb,
                       float[] y, int yOff, boolean add) {
@@ -771,6 +773,8 @@ final class VectorDots {
             FloatVector acc = FloatVector.zero(F256), mins = acc;
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
                 long o = off + (long) Interleave.Q4_K_COPY_BLOCK * (b - xb);
+                // The copy holds the scales and mins unpacked, a byte each (0..63: the sign-extending
+                // cast widens them exactly).
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(B64, p, o + 4, LE).convertShape(B2I, I256, 0);
                 IntVector summs = ((IntVector) ByteVector.fromMemorySegment(B64, p, o + 12, LE).convertShape(B2I, I256, 0))
                         .mul(IntVector.fromArray(I256, bsum32, b * 8));
