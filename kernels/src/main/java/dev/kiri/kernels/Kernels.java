@@ -1,5 +1,9 @@
 package dev.kiri.kernels;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
 /**
  * The operations a transformer decoder is written against. Implementations: a scalar reference
  * ({@code ScalarKernels}, obviously correct, the oracle of the tests) and a Vector API one,
@@ -91,6 +95,29 @@ public interface Kernels extends AutoCloseable {
 
     /** Index, relative to {@code off}, of the largest of the {@code n} values (the first on ties). */
     int argmax(float[] x, int off, int n);
+
+    /**
+     * The sum (wrapping) of the little-endian 64-bit words in {@code [from, from + bytes)} of
+     * {@code s}; {@code bytes} a multiple of 8. For measuring the read bandwidth the kernels meet
+     * ({@code kiri bench}): a vector implementation reads whole vectors, so that the measurement is
+     * bounded by memory rather than by load instructions, as a scalar loop is on some machines.
+     */
+    default long sumWords(MemorySegment s, long from, long bytes) {
+        if (bytes % 8 != 0) throw new IllegalArgumentException("not a whole number of 64-bit words: " + bytes);
+        long a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        long o = from, end = from + bytes;
+        for (; o + 32 <= end; o += 32) {
+            a0 += s.get(LE_LONG, o);
+            a1 += s.get(LE_LONG, o + 8);
+            a2 += s.get(LE_LONG, o + 16);
+            a3 += s.get(LE_LONG, o + 24);
+        }
+        for (; o < end; o += 8) a0 += s.get(LE_LONG, o);
+        return a0 + a1 + a2 + a3;
+    }
+
+    /** Little-endian 64-bit words at any byte offset. */
+    ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     // ---- attention --------------------------------------------------------------------------
 

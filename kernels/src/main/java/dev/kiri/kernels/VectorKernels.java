@@ -1,7 +1,10 @@
 package dev.kiri.kernels;
 
 import dev.kiri.kernels.matmul.VectorMatmul;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -325,6 +328,24 @@ public final class VectorKernels implements Kernels {
         int best = 0;
         for (int i = 1; i < n; i++) if (x[off + i] > x[off + best]) best = i;
         return best;
+    }
+
+    /** Four 256-bit accumulators over whole vectors, the scalar rule for the last words. */
+    @Override
+    public long sumWords(MemorySegment s, long from, long bytes) {
+        if (bytes % 8 != 0) throw new IllegalArgumentException("not a whole number of 64-bit words: " + bytes);
+        VectorSpecies<Long> species = LongVector.SPECIES_256;
+        long step = species.vectorByteSize(), end = from + bytes, o = from;
+        LongVector a0 = LongVector.zero(species), a1 = a0, a2 = a0, a3 = a0;
+        for (; o + 4 * step <= end; o += 4 * step) {
+            a0 = a0.add(LongVector.fromMemorySegment(species, s, o, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(LongVector.fromMemorySegment(species, s, o + step, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(LongVector.fromMemorySegment(species, s, o + 2 * step, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(LongVector.fromMemorySegment(species, s, o + 3 * step, ByteOrder.LITTLE_ENDIAN));
+        }
+        long sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; o < end; o += 8) sum += s.get(LE_LONG, o);
+        return sum;
     }
 
     // ---- attention --------------------------------------------------------------------------

@@ -134,6 +134,32 @@ class VectorKernelsTest {
         }
     }
 
+    /**
+     * The read-bandwidth sum: the vector kernels' (whole 256-bit vectors, then words) against the
+     * scalar default and a plain loop, at unaligned offsets, sizes around four vectors (128 bytes),
+     * and with words whose sums wrap. Integer sums: exact.
+     */
+    @Test
+    void sumWordsMatchesScalar() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(9000);
+            for (long o = 0; o + 8 <= s.byteSize(); o += 8) {
+                s.set(ValueLayout.JAVA_LONG_UNALIGNED, o, ((long) data.nextInt(Integer.MAX_VALUE) << 33) ^ data.nextInt(1 << 30));
+            }
+            ValueLayout.OfLong le = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+            for (long from : new long[] {0, 3, 8, 61}) {
+                for (long bytes : new long[] {0, 8, 24, 120, 128, 136, 256, 1000, 8 * 1111}) {
+                    long expected = 0;
+                    for (long o = from; o < from + bytes; o += 8) expected += s.get(le, o);
+                    assertEquals(expected, scalar.sumWords(s, from, bytes), "scalar from=" + from + " bytes=" + bytes);
+                    assertEquals(expected, vector.sumWords(s, from, bytes), "vector from=" + from + " bytes=" + bytes);
+                }
+            }
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> vector.sumWords(s, 0, 12));
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> scalar.sumWords(s, 0, 12));
+        }
+    }
+
     @Test
     void argmaxFindsTheSameFirstMaximum() {
         for (int n : SIZES) {
