@@ -104,20 +104,18 @@ public interface Kernels extends AutoCloseable {
      */
     default long sumWords(MemorySegment s, long from, long bytes) {
         if (bytes % 8 != 0) throw new IllegalArgumentException("not a whole number of 64-bit words: " + bytes);
+        ValueLayout.OfLong word = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         long a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         long o = from, end = from + bytes;
         for (; o + 32 <= end; o += 32) {
-            a0 += s.get(LE_LONG, o);
-            a1 += s.get(LE_LONG, o + 8);
-            a2 += s.get(LE_LONG, o + 16);
-            a3 += s.get(LE_LONG, o + 24);
+            a0 += s.get(word, o);
+            a1 += s.get(word, o + 8);
+            a2 += s.get(word, o + 16);
+            a3 += s.get(word, o + 24);
         }
-        for (; o < end; o += 8) a0 += s.get(LE_LONG, o);
+        for (; o < end; o += 8) a0 += s.get(word, o);
         return a0 + a1 + a2 + a3;
     }
-
-    /** Little-endian 64-bit words at any byte offset. */
-    ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     // ---- attention --------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@ package dev.kiri.kernels;
 
 import dev.kiri.kernels.matmul.VectorMatmul;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.LongVector;
@@ -330,6 +331,9 @@ public final class VectorKernels implements Kernels {
         return best;
     }
 
+    /** Little-endian 64-bit words at any byte offset. */
+    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     /** Four 256-bit accumulators over whole vectors, the scalar rule for the last words. */
     @Override
     public long sumWords(MemorySegment s, long from, long bytes) {
@@ -344,7 +348,7 @@ public final class VectorKernels implements Kernels {
             a3 = a3.add(LongVector.fromMemorySegment(species, s, o + 3 * step, ByteOrder.LITTLE_ENDIAN));
         }
         long sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        for (; o < end; o += 8) sum += s.get(LE_LONG, o);
+        for (; o < end; o += 8) sum += s.get(WORD, o);
         return sum;
     }
 
