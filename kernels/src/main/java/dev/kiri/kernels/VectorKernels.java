@@ -334,11 +334,17 @@ public final class VectorKernels implements Kernels {
     /** Little-endian 64-bit words at any byte offset. */
     private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Four 256-bit accumulators over whole vectors, the scalar rule for the last words. */
+    /** The long species of this instance's width ({@link VectorWidth#FLOAT}'s shape). */
+    private static final VectorSpecies<Long> LONGS = VectorSpecies.of(long.class, F.vectorShape());
+
+    /**
+     * Four accumulators of this instance's width (256 bits unless {@code -Dkiri.vector.maxBits}
+     * allows more: the loads the kernels issue) over whole vectors, the scalar rule for the last words.
+     */
     @Override
     public long sumWords(MemorySegment s, long from, long bytes) {
         if (bytes % 8 != 0) throw new IllegalArgumentException("not a whole number of 64-bit words: " + bytes);
-        VectorSpecies<Long> species = LongVector.SPECIES_256;
+        VectorSpecies<Long> species = LONGS;
         long step = species.vectorByteSize(), end = from + bytes, o = from;
         LongVector a0 = LongVector.zero(species), a1 = a0, a2 = a0, a3 = a0;
         for (; o + 4 * step <= end; o += 4 * step) {

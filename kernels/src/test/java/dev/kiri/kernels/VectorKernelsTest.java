@@ -136,8 +136,9 @@ class VectorKernelsTest {
 
     /**
      * The read-bandwidth sum: the vector kernels' (whole 256-bit vectors, then words) against the
-     * scalar default and a plain loop, at unaligned offsets, sizes around four vectors (128 bytes),
-     * and with words whose sums wrap. Integer sums: exact.
+     * scalar default and a plain loop, at unaligned offsets, sizes around four 256-bit vectors (128
+     * bytes) and four 512-bit ones (256 bytes, the build's 512-bit run), and with words whose sums
+     * wrap. Integer sums: exact.
      */
     @Test
     void sumWordsMatchesScalar() {
@@ -148,7 +149,7 @@ class VectorKernelsTest {
             }
             ValueLayout.OfLong le = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
             for (long from : new long[] {0, 3, 8, 61}) {
-                for (long bytes : new long[] {0, 8, 24, 120, 128, 136, 256, 1000, 8 * 1111}) {
+                for (long bytes : new long[] {0, 8, 24, 120, 128, 136, 248, 256, 264, 1000, 8 * 1111}) {
                     long expected = 0;
                     for (long o = from; o < from + bytes; o += 8) expected += s.get(le, o);
                     assertEquals(expected, scalar.sumWords(s, from, bytes), "scalar from=" + from + " bytes=" + bytes);
