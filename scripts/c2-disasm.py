@@ -8,6 +8,14 @@ objdump on them, keeping HotSpot's comments (call targets, metadata) next to the
   java ... -XX:+UnlockDiagnosticVMOptions -XX:CompileCommand=print,dev.kiri.kernels.matmul.VectorDots::q4_0x8 ... > log.txt
   scripts/c2-disasm.py log.txt 'VectorDots::q4_0x8 ('        # the last C2 compile whose header contains the text
   scripts/c2-disasm.py log.txt 'VectorDots::q4_0x8 (' --count  # instruction counts by mnemonic
+  scripts/c2-disasm.py log.txt 'VectorDots::q4_0x8 (' --loop | llvm-mca -mcpu=znver3 -iterations=300
+
+--loop prints only the body of the method's hot loop, as plain AT&T instructions for llvm-mca: the
+innermost loop (a backward branch with no other loop inside it) with the most multiply, FMA and
+widening instructions, its exits to slow paths (forward branches, such as failed range checks)
+left out. llvm-mca then estimates cycles per iteration and port pressure for a CPU model
+(znver3 for the AMD reference machine, icelake-server for Intel); count the blocks one iteration
+covers (C2 unrolls) before comparing variants.
 
 Needs objdump (binutils).
 """
@@ -60,6 +68,9 @@ def main():
         f.flush()
         out = subprocess.run(['objdump', '-D', '-b', 'binary', '-mi386:x86-64', '--adjust-vma=%#x' % base, f.name],
                              capture_output=True, text=True, check=True).stdout
+    if '--loop' in sys.argv:
+        print_loop(out)
+        return
     counts = {}
     for line in out.split('\n'):
         m = re.match(r'\s*([0-9a-f]+):\t[0-9a-f ]+\t(\S+)', line)
@@ -75,5 +86,33 @@ def main():
             print('%6d %s' % (n, name))
 
 
+def print_loop(out):
+    ins = []
+    for line in out.split('\n'):
+        m = re.match(r'\s*([0-9a-f]+):\t[0-9a-f ]+\t(.*)', line)
+        if m and m.group(2).strip() and not m.group(2).startswith('(bad)'):
+            ins.append((int(m.group(1), 16), m.group(2).split('#')[0].strip()))
+    loops = []
+    for addr, text in ins:
+        b = re.match(r'j\w+\s+0x([0-9a-f]+)', text)
+        if b and int(b.group(1), 16) < addr:
+            loops.append((int(b.group(1), 16), addr))
+    inner = [l for l in loops if not any(o != l and l[0] <= o[0] and o[1] <= l[1] for o in loops)]
+    if not inner:
+        sys.exit('no loop found')
+    work = re.compile(r'(vfmadd|vpmull|vpmadd|vpdp|vmulp|vpmovsx|vpmovzx|vcvtdq2ps)')
+    lo, hi = max(inner, key=lambda l: sum(1 for a, t in ins if l[0] <= a <= l[1] and work.match(t)))
+    for addr, text in ins:
+        if lo <= addr <= hi:
+            if re.match(r'j\w+\s+0x', text):
+                if addr == hi:
+                    print('# back edge: ' + text.split()[0])
+                continue
+            print(text)
+
+
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except BrokenPipeError:  # piped into head
+        sys.exit(0)
