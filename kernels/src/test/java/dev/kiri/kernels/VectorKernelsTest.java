@@ -1,6 +1,7 @@
 package dev.kiri.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiri.gguf.GgmlType;
@@ -156,8 +157,8 @@ class VectorKernelsTest {
                     assertEquals(expected, vector.sumWords(s, from, bytes), "vector from=" + from + " bytes=" + bytes);
                 }
             }
-            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> vector.sumWords(s, 0, 12));
-            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> scalar.sumWords(s, 0, 12));
+            assertThrows(IllegalArgumentException.class, () -> vector.sumWords(s, 0, 12));
+            assertThrows(IllegalArgumentException.class, () -> scalar.sumWords(s, 0, 12));
         }
     }
 

@@ -12,7 +12,8 @@ import java.lang.foreign.ValueLayout;
  * summing 64-bit words over their slice of a buffer larger than the caches, with the kernels' own
  * sum ({@link Kernels#sumWords}: vectors of the kernels' width, 256 bits by default, where the
  * Vector API is present; a scalar loop of 64-bit loads measured two thirds of the read rate on a
- * machine whose cores issue too few loads to keep enough cache lines in flight). The best of a few passes, after one that pages the buffer in.
+ * machine whose cores issue too few loads to keep enough cache lines in flight). The best of a few
+ * passes, after two that page the buffer in and let the JIT compile the sum.
  */
 final class Bandwidth {
     private Bandwidth() {
