@@ -100,6 +100,35 @@ class ImplicitSpeciesTest {
     }
 
     /**
+     * Nor does any kernel class keep a vector in a field: a constant vector is an object on the
+     * heap, and as the starting value of a loop's sum it makes the loop's phi an object, so the sum
+     * is boxed at every iteration (a Q6_K copy kernel whose accumulator started from a
+     * {@code static final} zero allocated 64 bytes per block; docs/KERNELS.md, "Vector constants as
+     * loop-carried starting values"). Sums start from {@code zero()}. Masks and shuffles, used only
+     * as operands, are allowed.
+     */
+    @Test
+    void noKernelClassKeepsAVectorInAField() throws Exception {
+        Set<String> vectorTypes = Set.of("Vector", "ByteVector", "ShortVector", "IntVector", "LongVector", "FloatVector",
+                "DoubleVector");
+        List<String> found = new ArrayList<>();
+        int[] fields = {0};
+        for (ClassModel cm : kernelClasses()) {
+            for (var f : cm.fields()) {
+                fields[0]++;
+                String type = f.fieldType().stringValue();
+                for (String v : vectorTypes) {
+                    if (type.equals("Ljdk/incubator/vector/" + v + ";") || type.startsWith("[") && type.endsWith("/" + v + ";")) {
+                        found.add(cm.thisClass().asInternalName() + "." + f.fieldName().stringValue() + " " + type);
+                    }
+                }
+            }
+        }
+        assertTrue(fields[0] > 20, "expected fields in the kernel classes, found " + fields[0]);
+        assertEquals(List.of(), found, "kernel fields holding Vector API vectors");
+    }
+
+    /**
      * And only {@link VectorWidth} asks for the machine's preferred (or largest) species: every
      * width-following kernel takes its species from there, capped at 256 bits by default, so that a
      * process does not run 512-bit Vector API code beside the 256-bit decode kernels (their shared
