@@ -21,7 +21,7 @@ final class Bandwidth {
 
     /** Bytes per second reading {@code bytes} with {@code threads} threads, best of {@code passes}. */
     static double measure(long bytes, int threads, int passes) {
-        long words = bytes / 8 / threads / 16 * 16; // per thread, a multiple of four 256-bit vectors
+        long words = bytes / 8 / threads / 16 * 16; // per thread, a multiple of 16 words (sumWords takes any tail)
         long total = words * 8 * threads;
         long[] sums = new long[threads];
         try (Arena arena = Arena.ofShared(); ThreadPool pool = new ThreadPool(threads);
