@@ -28,6 +28,15 @@ public final class VectorMatmul implements Matmul {
     /** Tasks per thread of a {@link VectorGemm} product. */
     private static final int GEMM_TASKS_PER_THREAD = 8;
 
+    /**
+     * Whether a decode task takes its rows from the two halves of its range in turn (row a of the
+     * first half, row a of the second, ...) rather than in order: two streams through memory instead
+     * of one, which the hardware prefetchers serve further ahead (docs/KERNELS.md, "Two streams per
+     * decode task"). Every row's sum is computed exactly as before; only the order of the rows changes.
+     * {@code -Dkiri.decode.twoStreams=false} restores the order, for comparisons.
+     */
+    static final boolean TWO_STREAMS = !"false".equals(System.getProperty("kiri.decode.twoStreams"));
+
     /** Most products one job runs ({@link #matvecs}: Q, K and V). */
     private static final int MAX_PARTS = 3;
 
@@ -348,6 +357,14 @@ public final class VectorMatmul implements Matmul {
                 return;
             }
             if (n == 1) {
+                if (TWO_STREAMS && r1 - r0 >= 2) {
+                    int mid = (r0 + r1 + 1) >>> 1;
+                    for (int a = r0, b = mid; a < mid; a++, b++) {
+                        VectorDots.rows(t, w.data(), w.rowBytes(), w.cols(), a, a + 1, act, 0, y, yOff);
+                        if (b < r1) VectorDots.rows(t, w.data(), w.rowBytes(), w.cols(), b, b + 1, act, 0, y, yOff);
+                    }
+                    return;
+                }
                 VectorDots.rows(t, w.data(), w.rowBytes(), w.cols(), r0, r1, act, 0, y, yOff);
                 return;
             }
