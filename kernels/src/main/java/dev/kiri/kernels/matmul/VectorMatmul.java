@@ -358,10 +358,13 @@ public final class VectorMatmul implements Matmul {
             }
             if (n == 1) {
                 if (TWO_STREAMS && r1 - r0 >= 2) {
-                    int mid = (r0 + r1 + 1) >>> 1;
+                    // The first half has the odd row of an odd range, so b runs one past r1 at most.
+                    MemorySegment data = w.data();
+                    long rowBytes = w.rowBytes();
+                    int cols = w.cols(), mid = (r0 + r1 + 1) >>> 1;
                     for (int a = r0, b = mid; a < mid; a++, b++) {
-                        VectorDots.rows(t, w.data(), w.rowBytes(), w.cols(), a, a + 1, act, 0, y, yOff);
-                        if (b < r1) VectorDots.rows(t, w.data(), w.rowBytes(), w.cols(), b, b + 1, act, 0, y, yOff);
+                        VectorDots.rows(t, data, rowBytes, cols, a, a + 1, act, 0, y, yOff);
+                        if (b < r1) VectorDots.rows(t, data, rowBytes, cols, b, b + 1, act, 0, y, yOff);
                     }
                     return;
                 }
