@@ -243,10 +243,14 @@ final class VectorDots {
     /**
      * Q4_0 weights interleaved in groups of eight rows ({@link Interleave}): groups {@code [g0, g1)},
      * group g's {@code nb} blocks at {@code base + g·stride}, results to
-     * {@code y[yOff + 8g .. yOff + 8g + 8)} (stored, or added to what is there when {@code add});
-     * activation row starting at block {@code xb}. The K-quant copy kernels below take their rows the
-     * same way (row r's {@code nb} blocks at {@code base + r·stride}, {@code add}), so that a copy's
-     * long rows run column chunk by column chunk ({@link Interleave#blockOffset}).
+     * {@code y[yOff + 8g .. yOff + 8g + 8)}, always added to what is there (the caller sets those
+     * values to -0.0f, for which adding is exact, before a row's first column chunk); activation row
+     * starting at block {@code xb}. The K-quant copy kernels below take their rows the same way (row
+     * r's {@code nb} blocks at {@code base + r·stride}, added to {@code y[yOff + r]}), so that a
+     * copy's long rows run column chunk by column chunk ({@link Interleave#blockOffset}). Always
+     * adding leaves no branch on the chunk in the kernels: with one, C2's first compile (made before
+     * any later chunk had run) trapped at the first long-row product and was thrown away during the
+     * first forward pass (docs/BENCHMARKS.md, "Startup to first token").
      * Per block, each of the four 256-bit parts holds four bytes of nibbles of every row of the group
      * (one row per int lane); the four ways of taking two nibbles from a lane
      * ({@code v & 0x000F000F}, and after a shift by 8, 4 or 12) are multiplied by the broadcast
@@ -259,7 +263,7 @@ final class VectorDots {
      * {@code d_x}.
      */
     static void q4_0x8(MemorySegment p, long stride, long base, int nb, int g0, int g1, int[] xa, float[] xd, int xb,
-                       float[] y, int yOff, boolean add) {
+                       float[] y, int yOff) {
         IntVector m = IntVector.broadcast(I256, 0x000F000F);
         for (int g = g0; g < g1; g++) {
             FloatVector acc = FloatVector.zero(F256);
@@ -285,8 +289,7 @@ final class VectorDots {
                 FloatVector d = (FloatVector) ((IntVector) mag.reinterpretShape(I256, 0)).or(h.and(0x80000000)).reinterpretShape(F256, 0);
                 acc = ((FloatVector) s.convertShape(I2F, F256, 0)).fma(d.mul(xd[b]), acc);
             }
-            if (add) acc = acc.add(FloatVector.fromArray(F256, y, yOff + 8 * g));
-            acc.intoArray(y, yOff + 8 * g);
+            acc.add(FloatVector.fromArray(F256, y, yOff + 8 * g)).intoArray(y, yOff + 8 * g);
         }
     }
 
@@ -767,7 +770,7 @@ final class VectorDots {
      * their nibbles reordered", "16-bit lanes again").
      */
     static void q4_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, short[] xs, float[] xd, int[] bsum32, int xb,
-                      float[] y, int yOff, boolean add) {
+                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
             long off = base + stride * r;
             FloatVector acc = FloatVector.zero(F256), mins = acc;
@@ -805,7 +808,7 @@ final class VectorDots {
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o))), acc);
                 mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 2))), mins);
             }
-            y[yOff + r] = (add ? y[yOff + r] : 0f) + acc.sub(mins).reduceLanes(ADD);
+            y[yOff + r] = y[yOff + r] + acc.sub(mins).reduceLanes(ADD);
         }
     }
 
@@ -824,7 +827,7 @@ final class VectorDots {
      * (docs/KERNELS.md).
      */
     static void q5_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, int[] xk, float[] xd, int[] bsum32, int xb,
-                      float[] y, int yOff, boolean add) {
+                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
             long off = base + stride * r;
             FloatVector acc = FloatVector.zero(F256), mins = acc;
@@ -861,7 +864,7 @@ final class VectorDots {
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o))), acc);
                 mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 2))), mins);
             }
-            y[yOff + r] = (add ? y[yOff + r] : 0f) + acc.sub(mins).reduceLanes(ADD);
+            y[yOff + r] = y[yOff + r] + acc.sub(mins).reduceLanes(ADD);
         }
     }
 
@@ -930,7 +933,7 @@ final class VectorDots {
      * operations to take the 6-bit values apart where the nibble-and-bit-pair layout took 37.
      */
     static void q6_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, int[] x6, float[] xd, int[] bsum, int xb,
-                      float[] y, int yOff, boolean add) {
+                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
             long off = base + stride * r;
             FloatVector acc = FloatVector.zero(F256);
@@ -960,7 +963,7 @@ final class VectorDots {
                 float scale = xd[b] * Float.float16ToFloat(p.get(Le.I16, o + 208));
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, scale), acc);
             }
-            y[yOff + r] = (add ? y[yOff + r] : 0f) + acc.reduceLanes(ADD);
+            y[yOff + r] = y[yOff + r] + acc.reduceLanes(ADD);
         }
     }
 
@@ -975,7 +978,7 @@ final class VectorDots {
      * pairs for every run of 16 (about 190 per block).
      */
     static void q2_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, int[] x6, float[] xd, int[] bsum, int xb,
-                      float[] y, int yOff, boolean add) {
+                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
             long off = base + stride * r;
             FloatVector acc = FloatVector.zero(F256), mins = acc;
@@ -1002,7 +1005,7 @@ final class VectorDots {
                 acc = ((FloatVector) s.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 80))), acc);
                 mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 82))), mins);
             }
-            y[yOff + r] = (add ? y[yOff + r] : 0f) + acc.sub(mins).reduceLanes(ADD);
+            y[yOff + r] = y[yOff + r] + acc.sub(mins).reduceLanes(ADD);
         }
     }
 
@@ -1016,7 +1019,7 @@ final class VectorDots {
      * the scalar scale unpacking of the in-place kernel ({@link #q3_K}).
      */
     static void q3_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, int[] x6, float[] xd, int[] bsum, int xb,
-                      float[] y, int yOff, boolean add) {
+                      float[] y, int yOff) {
         for (int r = r0; r < r1; r++) {
             long off = base + stride * r;
             FloatVector acc = FloatVector.zero(F256);
@@ -1048,7 +1051,7 @@ final class VectorDots {
                         .add(e1.mul((IntVector) ByteVector.fromMemorySegment(B64, p, o + 104, LE).convertShape(B2I, I256, 0)));
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, xd[b] * Float.float16ToFloat(p.get(Le.I16, o + 112))), acc);
             }
-            y[yOff + r] = (add ? y[yOff + r] : 0f) + acc.reduceLanes(ADD);
+            y[yOff + r] = y[yOff + r] + acc.reduceLanes(ADD);
         }
     }
 

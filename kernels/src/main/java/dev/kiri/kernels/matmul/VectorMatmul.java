@@ -4,6 +4,7 @@ import dev.kiri.gguf.GgmlType;
 import dev.kiri.kernels.ThreadPool;
 import dev.kiri.kernels.Weights;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * Matrix products with Vector API kernels ({@link VectorDots}), split over the pool by output
@@ -323,18 +324,22 @@ public final class VectorMatmul implements Matmul {
 
         /**
          * One column chunk of rows [r0, r1): {@code nb} blocks from activation block {@code xb}, row r's
-         * at {@code base + r·stride} in the copy; the sums stored, or added when {@code add}.
+         * at {@code base + r·stride} in the copy; the sums stored, or added to an earlier chunk's when
+         * {@code add}.
          */
         private static void copyChunk(GgmlType t, MemorySegment packed, Activations act, long stride, long base, int nb,
                                       int r0, int r1, int xb, float[] y, int yo, boolean add) {
+            // The kernels always add to y (no branch on the chunk in their code): before a row's first
+            // chunk its sum starts from -0.0f, to which adding any float gives that float exactly.
+            if (!add) Arrays.fill(y, yo + r0, yo + r1, -0.0f);
             switch (t) {
                 case Q4_0 -> VectorDots.q4_0x8(packed, stride, base, nb, r0 / Interleave.GROUP, r1 / Interleave.GROUP,
-                        act.xq4x8, act.d, xb, y, yo, add);
-                case Q4_K -> VectorDots.q4_Kx(packed, stride, base, nb, r0, r1, act.xks, act.d, act.bsum32, xb, y, yo, add);
-                case Q5_K -> VectorDots.q5_Kx(packed, stride, base, nb, r0, r1, act.xk, act.d, act.bsum32, xb, y, yo, add);
-                case Q2_K -> VectorDots.q2_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo, add);
-                case Q3_K -> VectorDots.q3_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo, add);
-                case Q6_K -> VectorDots.q6_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo, add);
+                        act.xq4x8, act.d, xb, y, yo);
+                case Q4_K -> VectorDots.q4_Kx(packed, stride, base, nb, r0, r1, act.xks, act.d, act.bsum32, xb, y, yo);
+                case Q5_K -> VectorDots.q5_Kx(packed, stride, base, nb, r0, r1, act.xk, act.d, act.bsum32, xb, y, yo);
+                case Q2_K -> VectorDots.q2_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo);
+                case Q3_K -> VectorDots.q3_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo);
+                case Q6_K -> VectorDots.q6_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo);
                 default -> throw new IllegalStateException(t + " has no copy kernel");
             }
         }

@@ -544,7 +544,11 @@ class VectorMatmulTest {
         float[] expected = new float[n * rows];
         ref.matmul(plain, x, expected, n);
         for (VectorMatmul v : vs) {
+            // The output holds NaN before the call: a product must overwrite every value it owns, whatever
+            // was there (the copy kernels add each column chunk's sums to the output, which the first chunk
+            // must reset).
             float[] got = new float[n * rows];
+            Arrays.fill(got, Float.NaN);
             if (n == 1) {
                 v.matvec(w, x, 0, got, 0);
             } else {
