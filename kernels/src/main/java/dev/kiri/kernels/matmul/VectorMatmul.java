@@ -311,12 +311,15 @@ public final class VectorMatmul implements Matmul {
                 te = Math.min(r1, rb + bandRows);
                 int ub = rb / unit, bandUnits = (Math.min(bandRows, rows - rb) + unit - 1) / unit;
                 for (int i = 0; i < n; i++) {
+                    // The kernels add every chunk's sums to y (no branch on the chunk in their code, nor
+                    // here): the sums start from -0.0f, to which adding any float gives that float exactly.
+                    Arrays.fill(y, yOff + i * rows + tr, yOff + i * rows + te, -0.0f);
                     for (int cs = 0; cs < nb; cs += span) {
                         int cn = Math.min(span, nb - cs);
                         // Unit u's (row r's, or group g's) part of this chunk at base + u·stride.
                         long stride = cn * block;
                         long base = ((long) ub * nb + (long) cs * bandUnits) * block - ub * stride;
-                        copyChunk(t, packed, act, stride, base, cn, tr, te, i * nb + cs, y, yOff + i * rows, cs > 0);
+                        copyChunk(t, packed, act, stride, base, cn, tr, te, i * nb + cs, y, yOff + i * rows);
                     }
                 }
             }
@@ -324,14 +327,10 @@ public final class VectorMatmul implements Matmul {
 
         /**
          * One column chunk of rows [r0, r1): {@code nb} blocks from activation block {@code xb}, row r's
-         * at {@code base + r·stride} in the copy; the sums stored, or added to an earlier chunk's when
-         * {@code add}.
+         * at {@code base + r·stride} in the copy; the sums added to {@code y[yo + r]}.
          */
         private static void copyChunk(GgmlType t, MemorySegment packed, Activations act, long stride, long base, int nb,
-                                      int r0, int r1, int xb, float[] y, int yo, boolean add) {
-            // The kernels always add to y (no branch on the chunk in their code): before a row's first
-            // chunk its sum starts from -0.0f, to which adding any float gives that float exactly.
-            if (!add) Arrays.fill(y, yo + r0, yo + r1, -0.0f);
+                                      int r0, int r1, int xb, float[] y, int yo) {
             switch (t) {
                 case Q4_0 -> VectorDots.q4_0x8(packed, stride, base, nb, r0 / Interleave.GROUP, r1 / Interleave.GROUP,
                         act.xq4x8, act.d, xb, y, yo);
