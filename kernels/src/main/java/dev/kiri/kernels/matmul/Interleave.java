@@ -571,35 +571,50 @@ public final class Interleave {
 
     private static void reorderQ6_KBlock(byte[] in, int at, byte[] out, int o) {
         System.arraycopy(in, at + 192, out, o + 192, 18);
+        // Sub-block 8h + j: values e = 16j + m of half h, sixteen consecutive bytes of ql (low nibbles
+        // for j < 4, high ones after) and of qh (bit pair 2·(j / 2)). Written out per j so that every
+        // shift is a constant in the compiled code.
         for (int h = 0; h < 2; h++) {
-            for (int j = 0; j < 8; j++) {
-                // Sub-block 8h + j: values e = 16j + m of half h, sixteen consecutive bytes of ql and
-                // of qh; the 6-bit values m = 0..7 as the bytes of v0, 8..15 as those of v1.
-                int ql = at + 64 * h + (16 * j & 63), qh = at + 128 + 32 * h + (16 * j & 31);
-                int nShift = j < 4 ? 0 : 4, hShift = 2 * (j / 2);
-                long v0 = ((long) LONG.get(in, ql) >>> nShift & 0x0F0F0F0F0F0F0F0FL)
-                        | ((long) LONG.get(in, qh) >>> hShift & 0x0303030303030303L) << 4;
-                long v1 = ((long) LONG.get(in, ql + 8) >>> nShift & 0x0F0F0F0F0F0F0F0FL)
-                        | ((long) LONG.get(in, qh + 8) >>> hShift & 0x0303030303030303L) << 4;
-                // The pairs as A, B and C want them (value 2w at bit 6·(w % 2), value 2w + 1 sixteen
-                // bits higher): from four bytes q0..q3, even = q0 | q2 << 16, odd = q1 | q3 << 16.
-                int w0 = (int) v0, w1 = (int) (v0 >>> 32), w2 = (int) v1, top = (int) (v1 >>> 32);
-                int e0 = w0 & 0x00FF00FF, d0 = w0 >>> 8 & 0x00FF00FF;
-                int e1 = w1 & 0x00FF00FF, d1 = w1 >>> 8 & 0x00FF00FF;
-                int e2 = w2 & 0x00FF00FF, d2 = w2 >>> 8 & 0x00FF00FF;
-                // top holds values 12..15 as bytes: their low nibbles go to A (12, 13) and C (14, 15),
-                // their top bit pairs to B.
-                int a = (e0 & 0x3F) | (e0 >>> 10 & 0xFC0) | (d0 & 0x3F) << 16 | (d0 & 0x3F0000) << 6
-                        | (top & 0xF) << 12 | (top >>> 8 & 0xF) << 28;
-                int b = (e1 & 0x3F) | (e1 >>> 10 & 0xFC0) | (d1 & 0x3F) << 16 | (d1 & 0x3F0000) << 6
-                        | (top >>> 4 & 3) << 12 | (top >>> 20 & 3) << 14 | (top >>> 12 & 3) << 28 | (top >>> 28 & 3) << 30;
-                int c = (e2 & 0x3F) | (e2 >>> 10 & 0xFC0) | (d2 & 0x3F) << 16 | (d2 & 0x3F0000) << 6
-                        | (top >>> 16 & 0xF) << 12 | (top >>> 24 & 0xF) << 28;
-                INT.set(out, o + 96 * h + 4 * j, a);
-                INT.set(out, o + 96 * h + 32 + 4 * j, b);
-                INT.set(out, o + 96 * h + 64 + 4 * j, c);
-            }
+            int ql = at + 64 * h, qh = at + 128 + 32 * h, oh = o + 96 * h;
+            q6Sub(in, ql, qh, 0, 0, out, oh);
+            q6Sub(in, ql + 16, qh + 16, 0, 0, out, oh + 4);
+            q6Sub(in, ql + 32, qh, 0, 2, out, oh + 8);
+            q6Sub(in, ql + 48, qh + 16, 0, 2, out, oh + 12);
+            q6Sub(in, ql, qh, 4, 4, out, oh + 16);
+            q6Sub(in, ql + 16, qh + 16, 4, 4, out, oh + 20);
+            q6Sub(in, ql + 32, qh, 4, 6, out, oh + 24);
+            q6Sub(in, ql + 48, qh + 16, 4, 6, out, oh + 28);
         }
+    }
+
+    /**
+     * One Q6_K sub-block's sixteen values (nibbles from {@code in[ql..ql+16)} shifted down by
+     * {@code nShift}, bit pairs from {@code in[qh..qh+16)} by {@code hShift}) as the ints A, B and C of
+     * {@link #reorderQ6_K} at {@code out[o]}, {@code out[o + 32]} and {@code out[o + 64]}.
+     */
+    private static void q6Sub(byte[] in, int ql, int qh, int nShift, int hShift, byte[] out, int o) {
+        // The 6-bit values m = 0..7 as the bytes of v0, 8..15 as those of v1.
+        long v0 = ((long) LONG.get(in, ql) >>> nShift & 0x0F0F0F0F0F0F0F0FL)
+                | ((long) LONG.get(in, qh) >>> hShift & 0x0303030303030303L) << 4;
+        long v1 = ((long) LONG.get(in, ql + 8) >>> nShift & 0x0F0F0F0F0F0F0F0FL)
+                | ((long) LONG.get(in, qh + 8) >>> hShift & 0x0303030303030303L) << 4;
+        // The pairs as A, B and C want them (value 2w at bit 6·(w % 2), value 2w + 1 sixteen
+        // bits higher): from four bytes q0..q3, even = q0 | q2 << 16, odd = q1 | q3 << 16.
+        int w0 = (int) v0, w1 = (int) (v0 >>> 32), w2 = (int) v1, top = (int) (v1 >>> 32);
+        int e0 = w0 & 0x00FF00FF, d0 = w0 >>> 8 & 0x00FF00FF;
+        int e1 = w1 & 0x00FF00FF, d1 = w1 >>> 8 & 0x00FF00FF;
+        int e2 = w2 & 0x00FF00FF, d2 = w2 >>> 8 & 0x00FF00FF;
+        // top holds values 12..15 as bytes: their low nibbles go to A (12, 13) and C (14, 15),
+        // their top bit pairs to B.
+        int a = (e0 & 0x3F) | (e0 >>> 10 & 0xFC0) | (d0 & 0x3F) << 16 | (d0 & 0x3F0000) << 6
+                | (top & 0xF) << 12 | (top >>> 8 & 0xF) << 28;
+        int b = (e1 & 0x3F) | (e1 >>> 10 & 0xFC0) | (d1 & 0x3F) << 16 | (d1 & 0x3F0000) << 6
+                | (top >>> 4 & 3) << 12 | (top >>> 20 & 3) << 14 | (top >>> 12 & 3) << 28 | (top >>> 28 & 3) << 30;
+        int c = (e2 & 0x3F) | (e2 >>> 10 & 0xFC0) | (d2 & 0x3F) << 16 | (d2 & 0x3F0000) << 6
+                | (top >>> 16 & 0xF) << 12 | (top >>> 24 & 0xF) << 28;
+        INT.set(out, o, a);
+        INT.set(out, o + 32, b);
+        INT.set(out, o + 64, c);
     }
 
     /**
