@@ -123,6 +123,7 @@ final class Sequence implements AutoCloseable {
         StringBuilder text = new StringBuilder(256);
         int[] generated = new int[o.maxTokens() > 0 ? Math.min(o.maxTokens(), 4096) : 256];
         int count = 0;
+        int passes = 0; // single-token passes run while generating
 
         // ---- prompt: reuse the cached prefix, evaluate the rest in batches ----
         long t0 = System.nanoTime();
@@ -169,22 +170,21 @@ final class Sequence implements AutoCloseable {
                 reason = FinishReason.STOP_STRING;
                 break;
             }
-            boolean last = count == o.maxTokens();
-            if (state.position() == capacity) {
-                if (last) {
-                    reason = FinishReason.MAX_TOKENS;
-                    break;
-                }
-                if (o.contextShiftKeep() < 0 || !shift(o.contextShiftKeep())) {
-                    reason = FinishReason.CONTEXT_FULL;
-                    break;
-                }
+            if (count == o.maxTokens()) {
+                // The last token is not run: its pass would only compute logits nobody samples (with
+                // maxTokens 1, a whole pass after the answer). A following call whose prompt goes on
+                // from this text runs it in its prompt batch, as it does a stop string's last token.
+                reason = FinishReason.MAX_TOKENS;
+                break;
             }
-            // Run the token, the last one too: the cache then holds the whole text for the next call.
+            if (state.position() == capacity && (o.contextShiftKeep() < 0 || !shift(o.contextShiftKeep()))) {
+                reason = FinishReason.CONTEXT_FULL;
+                break;
+            }
             int pos = state.position();
             tokens[pos] = id;
             decoder.forward(state, tokens, pos, 1, null);
-            if (last) reason = FinishReason.MAX_TOKENS;
+            passes++;
         }
         long t2 = System.nanoTime();
 
@@ -195,7 +195,7 @@ final class Sequence implements AutoCloseable {
                 listener.onToken(rest, -1);
             }
         }
-        Timings timings = new Timings(model.loadMillis(), evaluated, t1 - t0, count, t2 - t1);
+        Timings timings = new Timings(model.loadMillis(), evaluated, t1 - t0, passes, t2 - t1);
         return new GenerationResult(text.toString(), Arrays.copyOf(generated, count), prompt.length, reason, timings, seed);
     }
 

@@ -23,8 +23,10 @@ import picocli.CommandLine.Spec;
  * run.
  *
  * <p>Each repetition evaluates a fresh prompt of {@code -p} random token ids in batches, then
- * generates {@code -n} tokens greedily, ignoring end-of-generation tokens (so every repetition does
- * the same work, like {@code llama-bench}'s pp and tg tests; decode here starts after the prompt).
+ * generates greedily, ignoring end-of-generation tokens, until {@code -n} tokens have been run
+ * through the model one at a time ({@code -n + 1} generated: the first comes from the prompt's
+ * logits, and the last one is not run), so every repetition does the same work, like
+ * {@code llama-bench}'s pp and tg tests (decode here starts after the prompt).
  * One unreported warm-up repetition runs first. The bandwidth is a multi-threaded read of a buffer
  * larger than the caches with the same number of threads; the decode limit is that bandwidth divided
  * by the weight bytes one token reads. With {@code --backend cuda} the bandwidth is the GPU's nominal
@@ -99,7 +101,8 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("-p " + promptTokens + " + -n " + decodeTokens + " exceed the model's context of "
                         + m.contextLength());
             }
-            GenerateOptions go = GenerateOptions.greedy().maxTokens(decodeTokens).ignoreEndOfGeneration(true);
+            // -n single-token passes: the first generated token comes from the prompt, the last is not run.
+            GenerateOptions go = GenerateOptions.greedy().maxTokens(decodeTokens + 1).ignoreEndOfGeneration(true);
             int vocab = m.config().vocab();
             double[] prompt = new double[reps];
             double[] decode = new double[reps];
@@ -119,9 +122,9 @@ final class BenchCommand implements Callable<Integer> {
                 atFirstToken[0] = 0;
                 GenerationResult res = m.generate(ids, go, mark);
                 long allocated = mx.getTotalThreadAllocatedBytes() - atFirstToken[0];
-                if (res.tokens().length != decodeTokens || res.timings().promptTokens() != promptTokens) {
-                    throw new IllegalStateException("repetition evaluated " + res.timings().promptTokens() + " prompt tokens and generated "
-                            + res.tokens().length + " (" + res.finishReason() + ")");
+                if (res.timings().decodeTokens() != decodeTokens || res.timings().promptTokens() != promptTokens) {
+                    throw new IllegalStateException("repetition evaluated " + res.timings().promptTokens() + " prompt tokens and "
+                            + res.timings().decodeTokens() + " decode tokens (" + res.finishReason() + ")");
                 }
                 double pp = res.timings().promptTokensPerSecond();
                 double tg = res.timings().decodeTokensPerSecond();

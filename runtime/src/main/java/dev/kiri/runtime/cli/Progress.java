@@ -53,9 +53,10 @@ final class Progress {
 
     static void report(PrintWriter err, Model m, GenerationResult r) {
         var t = r.timings();
-        err.printf(Locale.ROOT, "kiri: %s; load %d ms, prompt %d tokens at %.2f tok/s, decode %d tokens at %.2f tok/s, seed %d%n",
+        // Generated tokens, and the single-token passes the decode ran (the first token comes from the prompt).
+        err.printf(Locale.ROOT, "kiri: %s; load %d ms, prompt %d tokens at %.2f tok/s, %d tokens generated, decode %d tokens at %.2f tok/s, seed %d%n",
                 r.finishReason().name().toLowerCase(Locale.ROOT), t.loadMillis(), t.promptTokens(), t.promptTokensPerSecond(),
-                t.decodeTokens(), t.decodeTokensPerSecond(), r.seed());
+                r.tokens().length, t.decodeTokens(), t.decodeTokensPerSecond(), r.seed());
         err.flush();
     }
 }

@@ -35,7 +35,7 @@ class GenerateCommandsTest {
         CliRun r = CliRun.of("run", "-m", F32, "-p", g.get("prompt").asText(), "-n", "32", "--temp", "0", "--kv", "f32", "-t", "1");
         assertEquals(0, r.status(), r.err());
         assertEquals(g.get("generated_text").asText() + System.lineSeparator(), r.out());
-        assertTrue(r.err().matches("(?s).*kiri: max_tokens; load \\d+ ms, prompt 6 tokens at [\\d.]+ tok/s, decode 32 tokens at [\\d.]+ tok/s.*"), r.err());
+        assertTrue(r.err().matches("(?s).*kiri: max_tokens; load \\d+ ms, prompt 6 tokens at [\\d.]+ tok/s, 32 tokens generated, decode 31 tokens at [\\d.]+ tok/s.*"), r.err());
     }
 
     @Test
