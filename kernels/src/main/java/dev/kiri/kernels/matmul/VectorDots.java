@@ -808,7 +808,7 @@ final class VectorDots {
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o))), acc);
                 mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 2))), mins);
             }
-            y[yOff + r] = y[yOff + r] + acc.sub(mins).reduceLanes(ADD);
+            y[yOff + r] += acc.sub(mins).reduceLanes(ADD);
         }
     }
 
@@ -864,7 +864,7 @@ final class VectorDots {
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o))), acc);
                 mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 2))), mins);
             }
-            y[yOff + r] = y[yOff + r] + acc.sub(mins).reduceLanes(ADD);
+            y[yOff + r] += acc.sub(mins).reduceLanes(ADD);
         }
     }
 
@@ -963,7 +963,7 @@ final class VectorDots {
                 float scale = xd[b] * Float.float16ToFloat(p.get(Le.I16, o + 208));
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, scale), acc);
             }
-            y[yOff + r] = y[yOff + r] + acc.reduceLanes(ADD);
+            y[yOff + r] += acc.reduceLanes(ADD);
         }
     }
 
@@ -1005,7 +1005,7 @@ final class VectorDots {
                 acc = ((FloatVector) s.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 80))), acc);
                 mins = ((FloatVector) summs.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 82))), mins);
             }
-            y[yOff + r] = y[yOff + r] + acc.sub(mins).reduceLanes(ADD);
+            y[yOff + r] += acc.sub(mins).reduceLanes(ADD);
         }
     }
 
@@ -1051,7 +1051,7 @@ final class VectorDots {
                         .add(e1.mul((IntVector) ByteVector.fromMemorySegment(B64, p, o + 104, LE).convertShape(B2I, I256, 0)));
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).fma(FloatVector.broadcast(F256, xd[b] * Float.float16ToFloat(p.get(Le.I16, o + 112))), acc);
             }
-            y[yOff + r] = y[yOff + r] + acc.reduceLanes(ADD);
+            y[yOff + r] += acc.reduceLanes(ADD);
         }
     }
 
