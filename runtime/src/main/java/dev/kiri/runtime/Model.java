@@ -4,7 +4,6 @@ import dev.kiri.gguf.GgufFile;
 import dev.kiri.gguf.GgufMetadata;
 import dev.kiri.gguf.ModelArchive;
 import dev.kiri.kernels.KernelsProvider;
-import dev.kiri.kernels.ThreadPool;
 import dev.kiri.kernels.Weights;
 import dev.kiri.kernels.matmul.Interleave;
 import dev.kiri.runtime.chat.ChatTemplate;
@@ -23,10 +22,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BiFunction;
@@ -49,7 +45,9 @@ import java.util.function.BiFunction;
  * the kernels' own (Q4_0 rows interleaved in eights, Q4_K and Q6_K blocks with their bits
  * reordered; as large as the file's) and read from there; the file's pages of those
  * matrices are then released, so resident memory still counts them once
- * ({@code -Dkiri.interleave=false} keeps every matrix in the mapping). Loading reserves the
+ * ({@code -Dkiri.interleave=false} keeps every matrix in the mapping). With
+ * {@link LoadOptions#copyCache} the copies are kept in a file between loads and mapped from it,
+ * which spares a load the copying (see {@link #copyCacheFile()}). Loading reserves the
  * KV cache for {@link #contextLength()} positions ({@link #kvCacheBytes()}) plus the activation
  * buffers of one forward pass, so that generating allocates nothing per token.
  *
@@ -84,15 +82,19 @@ public final class Model implements AutoCloseable {
     private final String gpuNote;      // why CUDA is not used under "auto", or null
     private final Arena copies;        // interleaved weight copies, or null
     private final long copiedBytes;    // their size
+    private final Path copyFile;       // the copy cache's file they were mapped from or saved to, or null
+    private final boolean copyFileHit; // mapped from it (else made, and saved to it)
     private int active;       // guarded by lifecycle
     private boolean closed;   // guarded by lifecycle
     private boolean released; // guarded by lifecycle
 
     private Model(GgufFile file, ModelWeights weights, Tokenizer tokenizer,
                   BiFunction<List<Message>, Boolean, String> chatTemplate, LoadOptions options, long t0,
-                  GpuModel gpu, String gpuNote, Arena copies) {
+                  GpuModel gpu, String gpuNote, Arena copies, Path copyFile, boolean copyFileHit) {
         this.file = file;
         this.copies = copies;
+        this.copyFile = copyFile;
+        this.copyFileHit = copyFileHit;
         long[] copied = {0};
         weights.mapMatrices(w -> {
             if (w.interleaved() != null) copied[0] += w.interleaved().byteSize();
@@ -205,20 +207,32 @@ public final class Model implements AutoCloseable {
                         + (gpu.convertedToF32().size() == 8 ? ", ..." : ""));
             }
             Arena copies = null;
+            Path copyFile = null;
+            boolean copyFileHit = false;
             try {
                 // A cache the heap can never hold is refused before the copies are made.
                 Sequence.checkHeap(name, weights.config(), ctx, options, gpu != null ? gpu.gpuLayers() : 0);
                 if (gpu == null && interleaves()) {
-                    copies = Arena.ofShared();
-                    ModelWeights copied = interleaveOrNull(weights, copies, options.threads(), name);
-                    if (copied != null) {
-                        weights = copied;
+                    if (options.copyCache() != null) {
+                        CopyCache.Result r = CopyCache.load(file, weights, options.copyCache(), options.threads(), name);
+                        if (r != null) {
+                            weights = r.weights();
+                            copies = r.arena();
+                            copyFile = r.file();
+                            copyFileHit = r.hit();
+                        }
                     } else {
-                        copies.close();
-                        copies = null;
+                        copies = Arena.ofShared();
+                        ModelWeights copied = interleaveOrNull(weights, copies, options.threads(), name);
+                        if (copied != null) {
+                            weights = copied;
+                        } else {
+                            copies.close();
+                            copies = null;
+                        }
                     }
                 }
-                return new Model(file, weights, tok, template, options, t0, gpu, gpuNote, copies);
+                return new Model(file, weights, tok, template, options, t0, gpu, gpuNote, copies, copyFile, copyFileHit);
             } catch (RuntimeException | Error e) {
                 if (gpu != null) gpu.close();
                 if (copies != null) copies.close();
@@ -259,26 +273,9 @@ public final class Model implements AutoCloseable {
      * only count twice.
      */
     private static ModelWeights interleave(ModelWeights weights, Arena arena, int threads) {
-        List<Weights> todo = new ArrayList<>();
-        weights.mapMatrices(w -> {
-            if (Interleave.supports(w)) todo.add(w);
-            return w;
-        });
+        List<Weights> todo = CopyCache.copied(weights);
         if (todo.isEmpty()) return weights;
-        // Largest first: the output matrix (a tenth to a third of the file) then overlaps the rest
-        // instead of being the last task, alone on one thread.
-        todo.sort(java.util.Comparator.comparingLong(Weights::byteSize).reversed());
-        Weights[] done = new Weights[todo.size()];
-        try (ThreadPool pool = new ThreadPool(Math.min(threads, todo.size()))) {
-            pool.run(done.length, i -> {
-                Weights w = todo.get(i);
-                done[i] = Interleave.interleave(w, arena);
-                if (w.data().isMapped()) w.data().unload();
-            });
-        }
-        Map<Weights, Weights> copies = new IdentityHashMap<>();
-        for (int i = 0; i < done.length; i++) copies.put(todo.get(i), done[i]);
-        return weights.mapMatrices(w -> copies.getOrDefault(w, w));
+        return CopyCache.replace(weights, todo, CopyCache.make(todo, arena, threads));
     }
 
     /** Opens device 0 and uploads the first {@code gpuLayers} blocks (-1: all). */
@@ -529,6 +526,20 @@ public final class Model implements AutoCloseable {
      */
     public long interleavedBytes() {
         return copies == null ? 0 : copiedBytes;
+    }
+
+    /**
+     * The copy cache's file ({@link LoadOptions#copyCache}) the kernels' copies were mapped from
+     * ({@link #copiesFromCache()}) or saved to by this load; empty without a cache, when nothing was
+     * copied, or when the file could not be written (the load then logged why).
+     */
+    public java.util.Optional<Path> copyCacheFile() {
+        return java.util.Optional.ofNullable(copyFile);
+    }
+
+    /** Whether the kernels' copies were mapped from the copy cache rather than made by this load. */
+    public boolean copiesFromCache() {
+        return copyFileHit;
     }
 
     /** True when some decoder blocks run on a GPU. */

@@ -72,6 +72,7 @@ final class RunCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "%s: %s, %d layers, context %d, KV cache %.1f MB (%s), %s, %d threads%s",
                 m.source(), m.config().arch().name(), m.config().layers(), m.contextLength(), m.kvCacheBytes() / 1e6,
                 m.options().kvCache(), m.backend(), m.options().threads(),
-                m.interleavedBytes() > 0 ? String.format(Locale.ROOT, ", kernel copies %.1f MB", m.interleavedBytes() / 1e6) : "");
+                m.interleavedBytes() > 0 ? String.format(Locale.ROOT, ", kernel copies %.1f MB%s", m.interleavedBytes() / 1e6,
+                        m.copyCacheFile().map(f -> (m.copiesFromCache() ? " mapped from " : " saved to ") + f).orElse("")) : "");
     }
 }

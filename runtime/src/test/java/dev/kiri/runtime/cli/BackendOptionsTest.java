@@ -57,4 +57,21 @@ class BackendOptionsTest {
         assertEquals(0, r.status(), r.err());
         assertTrue(!r.err().contains("cuda ("), r.err());
     }
+
+    /** {@code --copy-cache DIR}: the first run saves the kernels' copies there, the next maps them; {@code --no-copy-cache} neither. */
+    @Test
+    void theCopyCacheIsSavedThenMapped(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        String q4 = Fixtures.file("models/tiny-llama-Q4_0.gguf").toString();
+        boolean vector = "vector".equals(dev.kiri.kernels.KernelsProvider.implementation());
+        String[] run = {"run", "-m", q4, "-p", "Once upon a time", "-n", "4", "--temp", "0", "-t", "1", "--copy-cache", dir.toString()};
+        CliRun first = CliRun.of(run);
+        CliRun second = CliRun.of(run);
+        CliRun none = CliRun.of("run", "-m", q4, "-p", "Once upon a time", "-n", "4", "--temp", "0", "-t", "1", "--no-copy-cache");
+        for (CliRun r : new CliRun[] {first, second, none}) assertEquals(0, r.status(), r.err());
+        assertEquals(first.out(), second.out());
+        assertEquals(first.out(), none.out());
+        assertEquals(vector, first.err().contains("saved to " + dir), first.err());
+        assertEquals(vector, second.err().contains("mapped from " + dir), second.err());
+        assertTrue(!none.err().contains("saved to") && !none.err().contains("mapped from"), none.err());
+    }
 }
