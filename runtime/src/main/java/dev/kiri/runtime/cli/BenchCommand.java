@@ -33,7 +33,9 @@ import picocli.CommandLine.Spec;
  * peak (memory clock times bus width) instead. It also reports the heap bytes all threads allocate
  * per decode token (from the first generated token to the end; JSON
  * {@code decode_alloc_bytes_per_token_median}), and says so when that is more than a few kilobytes:
- * the decode kernels allocate nothing once C2 has compiled them as intended.
+ * the decode kernels allocate nothing once C2 has compiled them as intended. The load time counts
+ * the kernels' copies of Q4_0 and K-quant matrices, made or mapped from the copy cache (JSON
+ * {@code copies_from_cache}; {@code --no-copy-cache} makes them every time).
  */
 @Command(name = "bench", description = "Measure prompt and decode tokens/s, and decode against the memory-bandwidth limit.")
 final class BenchCommand implements Callable<Integer> {
@@ -176,6 +178,7 @@ final class BenchCommand implements Callable<Integer> {
                 j.put("weight_bytes_per_token", bytesPerToken);
                 j.put("kv_cache_bytes", m.kvCacheBytes());
                 j.put("interleaved_bytes", m.interleavedBytes());
+                j.put("copies_from_cache", m.copiesFromCache());
                 j.put("rss_bytes", rss);
                 if (bandwidth > 0) {
                     j.put("bandwidth_source", gpuPeak ? "gpu-peak" : "measured-read");
@@ -185,8 +188,10 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 out.println(j);
             } else {
-                out.printf(Locale.ROOT, "model     %s: %s, %.1f MB, %.1f MB of weights read per token, loaded in %d ms%n",
-                        path.getFileName(), m.config().arch().name(), m.fileSize() / 1e6, bytesPerToken / 1e6, m.loadMillis());
+                out.printf(Locale.ROOT, "model     %s: %s, %.1f MB, %.1f MB of weights read per token, loaded in %d ms%s%n",
+                        path.getFileName(), m.config().arch().name(), m.fileSize() / 1e6, bytesPerToken / 1e6, m.loadMillis(),
+                        m.copiesFromCache() ? " (the kernels' copies mapped from the copy cache)"
+                                : m.copyCacheFile().isPresent() ? " (the kernels' copies made, and saved to the copy cache)" : "");
                 out.printf(Locale.ROOT, "backend   %s, %d threads, KV cache %s, batch %d%n", m.backend(), t, lo.kvCache(), batch);
                 out.printf(Locale.ROOT, "prompt    %4d tokens  %8.2f tok/s median  (min %.2f, max %.2f, %d reps)%n",
                         promptTokens, pMed, min(prompt), max(prompt), reps);

@@ -4,13 +4,19 @@ import dev.kiri.runtime.chat.JsonText;
 import java.math.BigDecimal;
 import java.math.MathContext;
 
-/** One flat JSON object written in insertion order: strings, numbers and number arrays. */
+/** One flat JSON object written in insertion order: strings, numbers, booleans and number arrays. */
 final class Json {
     private final StringBuilder sb = new StringBuilder("{");
 
     Json put(String key, String value) {
         key(key);
         quote(value);
+        return this;
+    }
+
+    Json put(String key, boolean value) {
+        key(key);
+        sb.append(value);
         return this;
     }
 

@@ -37,6 +37,8 @@ class BenchCommandTest {
         // The copies: every layer matrix and the output matrix.
         long copies = vector ? 2 * layer + 512 * 256 / 32 * 18 : 0;
         assertEquals(copies, j.get("interleaved_bytes").asLong());
+        assertTrue(j.get("copies_from_cache").isBoolean(), j.toString());
+        if (copies == 0) assertTrue(!j.get("copies_from_cache").asBoolean(), j.toString());
         double bw = j.get("bandwidth_gbs").asDouble();
         assertTrue(bw > 0.1, j.toString());
         assertEquals(dMed * expected / (bw * 1e9), j.get("decode_bandwidth_fraction").asDouble(), 1e-3 * j.get("decode_bandwidth_fraction").asDouble() + 1e-9);
