@@ -41,7 +41,8 @@ import java.util.zip.CRC32C;
  * whose layouts differ gets a new file (and the old one of that path is deleted), never a stale
  * copy. The file (little-endian): a header of whole 4 KiB pages, {@code "KIRICPY1"}, the format
  * version, the number of matrices, the key, the data's size, then per matrix its offset, length and
- * CRC-32C; then the copies, each at a 4 KiB boundary, largest matrix first. A load checks the
+ * CRC-32C, then the model file's real path (so that a file whose model is gone can be deleted);
+ * then the copies, each at a 4 KiB boundary, largest matrix first. A load checks the
  * header against the key and the expected sizes and every copy against its CRC-32C (on the load's
  * threads; the pages read are the ones the first forward pass would fault in anyway); a file that
  * fails any check is deleted and made again. A file is written under a temporary name and renamed
@@ -120,24 +121,26 @@ final class CopyCache {
     static Result load(GgufFile file, ModelWeights weights, Path dir, int threads, String name) {
         List<Weights> todo = copied(weights);
         if (todo.isEmpty()) return new Result(weights, null, false, null);
-        long[] offsets = new long[todo.size()];
-        long end = headerBytes(todo.size());
-        for (int i = 0; i < offsets.length; i++) {
-            offsets[i] = end;
-            end = align(end + Interleave.bytes(todo.get(i)));
-        }
         byte[] key = null;
+        byte[] origin = null;
         Path target = null;
         try {
             key = key(file, todo);
+            origin = file.path().toRealPath().toString().getBytes(StandardCharsets.UTF_8);
             target = dir.resolve(fileName(file.path(), key));
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, name + ": the copy cache in " + dir + " is not used (" + e + ")");
         }
+        long[] offsets = new long[todo.size()];
+        long end = headerBytes(todo.size(), origin == null ? 0 : origin.length);
+        for (int i = 0; i < offsets.length; i++) {
+            offsets[i] = end;
+            end = align(end + Interleave.bytes(todo.get(i)));
+        }
         if (target != null && Files.isRegularFile(target)) {
             Arena arena = Arena.ofShared();
             try {
-                Weights[] mapped = map(target, todo, offsets, end, key, threads, arena);
+                Weights[] mapped = map(target, todo, offsets, end, key, origin, threads, arena);
                 if (mapped != null) return new Result(replace(weights, todo, mapped), arena, true, target);
                 arena.close();
                 LOG.log(System.Logger.Level.WARNING, name + ": " + target + " does not match this model or is damaged; making the copies again");
@@ -167,7 +170,7 @@ final class CopyCache {
         boolean saved = false;
         if (target != null) {
             try {
-                saved = write(dir, target, done, offsets, end, key, threads, name);
+                saved = write(dir, target, done, offsets, end, key, origin, threads, name);
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, name + ": the copies were not saved to " + dir + " (" + e + ")");
             }
@@ -176,13 +179,14 @@ final class CopyCache {
     }
 
     /** The matrices of {@code todo} with their copies mapped from {@code path}, or null when its header or a checksum does not match. */
-    private static Weights[] map(Path path, List<Weights> todo, long[] offsets, long end, byte[] key, int threads,
-                                 Arena arena) throws IOException {
+    private static Weights[] map(Path path, List<Weights> todo, long[] offsets, long end, byte[] key, byte[] origin,
+                                 int threads, Arena arena) throws IOException {
         MemorySegment all;
         long[] crcs = new long[todo.size()];
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             if (ch.size() != end) return null;
-            ByteBuffer h = ByteBuffer.allocate((int) headerBytes(todo.size())).order(ByteOrder.LITTLE_ENDIAN);
+            long header = headerBytes(todo.size(), origin.length);
+            ByteBuffer h = ByteBuffer.allocate((int) header).order(ByteOrder.LITTLE_ENDIAN);
             while (h.hasRemaining()) {
                 if (ch.read(h, h.position()) < 0) return null;
             }
@@ -190,11 +194,15 @@ final class CopyCache {
             if (h.getLong() != MAGIC || h.getInt() != VERSION || h.getInt() != todo.size()) return null;
             byte[] k = new byte[32];
             h.get(k);
-            if (!Arrays.equals(k, key) || h.getLong() != end - headerBytes(todo.size()) || h.getLong() != 0) return null;
+            if (!Arrays.equals(k, key) || h.getLong() != end - header || h.getLong() != 0) return null;
             for (int i = 0; i < todo.size(); i++) {
                 if (h.getLong() != offsets[i] || h.getLong() != Interleave.bytes(todo.get(i))) return null;
                 crcs[i] = h.getLong();
             }
+            if (h.getInt() != origin.length) return null;
+            byte[] o = new byte[origin.length];
+            h.get(o);
+            if (!Arrays.equals(o, origin)) return null;
             all = ch.map(FileChannel.MapMode.READ_ONLY, 0, end, arena);
         }
         MemorySegment data = all;
@@ -212,8 +220,8 @@ final class CopyCache {
      * Writes the copies of {@code done} to {@code target} through a temporary file; false (with a
      * warning) when the disk lacks the space.
      */
-    private static boolean write(Path dir, Path target, Weights[] done, long[] offsets, long end, byte[] key, int threads,
-                                 String name) throws IOException {
+    private static boolean write(Path dir, Path target, Weights[] done, long[] offsets, long end, byte[] key, byte[] origin,
+                                 int threads, String name) throws IOException {
         MemorySegment[] segs = new MemorySegment[done.length];
         for (int i = 0; i < segs.length; i++) segs[i] = done[i].interleaved();
         Files.createDirectories(dir);
@@ -224,9 +232,11 @@ final class CopyCache {
             return false;
         }
         long[] crcs = checksums(segs.length, i -> segs[i], threads);
-        ByteBuffer h = ByteBuffer.allocate((int) headerBytes(segs.length)).order(ByteOrder.LITTLE_ENDIAN);
-        h.putLong(MAGIC).putInt(VERSION).putInt(segs.length).put(key).putLong(end - headerBytes(segs.length)).putLong(0);
+        long header = headerBytes(segs.length, origin.length);
+        ByteBuffer h = ByteBuffer.allocate((int) header).order(ByteOrder.LITTLE_ENDIAN);
+        h.putLong(MAGIC).putInt(VERSION).putInt(segs.length).put(key).putLong(end - header).putLong(0);
         for (int i = 0; i < segs.length; i++) h.putLong(offsets[i]).putLong(segs[i].byteSize()).putLong(crcs[i]);
+        h.putInt(origin.length).put(origin);
         h.clear();
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".part");
         try {
@@ -253,8 +263,10 @@ final class CopyCache {
 
     /**
      * Deletes the other files of the same model path (made for an earlier version of the file or of
-     * the layouts), and their temporary files over an hour old (left by a process that was killed
-     * while writing; a younger one may be another process's write in progress).
+     * the layouts), their temporary files over an hour old (left by a process that was killed while
+     * writing; a younger one may be another process's write in progress), and the files of models
+     * that no longer exist (the path a file was made from is in its header). Files of other formats
+     * are left alone.
      */
     private static void removeStale(Path dir, Path target, String name) {
         String f = target.getFileName().toString();
@@ -263,11 +275,33 @@ final class CopyCache {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, p -> {
             String s = p.getFileName().toString();
             if (s.startsWith(prefix) && s.endsWith(SUFFIX) && !s.equals(f)) return true;
-            return s.startsWith("." + prefix) && s.endsWith(".part") && Files.getLastModifiedTime(p).toMillis() < hourAgo;
+            if (s.startsWith("." + prefix) && s.endsWith(".part")) return Files.getLastModifiedTime(p).toMillis() < hourAgo;
+            if (!s.endsWith(SUFFIX) || s.equals(f)) return false;
+            Path from = origin(p);
+            return from != null && Files.notExists(from);
         })) {
             for (Path p : ds) Files.deleteIfExists(p);
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, name + ": cannot remove older copies in " + dir + ": " + e);
+        }
+    }
+
+    /** The model path in the header of a copy cache file, or null when it is not one (or unreadable). */
+    static Path origin(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer h = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+            if (ch.read(h, 0) < 64 || h.getLong(0) != MAGIC || h.getInt(8) != VERSION) return null;
+            int n = h.getInt(12);
+            if (n < 0 || n > 1_000_000) return null;
+            ByteBuffer len = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            if (ch.read(len, 64 + 24L * n) < 4) return null;
+            int bytes = len.getInt(0);
+            if (bytes <= 0 || bytes > 1 << 16) return null;
+            ByteBuffer path = ByteBuffer.allocate(bytes);
+            if (ch.read(path, 68 + 24L * n) < bytes) return null;
+            return Path.of(new String(path.array(), StandardCharsets.UTF_8));
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 
@@ -325,8 +359,9 @@ final class CopyCache {
         return d;
     }
 
-    static long headerBytes(int entries) {
-        return align(64L + 24L * entries);
+    /** Bytes of the header: the fixed 64, 24 per copy, the model path's length and bytes, to a whole page. */
+    static long headerBytes(int entries, int originBytes) {
+        return align(64L + 24L * entries + 4 + originBytes);
     }
 
     private static long align(long n) {

@@ -136,13 +136,13 @@ class CopyCacheTest {
         try (RandomAccessFile f = new RandomAccessFile(saved.toFile(), "rw")) {
             switch (damage) {
                 case "header" -> flip(f, 20); // inside the key
-                case "first copy" -> flip(f, CopyCache.PAGE + 1000);
-                case "last copy" -> {
-                    // the last entry of the header's table: offset, length, CRC
+                case "first copy", "last copy" -> {
+                    // the header's table: offset, length, CRC per copy
                     java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(CopyCache.PAGE).order(java.nio.ByteOrder.LITTLE_ENDIAN);
                     f.getChannel().read(h, 0);
-                    int n = h.getInt(12);
-                    flip(f, h.getLong(64 + 24 * (n - 1)) + h.getLong(64 + 24 * (n - 1) + 8) - 1);
+                    int e = "first copy".equals(damage) ? 0 : h.getInt(12) - 1;
+                    long off = h.getLong(64 + 24 * e), len = h.getLong(64 + 24 * e + 8);
+                    flip(f, "first copy".equals(damage) ? off + len / 2 : off + len - 1);
                 }
                 default -> f.setLength(size - CopyCache.PAGE);
             }
@@ -203,6 +203,28 @@ class CopyCacheTest {
             assertTrue(m.copiesFromCache());
             assertCopiesExact(m);
         }
+    }
+
+    /** Saving deletes the files of models that are gone, and nothing that is not such a file. */
+    @Test
+    void theCopiesOfAModelThatIsGoneAreDeleted(@TempDir Path dir) throws IOException {
+        if (!VECTOR) return;
+        Path a = Files.copy(TinyFixtures.model("tiny-llama-Q4_0.gguf"), dir.resolve("a.gguf"));
+        Path b = Files.copy(TinyFixtures.model("tiny-llama-Q4_K.gguf"), dir.resolve("b.gguf"));
+        Path cache = dir.resolve("copies");
+        Path fileA;
+        try (Model m = TinyFixtures.idsOnly(a, options(cache))) {
+            fileA = m.copyCacheFile().orElseThrow();
+        }
+        assertEquals(a.toRealPath(), CopyCache.origin(fileA), "the header names the model");
+        Path junk = Files.writeString(cache.resolve("notes.kcopy"), "not a copy file");
+        Path other = Files.writeString(cache.resolve("other.txt"), "x");
+        Files.delete(a);
+        Path fileB;
+        try (Model m = TinyFixtures.idsOnly(b, options(cache))) {
+            fileB = m.copyCacheFile().orElseThrow();
+        }
+        assertEquals(java.util.stream.Stream.of(fileB, junk, other).sorted().toList(), files(cache));
     }
 
     /** A directory that cannot be made: the load goes on with copies in memory and saves nothing. */
