@@ -39,8 +39,9 @@ import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
  * whose name is absolute or climbs out with {@code ..}, and any link, make the whole archive be
  * refused with a {@link GgufFormatException}.
  *
- * <p>The cache root is the system property {@code kiri.cache.dir}, or else
- * {@code $XDG_CACHE_HOME/kiri}, or else {@code ~/.cache/kiri}.
+ * <p>The cache root is the system property {@code kiri.cache.dir}, or else {@code $KIRI_CACHE}
+ * (where {@code hf://} downloads go too), or else {@code $XDG_CACHE_HOME/kiri}, or else
+ * {@code ~/.cache/kiri}.
  */
 public final class ModelArchive {
     private static final String[] SUFFIXES = {".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".zip"};
@@ -56,10 +57,12 @@ public final class ModelArchive {
         return false;
     }
 
-    /** The cache root: {@code kiri.cache.dir}, {@code $XDG_CACHE_HOME/kiri} or {@code ~/.cache/kiri}. */
+    /** The cache root: {@code kiri.cache.dir}, {@code $KIRI_CACHE}, {@code $XDG_CACHE_HOME/kiri} or {@code ~/.cache/kiri}. */
     public static Path cacheRoot() {
         String prop = System.getProperty("kiri.cache.dir");
         if (prop != null && !prop.isBlank()) return Path.of(prop);
+        String env = System.getenv("KIRI_CACHE");
+        if (env != null && !env.isBlank()) return Path.of(env);
         String xdg = System.getenv("XDG_CACHE_HOME");
         if (xdg != null && !xdg.isBlank()) return Path.of(xdg, "kiri");
         return Path.of(System.getProperty("user.home"), ".cache", "kiri");

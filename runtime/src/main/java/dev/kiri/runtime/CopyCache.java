@@ -69,7 +69,7 @@ final class CopyCache {
     record Result(ModelWeights weights, Arena arena, boolean hit, Path file) {
     }
 
-    /** The default directory: {@code copies} under the cache root ({@code kiri.cache.dir}, {@code $XDG_CACHE_HOME/kiri} or {@code ~/.cache/kiri}). */
+    /** The default directory: {@code copies} under the cache root ({@link dev.kiri.gguf.ModelArchive#cacheRoot()}). */
     static Path defaultDirectory() {
         return dev.kiri.gguf.ModelArchive.cacheRoot().resolve("copies");
     }

@@ -82,7 +82,7 @@ public record LoadOptions(int threads, int contextLength, KvCacheType kvCache, S
 
     /**
      * Where the CLI keeps the copy cache: {@code copies} under the cache root ({@code kiri.cache.dir},
-     * else {@code $XDG_CACHE_HOME/kiri}, else {@code ~/.cache/kiri}).
+     * else {@code $KIRI_CACHE}, else {@code $XDG_CACHE_HOME/kiri}, else {@code ~/.cache/kiri}).
      */
     public static java.nio.file.Path defaultCopyCacheDirectory() {
         return CopyCache.defaultDirectory();

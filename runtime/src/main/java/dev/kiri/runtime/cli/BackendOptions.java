@@ -21,8 +21,8 @@ final class BackendOptions {
 
     @Option(names = "--copy-cache", paramLabel = "DIR",
             description = "directory where the kernels' copies of the Q4_0 and K-quant matrices are kept between runs, "
-                    + "so that a later run maps them instead of copying (default: copies/ under kiri.cache.dir, "
-                    + "$XDG_CACHE_HOME/kiri or ~/.cache/kiri)")
+                    + "so that a later run maps them instead of copying (default: copies/ under the system property kiri.cache.dir, "
+                    + "$KIRI_CACHE, $XDG_CACHE_HOME/kiri or ~/.cache/kiri)")
     Path copyCache;
 
     @Option(names = "--no-copy-cache", description = "make the kernels' copies in memory on every run and save none")
