@@ -106,6 +106,20 @@ final class CopyCache {
         return done;
     }
 
+    /**
+     * {@link #make}, or null (with a warning) when the memory for the copies cannot be had: they are
+     * an optimisation, and without them every matrix is read from the file mapping.
+     */
+    static Weights[] makeOrNull(List<Weights> todo, Arena arena, int threads, String name) {
+        try {
+            return make(todo, arena, threads);
+        } catch (OutOfMemoryError e) {
+            LOG.log(System.Logger.Level.WARNING, name + ": no memory for the kernels' copies of the Q4_0 and K-quant matrices ("
+                    + e.getMessage() + "); reading every matrix from the file mapping");
+            return null;
+        }
+    }
+
     /** {@code weights} with each matrix of {@code todo} replaced by the one at the same index of {@code done}. */
     static ModelWeights replace(ModelWeights weights, List<Weights> todo, Weights[] done) {
         Map<Weights, Weights> copies = new IdentityHashMap<>();
@@ -116,7 +130,8 @@ final class CopyCache {
     /**
      * {@code weights} with the copies of its matrices: mapped from {@code dir}'s file for this model
      * when a valid one is there, else made in memory ({@link #make}) and written to that file for the
-     * next load. Returns null, with a warning, when the copies cannot be made for want of memory.
+     * next load; with {@code dir} null, made in memory and saved nowhere. Returns null, with a
+     * warning, when the copies cannot be made for want of memory.
      */
     static Result load(GgufFile file, ModelWeights weights, Path dir, int threads, String name) {
         List<Weights> todo = copied(weights);
@@ -124,12 +139,14 @@ final class CopyCache {
         byte[] key = null;
         byte[] origin = null;
         Path target = null;
-        try {
-            key = key(file, todo);
-            origin = file.path().toRealPath().toString().getBytes(StandardCharsets.UTF_8);
-            target = dir.resolve(fileName(file.path(), key));
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, name + ": the copy cache in " + dir + " is not used (" + e + ")");
+        if (dir != null) {
+            try {
+                key = key(file, todo);
+                origin = file.path().toRealPath().toString().getBytes(StandardCharsets.UTF_8);
+                target = dir.resolve(fileName(file.path(), key));
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, name + ": the copy cache in " + dir + " is not used (" + e + ")");
+            }
         }
         long[] offsets = new long[todo.size()];
         long end = headerBytes(todo.size(), origin == null ? 0 : origin.length);
@@ -157,15 +174,14 @@ final class CopyCache {
         Arena arena = Arena.ofShared();
         Weights[] done;
         try {
-            done = make(todo, arena, threads);
-        } catch (OutOfMemoryError e) {
-            arena.close();
-            LOG.log(System.Logger.Level.WARNING, name + ": no memory for the kernels' copies of the Q4_0 and K-quant matrices (" + e.getMessage()
-                    + "); reading every matrix from the file mapping");
-            return null;
+            done = makeOrNull(todo, arena, threads, name);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
+        }
+        if (done == null) {
+            arena.close();
+            return null;
         }
         boolean saved = false;
         if (target != null) {

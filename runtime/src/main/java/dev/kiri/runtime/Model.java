@@ -4,7 +4,6 @@ import dev.kiri.gguf.GgufFile;
 import dev.kiri.gguf.GgufMetadata;
 import dev.kiri.gguf.ModelArchive;
 import dev.kiri.kernels.KernelsProvider;
-import dev.kiri.kernels.Weights;
 import dev.kiri.kernels.matmul.Interleave;
 import dev.kiri.runtime.chat.ChatTemplate;
 import dev.kiri.runtime.chat.ChatTemplateException;
@@ -20,7 +19,6 @@ import dev.kiri.runtime.tokenizer.Tokenizer;
 import dev.kiri.runtime.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -213,23 +211,13 @@ public final class Model implements AutoCloseable {
                 // A cache the heap can never hold is refused before the copies are made.
                 Sequence.checkHeap(name, weights.config(), ctx, options, gpu != null ? gpu.gpuLayers() : 0);
                 if (gpu == null && interleaves()) {
-                    if (options.copyCache() != null) {
-                        CopyCache.Result r = CopyCache.load(file, weights, options.copyCache(), options.threads(), name);
-                        if (r != null) {
-                            weights = r.weights();
-                            copies = r.arena();
-                            copyFile = r.file();
-                            copyFileHit = r.hit();
-                        }
-                    } else {
-                        copies = Arena.ofShared();
-                        ModelWeights copied = interleaveOrNull(weights, copies, options.threads(), name);
-                        if (copied != null) {
-                            weights = copied;
-                        } else {
-                            copies.close();
-                            copies = null;
-                        }
+                    // Made in memory, or with a copy cache mapped from it (or made and saved there).
+                    CopyCache.Result r = CopyCache.load(file, weights, options.copyCache(), options.threads(), name);
+                    if (r != null) {
+                        weights = r.weights();
+                        copies = r.arena();
+                        copyFile = r.file();
+                        copyFileHit = r.hit();
                     }
                 }
                 return new Model(file, weights, tok, template, options, t0, gpu, gpuNote, copies, copyFile, copyFileHit);
@@ -250,32 +238,6 @@ public final class Model implements AutoCloseable {
      */
     private static boolean interleaves() {
         return !"false".equals(System.getProperty("kiri.interleave")) && "vector".equals(KernelsProvider.implementation());
-    }
-
-    /**
-     * {@link #interleave}, or null (with a warning) when the memory for the copies cannot be had:
-     * they are an optimisation, and without them every matrix is read from the file.
-     */
-    static ModelWeights interleaveOrNull(ModelWeights weights, Arena arena, int threads, String name) {
-        try {
-            return interleave(weights, arena, threads);
-        } catch (OutOfMemoryError e) {
-            LOG.log(System.Logger.Level.WARNING, name + ": no memory for the kernels' copies of the Q4_0 and K-quant matrices (" + e.getMessage()
-                    + "); reading every matrix from the file mapping");
-            return null;
-        }
-    }
-
-    /**
-     * The matrices {@link Interleave} supports copied into {@code arena}, one per task of a pool of
-     * {@code threads}; the copied ranges of the file mapping are then released from this process's
-     * memory ({@link MemorySegment#unload()}): the products read the copy, so the file's pages would
-     * only count twice.
-     */
-    private static ModelWeights interleave(ModelWeights weights, Arena arena, int threads) {
-        List<Weights> todo = CopyCache.copied(weights);
-        if (todo.isEmpty()) return weights;
-        return CopyCache.replace(weights, todo, CopyCache.make(todo, arena, threads));
     }
 
     /** Opens device 0 and uploads the first {@code gpuLayers} blocks (-1: all). */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.kiri.kernels.KernelsProvider;
 import dev.kiri.kernels.Weights;
@@ -125,7 +126,7 @@ class CopyCacheTest {
     @ParameterizedTest
     @ValueSource(strings = {"header", "first copy", "last copy", "truncated"})
     void aDamagedFileIsMadeAgain(String damage, @TempDir Path dir) throws IOException {
-        if (!VECTOR) return;
+        assumeTrue(VECTOR, "the scalar kernels make no copies, so there is no cache file to test: " + KernelsProvider.implementation());
         Path model = TinyFixtures.model("tiny-llama-Q4_K.gguf");
         float[] plain = logits(model, options(null));
         Path saved;
@@ -169,7 +170,7 @@ class CopyCacheTest {
     /** A model file changed since the copies were saved gets a file of its own, and the old one is deleted. */
     @Test
     void aChangedModelFileGetsNewCopies(@TempDir Path dir) throws IOException {
-        if (!VECTOR) return;
+        assumeTrue(VECTOR, "the scalar kernels make no copies, so there is no cache file to test: " + KernelsProvider.implementation());
         Path model = dir.resolve("model.gguf");
         Files.copy(TinyFixtures.model("tiny-llama-Q4_0.gguf"), model);
         Path cache = dir.resolve("copies");
@@ -208,7 +209,7 @@ class CopyCacheTest {
     /** Saving deletes the files of models that are gone, and nothing that is not such a file. */
     @Test
     void theCopiesOfAModelThatIsGoneAreDeleted(@TempDir Path dir) throws IOException {
-        if (!VECTOR) return;
+        assumeTrue(VECTOR, "the scalar kernels make no copies, so there is no cache file to test: " + KernelsProvider.implementation());
         Path a = Files.copy(TinyFixtures.model("tiny-llama-Q4_0.gguf"), dir.resolve("a.gguf"));
         Path b = Files.copy(TinyFixtures.model("tiny-llama-Q4_K.gguf"), dir.resolve("b.gguf"));
         Path cache = dir.resolve("copies");

@@ -26,8 +26,10 @@ class InterleavedCopiesTest {
     void exactlyTheMatricesInterleaveTakesAreCopied() throws Exception {
         try (GgufFile f = GgufFile.open(TinyFixtures.model("tiny-llama-Q4_0.gguf")); Arena arena = Arena.ofShared()) {
             ModelWeights plain = bind(f);
-            ModelWeights copied = Model.interleaveOrNull(plain, arena, 2, "tiny-llama-Q4_0.gguf");
-            assertNotNull(copied);
+            java.util.List<Weights> todo = CopyCache.copied(plain);
+            Weights[] done = CopyCache.makeOrNull(todo, arena, 2, "tiny-llama-Q4_0.gguf");
+            assertNotNull(done);
+            ModelWeights copied = CopyCache.replace(plain, todo, done);
             int[] counts = new int[2];
             copied.mapMatrices(w -> {
                 counts[w.interleaved() != null ? 1 : 0]++;
@@ -70,7 +72,8 @@ class InterleavedCopiesTest {
                 public void close() {
                 }
             };
-            assertNull(Model.interleaveOrNull(bind(f), full, 2, "tiny-llama-Q4_0.gguf"));
+            ModelWeights plain = bind(f);
+            assertNull(CopyCache.makeOrNull(CopyCache.copied(plain), full, 2, "tiny-llama-Q4_0.gguf"));
         }
     }
 
