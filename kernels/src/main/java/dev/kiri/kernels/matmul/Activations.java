@@ -68,10 +68,10 @@ final class Activations {
     /**
      * Q8_0, for weights interleaved in groups of eight rows ({@link Interleave}, {@link VectorDots#q4_0x8}):
      * {@link #Q4X8_BLOCK} ints per block, block b at {@code b·Q4X8_BLOCK}: for k &lt; 4, the pairs of
-     * the nibbles that part k of an interleaved block holds, {@code (q[4k] << 16) + q[4k+2]},
-     * {@code (q[4k+1] << 16) + q[4k+3]}, {@code (q[16+4k] << 16) + q[18+4k]},
-     * {@code (q[17+4k] << 16) + q[19+4k]} (swapped, as for {@link #xg}), then {@code 8·Σq} over the
-     * block (the weights' offset of 8).
+     * the nibbles that part k of an interleaved block holds, as two 16-bit values in the order of
+     * the weights' 16-bit lanes (the first in the low half): {@code q[4k] | q[4k+2] << 16},
+     * {@code q[4k+1] | q[4k+3] << 16}, {@code q[16+4k] | q[18+4k] << 16},
+     * {@code q[17+4k] | q[19+4k] << 16}, then {@code 8·Σq} over the block (the weights' offset of 8).
      */
     int[] xq4x8 = new int[0];
     /** Ints per block in {@link #xq4x8}. */
@@ -193,10 +193,10 @@ final class Activations {
             int q = 32 * b, at = Q4X8_BLOCK * b, sum = 0;
             for (int k = 0; k < 4; k++) {
                 int v = q + 4 * k;
-                xq4x8[at + 4 * k] = (q16[v] << 16) + q16[v + 2];
-                xq4x8[at + 4 * k + 1] = (q16[v + 1] << 16) + q16[v + 3];
-                xq4x8[at + 4 * k + 2] = (q16[v + 16] << 16) + q16[v + 18];
-                xq4x8[at + 4 * k + 3] = (q16[v + 17] << 16) + q16[v + 19];
+                xq4x8[at + 4 * k] = (q16[v + 2] << 16) | (q16[v] & 0xFFFF);
+                xq4x8[at + 4 * k + 1] = (q16[v + 3] << 16) | (q16[v + 1] & 0xFFFF);
+                xq4x8[at + 4 * k + 2] = (q16[v + 18] << 16) | (q16[v + 16] & 0xFFFF);
+                xq4x8[at + 4 * k + 3] = (q16[v + 19] << 16) | (q16[v + 17] & 0xFFFF);
             }
             for (int j = 0; j < 32; j++) sum += q16[q + j];
             xq4x8[at + 16] = 8 * sum;

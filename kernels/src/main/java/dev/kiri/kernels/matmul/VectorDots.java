@@ -252,15 +252,17 @@ final class VectorDots {
      * any later chunk had run) trapped at the first long-row product and was thrown away during the
      * first forward pass (docs/BENCHMARKS.md, "Startup to first token").
      * Per block, each of the four 256-bit parts holds four bytes of nibbles of every row of the group
-     * (one row per int lane); the four ways of taking two nibbles from a lane
-     * ({@code v & 0x000F000F}, and after a shift by 8, 4 or 12) are multiplied by the broadcast
-     * activation pair that matches them ({@link Activations#xq4x8}), so the pair's dot product lands
-     * in each lane's upper 16 bits. Parts 0 and 1 are summed apart from parts 2 and 3 (eight
-     * products each: at most 8·2·15·127 = 30480 in the upper half, 8·15·127 in the lower, both
-     * within their 16 bits), each rounded and shifted down, added, and the block's {@code 8·Σx}
-     * subtracted: the eight rows' exact block sums. They are scaled by the eight F16 scales (one
-     * 128-bit load, converted as {@link #f16} converts, exactly for every finite value) times
-     * {@code d_x}.
+     * (one row per int lane). The four ways of taking two nibbles from a lane ({@code v & 0x000F000F},
+     * and after a shift by 8, 4 or 12) are shifted and masked in 32-bit lanes (one {@code vpsrld} with
+     * an immediate each; a 16-bit shift costs a count moved into a register every time), then read as
+     * sixteen 16-bit lanes, two per row, and multiplied ({@code vpmullw}: one micro-operation, where
+     * the 32-bit multiply of the swapped-pair form this replaced took two on Intel cores) by the
+     * broadcast activation pair that matches them ({@link Activations#xq4x8}: value of the lane's
+     * low half in the low 16 bits). All sixteen products of a 16-bit lane are added there (at most
+     * 16·15·127 = 30480), the two halves of each row's int lane added with sign extension, and the
+     * block's {@code 8·Σx} subtracted: the eight rows' exact block sums. They are scaled by the eight
+     * F16 scales (one 128-bit load, converted as {@link #f16} converts, exactly for every finite
+     * value) times {@code d_x}.
      */
     static void q4_0x8(MemorySegment p, long stride, long base, int nb, int g0, int g1, int[] xa, float[] xd, int xb,
                        float[] y, int yOff) {
@@ -272,17 +274,26 @@ final class VectorDots {
             for (int b = xb, bEnd = xb + nb; b < bEnd; b++, o += Interleave.Q4_0_GROUP_BLOCK, i += Activations.Q4X8_BLOCK) {
                 IntVector v0 = IntVector.fromMemorySegment(I256, p, o + 16, LE);
                 IntVector v1 = IntVector.fromMemorySegment(I256, p, o + 48, LE);
-                IntVector lo = v0.and(m).mul(xa[i]).add(v0.lanewise(LSHR, 8).and(m).mul(xa[i + 1]))
-                        .add(v0.lanewise(LSHR, 4).and(m).mul(xa[i + 2])).add(v0.lanewise(LSHR, 12).and(m).mul(xa[i + 3]))
-                        .add(v1.and(m).mul(xa[i + 4])).add(v1.lanewise(LSHR, 8).and(m).mul(xa[i + 5]))
-                        .add(v1.lanewise(LSHR, 4).and(m).mul(xa[i + 6])).add(v1.lanewise(LSHR, 12).and(m).mul(xa[i + 7]));
+                ShortVector t0 = ((ShortVector) v0.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i]).reinterpretShape(S256, 0))
+                        .add(((ShortVector) v0.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 1]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v0.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 2]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v0.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 3]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v1.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 4]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v1.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 5]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v1.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 6]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v1.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 7]).reinterpretShape(S256, 0)));
                 IntVector v2 = IntVector.fromMemorySegment(I256, p, o + 80, LE);
                 IntVector v3 = IntVector.fromMemorySegment(I256, p, o + 112, LE);
-                IntVector hi = v2.and(m).mul(xa[i + 8]).add(v2.lanewise(LSHR, 8).and(m).mul(xa[i + 9]))
-                        .add(v2.lanewise(LSHR, 4).and(m).mul(xa[i + 10])).add(v2.lanewise(LSHR, 12).and(m).mul(xa[i + 11]))
-                        .add(v3.and(m).mul(xa[i + 12])).add(v3.lanewise(LSHR, 8).and(m).mul(xa[i + 13]))
-                        .add(v3.lanewise(LSHR, 4).and(m).mul(xa[i + 14])).add(v3.lanewise(LSHR, 12).and(m).mul(xa[i + 15]));
-                IntVector s = lo.add(0x8000).lanewise(ASHR, 16).add(hi.add(0x8000).lanewise(ASHR, 16)).sub(xa[i + 16]);
+                ShortVector t1 = ((ShortVector) v2.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 8]).reinterpretShape(S256, 0))
+                        .add(((ShortVector) v2.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 9]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v2.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 10]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v2.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 11]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v3.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 12]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v3.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 13]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v3.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 14]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v3.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 15]).reinterpretShape(S256, 0)));
+                IntVector t = (IntVector) t0.add(t1).reinterpretShape(I256, 0);
+                IntVector s = t.lanewise(LSHL, 16).lanewise(ASHR, 16).add(t.lanewise(ASHR, 16)).sub(xa[i + 16]);
                 // The eight F16 scales as floats (as in f16: magnitude bits moved and rescaled, sign put back).
                 IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, p, o, LE).convertShape(S2I, I256, 0);
                 FloatVector mag = ((FloatVector) h.and(0x7FFF).lanewise(LSHL, 13).reinterpretShape(F256, 0)).mul(0x1p112f);
