@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
  * {@code rows}-vector. Row {@code r} starts at byte {@code r * type.byteSize(cols)}.
  *
  * <p>{@code interleaved}, when not null, holds the same matrix a second time in a layout of the
- * vector kernels' own ({@code matmul.Interleave}: Q4_0 rows interleaved in groups of eight, the
+ * vector kernels' own ({@code matmul.Interleave}: Q4_0 and Q8_0 rows interleaved in groups of eight, the
  * K-quants' blocks with their bits reordered, rows of more than 6144 values in bands and column
  * chunks); products then read it instead of {@code data}, which stays the matrix in its ggml layout
  * (for row look-ups, the scalar kernels and the GPU).
@@ -53,7 +53,7 @@ public record Weights(String name, GgmlType type, MemorySegment data, int rows, 
     /**
      * Rows [from, from + count) as a weight matrix of their own (e.g. the parts of a fused QKV), with
      * the matching part of the interleaved copy when the copy can be cut there
-     * ({@code Interleave.copySlice}: copies of long rows on their bands of 64 rows, other Q4_0 copies
+     * ({@code Interleave.copySlice}: copies of long rows on their bands of 64 rows, other Q4_0 and Q8_0 copies
      * on their groups of eight rows, other K-quant copies anywhere); otherwise the slice is read in
      * place.
      */

@@ -114,7 +114,7 @@ final class CopyCache {
         try {
             return make(todo, arena, threads);
         } catch (OutOfMemoryError e) {
-            LOG.log(System.Logger.Level.WARNING, name + ": no memory for the kernels' copies of the Q4_0 and K-quant matrices ("
+            LOG.log(System.Logger.Level.WARNING, name + ": no memory for the kernels' copies of the Q4_0, Q8_0 and K-quant matrices ("
                     + e.getMessage() + "); reading every matrix from the file mapping");
             return null;
         }

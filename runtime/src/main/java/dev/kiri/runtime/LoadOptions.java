@@ -17,7 +17,7 @@ package dev.kiri.runtime;
  *                      and, unless all blocks are offloaded, the output run on the CPU with one copy
  *                      of the activations between them. -1 (default): all of them; 0: none (the
  *                      CPU runs everything)
- * @param copyCache     a directory where the kernels' copies of the Q4_0 and K-quant matrices are kept
+ * @param copyCache     a directory where the kernels' copies of the Q4_0, Q8_0 and K-quant matrices are kept
  *                      between loads, or null (default: none, every load makes them in memory). With
  *                      one, a load maps the file made for this model by an earlier load instead of
  *                      copying (about a second of a 1B model's load on two cores), or makes the copies

@@ -12,8 +12,8 @@ import java.nio.ByteOrder;
 
 /**
  * A second copy of a weight matrix in a layout of the vector decode kernels' own
- * ({@link Weights#interleaved()}), made once when a model is loaded: Q4_0 rows interleaved in
- * groups of eight, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K blocks with their bits reordered.
+ * ({@link Weights#interleaved()}), made once when a model is loaded: Q4_0 and Q8_0 rows interleaved
+ * in groups of eight, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K blocks with their bits reordered.
  *
  * <p><b>Q4_0, "Q4_0x8".</b> Groups of eight rows, one after the other; in a group, block b of the
  * eight rows takes 144 bytes at {@code (group·blocks + b)·144}: the eight rows' F16 scales as in
@@ -24,6 +24,12 @@ import java.nio.ByteOrder;
  * results in the lanes of one vector: no horizontal sums, one vector load for eight scales, the
  * activations read once for eight rows. As many bytes as the file (144 per 256 values), and one
  * sequential stream: the kernel reads every byte of the copy in order.
+ *
+ * <p><b>Q8_0, "Q8_0x8".</b> The same groups, 272 bytes per block of eight rows: the eight F16
+ * scales, then each value {@code q} split as {@code 16·(h - 8) + l} into two nibbles, the l
+ * nibbles laid out as a Q4_0 group's (four parts at 16) and the h nibbles after them (four parts at
+ * 144). The kernel ({@link VectorDots#q8_0x8}) is Q4_0x8's twice over, with no byte widened: the
+ * in-place Q8_0 kernel sign-extends every byte to 16 bits. As many bytes as the file.
  *
  * <p>The layouts that lost (docs/KERNELS.md): the scales as F32 (160 bytes per block: the copy 11 %
  * larger than the file, decode 3–4 % slower, 76 MB more resident on a 1B model), and the F16 scales
@@ -83,6 +89,11 @@ public final class Interleave {
     public static final int GROUP = 8;
     /** Bytes per block of a group of Q4_0 rows: 16 of scales, 128 of nibbles. */
     static final int Q4_0_GROUP_BLOCK = 144;
+    /**
+     * Bytes per block of a group of Q8_0 rows: 16 of scales, then each value split into its low
+     * nibble and its high nibble plus 8, laid out as two Q4_0 groups' nibbles (128 bytes each).
+     */
+    static final int Q8_0_GROUP_BLOCK = 272;
     /** Bytes per block of the Q4_K copy: d, dmin, 8 scales, 8 mins, 128 of nibbles. */
     static final int Q4_K_COPY_BLOCK = 148;
     /** Bytes per block of the Q3_K copy: 64 of low bits, 32 of third bits, 16 scales, d. */
@@ -129,7 +140,17 @@ public final class Interleave {
      * band is {@code BAND / GROUP} groups); with one chunk, {@code (g·nb + b)·144}.
      */
     static long q4_0Offset(int groups, int nb, int g, int b) {
-        return offset(groups, nb, Q4_0_GROUP_BLOCK, BAND / GROUP, span(nb, 32), g, b);
+        return groupOffset(Q4_0_GROUP_BLOCK, groups, nb, g, b);
+    }
+
+    /** As {@link #q4_0Offset}, for a copy of groups of {@code block} bytes per block (Q4_0 or Q8_0). */
+    static long groupOffset(int block, int groups, int nb, int g, int b) {
+        return offset(groups, nb, block, BAND / GROUP, span(nb, 32), g, b);
+    }
+
+    /** Whether a copy of {@code t} holds groups of {@link #GROUP} rows (Q4_0, Q8_0) rather than rows. */
+    static boolean grouped(GgmlType t) {
+        return t == GgmlType.Q4_0 || t == GgmlType.Q8_0;
     }
 
     /** Offset of block b of unit u (a row, or a group) in bands of {@code band} units and column chunks of {@code span} blocks. */
@@ -156,7 +177,7 @@ public final class Interleave {
     public static MemorySegment copySlice(Weights w, int from, int count) {
         MemorySegment p = w.interleaved();
         if (p == null || count <= 0) return null;
-        int unit = w.type() == GgmlType.Q4_0 ? GROUP : 1;
+        int unit = grouped(w.type()) ? GROUP : 1;
         if (chunked(w)) {
             if (from % BAND != 0 || count % BAND != 0 && from + count != w.rows()) return null;
         } else if (from % unit != 0 || count % unit != 0) {
@@ -170,7 +191,7 @@ public final class Interleave {
     public static boolean supports(Weights w) {
         if (w.interleaved() != null || w.rows() <= 0) return false;
         return switch (w.type()) {
-            case Q4_0 -> w.rows() % GROUP == 0;
+            case Q4_0, Q8_0 -> w.rows() % GROUP == 0;
             case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
@@ -179,7 +200,7 @@ public final class Interleave {
     /** Bytes {@link #interleave} allocates for {@code w} (0 when it does not support it). */
     public static long bytes(Weights w) {
         if (!supports(w)) return 0;
-        if (w.type() == GgmlType.Q4_0) return (long) w.rows() / GROUP * (w.cols() / 32) * Q4_0_GROUP_BLOCK;
+        if (grouped(w.type())) return (long) w.rows() / GROUP * (w.cols() / 32) * blockBytes(w.type());
         return (long) w.rows() * (w.cols() / 256) * blockBytes(w.type());
     }
 
@@ -187,6 +208,7 @@ public final class Interleave {
     static int blockBytes(GgmlType t) {
         return switch (t) {
             case Q4_0 -> Q4_0_GROUP_BLOCK;
+            case Q8_0 -> Q8_0_GROUP_BLOCK;
             case Q2_K -> 84;
             case Q3_K -> Q3_K_COPY_BLOCK;
             case Q4_K -> Q4_K_COPY_BLOCK;
@@ -208,33 +230,65 @@ public final class Interleave {
         if (w.type() == GgmlType.Q2_K) return copyBlocks(w, arena, 84, 84, Interleave::reorderQ2_KBlock);
         if (w.type() == GgmlType.Q3_K) return copyBlocks(w, arena, 110, Q3_K_COPY_BLOCK, Interleave::reorderQ3_KBlock);
         if (w.type() == GgmlType.Q6_K) return reorderQ6_K(w, arena);
+        if (w.type() == GgmlType.Q8_0) return copyGroups(w, arena, 34, Q8_0_GROUP_BLOCK, Interleave::splitQ8_0Row);
+        return copyGroups(w, arena, 18, Q4_0_GROUP_BLOCK, Interleave::interleaveQ4_0Row);
+    }
+
+    /** One row's block of a group ({@link #copyGroups}): file block at {@code in[i]}, row j of the group block at {@code out[o]}. */
+    private interface GroupShuffle {
+        void apply(byte[] in, int i, byte[] out, int o, int j);
+    }
+
+    /**
+     * {@code w} (Q4_0 or Q8_0, blocks of {@code inBlock} bytes) in groups of {@link #GROUP} rows of
+     * {@code outBlock} bytes per block, each row's block placed by {@code shuffle}, the groups in
+     * bands and column chunks ({@link #groupOffset}). A group's eight rows are contiguous in the
+     * file: one bulk read, the shuffle in heap arrays (compiled quickly and free of segment checks),
+     * one bulk write per column chunk.
+     */
+    private static Weights copyGroups(Weights w, Arena arena, int inBlock, int outBlock, GroupShuffle shuffle) {
         int nb = w.cols() / 32;
         int rowBytes = Math.toIntExact(w.rowBytes());
         MemorySegment src = w.data();
         MemorySegment p = arena.allocate(bytes(w), 64);
         int groups = w.rows() / GROUP;
-        // A group's eight rows are contiguous in the file: one bulk read, the shuffle in heap arrays
-        // (compiled quickly and free of segment checks), one bulk write.
         byte[] in = new byte[Math.multiplyExact(GROUP, rowBytes)];
-        byte[] out = new byte[Math.multiplyExact(nb, Q4_0_GROUP_BLOCK)];
+        byte[] out = new byte[Math.multiplyExact(nb, outBlock)];
         for (int g = 0; g < groups; g++) {
             MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) g * GROUP * rowBytes, in, 0, in.length);
             for (int b = 0; b < nb; b++) {
-                int o = b * Q4_0_GROUP_BLOCK;
-                for (int j = 0; j < GROUP; j++) {
-                    int i = j * rowBytes + 18 * b;
-                    SHORT.set(out, o + 2 * j, (short) SHORT.get(in, i));
-                    for (int k = 0; k < 4; k++) INT.set(out, o + 16 + 32 * k + 4 * j, (int) INT.get(in, i + 2 + 4 * k));
-                }
+                for (int j = 0; j < GROUP; j++) shuffle.apply(in, j * rowBytes + inBlock * b, out, b * outBlock, j);
             }
-            // One run per column chunk (the whole group when its rows are one chunk: q4_0Offset).
+            // One run per column chunk (the whole group when its rows are one chunk).
             for (int cs = 0, span = span(nb, 32); cs < nb; cs += span) {
                 int cn = Math.min(span, nb - cs);
-                MemorySegment.copy(out, cs * Q4_0_GROUP_BLOCK, p, ValueLayout.JAVA_BYTE, q4_0Offset(groups, nb, g, cs),
-                        cn * Q4_0_GROUP_BLOCK);
+                MemorySegment.copy(out, cs * outBlock, p, ValueLayout.JAVA_BYTE, groupOffset(outBlock, groups, nb, g, cs),
+                        cn * outBlock);
             }
         }
         return new Weights(w.name(), w.type(), w.data(), w.rows(), w.cols(), p);
+    }
+
+    /** Q4_0x8: row j's scale at {@code 2j}, its four ints of nibbles in int lane j of the four parts. */
+    private static void interleaveQ4_0Row(byte[] in, int i, byte[] out, int o, int j) {
+        SHORT.set(out, o + 2 * j, (short) SHORT.get(in, i));
+        for (int k = 0; k < 4; k++) INT.set(out, o + 16 + 32 * k + 4 * j, (int) INT.get(in, i + 2 + 4 * k));
+    }
+
+    /**
+     * Q8_0x8: row j's scale at {@code 2j}; its 32 values split as {@code q = 16·(h - 8) + l} (l the
+     * low nibble, h the high nibble plus 8, both 0..15) and stored as two Q4_0 blocks would be in a
+     * Q4_0 group: the l nibbles (byte e: value e low, value e + 16 high) in the four 32-byte parts at
+     * 16, the h nibbles in the four at 144, bytes 4k..4k+3 in int lane j of part k. Four values at a
+     * time: a byte's high nibble plus 8 is its unsigned high nibble XOR 8.
+     */
+    private static void splitQ8_0Row(byte[] in, int i, byte[] out, int o, int j) {
+        SHORT.set(out, o + 2 * j, (short) SHORT.get(in, i));
+        for (int k = 0; k < 4; k++) {
+            int a0 = (int) INT.get(in, i + 2 + 4 * k), a1 = (int) INT.get(in, i + 18 + 4 * k);
+            INT.set(out, o + 16 + 32 * k + 4 * j, a0 & 0x0F0F0F0F | (a1 & 0x0F0F0F0F) << 4);
+            INT.set(out, o + 144 + 32 * k + 4 * j, (a0 >>> 4 & 0x0F0F0F0F ^ 0x08080808) | (a1 >>> 4 & 0x0F0F0F0F ^ 0x08080808) << 4);
+        }
     }
 
     /**
@@ -260,6 +314,22 @@ public final class Interleave {
     /** Row {@code row} of a copy {@code p} of a {@code t} matrix of {@code rows x cols}, as {@link #dequantizeRow}. */
     static void copyRow(GgmlType t, MemorySegment p, int rows, int cols, int row, float[] out, int off) {
         switch (t) {
+            case Q8_0 -> {
+                int nb = cols / 32, j = row % GROUP;
+                for (int b = 0; b < nb; b++) {
+                    long at = groupOffset(Q8_0_GROUP_BLOCK, rows / GROUP, nb, row / GROUP, b);
+                    float d = Float.float16ToFloat(p.get(LE16, at + 2 * j));
+                    int o = off + 32 * b;
+                    for (int k = 0; k < 4; k++) {
+                        int l = p.get(LE32, at + 16 + 32 * k + 4 * j), h = p.get(LE32, at + 144 + 32 * k + 4 * j);
+                        for (int e = 0; e < 4; e++) {
+                            int lq = l >>> 8 * e & 0xFF, hq = h >>> 8 * e & 0xFF;
+                            out[o + 4 * k + e] = (16 * ((hq & 0xF) - 8) + (lq & 0xF)) * d;
+                            out[o + 16 + 4 * k + e] = (16 * ((hq >>> 4) - 8) + (lq >>> 4)) * d;
+                        }
+                    }
+                }
+            }
             case Q4_0 -> {
                 int nb = cols / 32, j = row % GROUP;
                 for (int b = 0; b < nb; b++) {

@@ -241,6 +241,76 @@ final class VectorDots {
     }
 
     /**
+     * Q8_0 weights interleaved in groups of eight rows ({@link Interleave}, "Q8_0x8"), taken as
+     * {@link #q4_0x8} takes Q4_0's: each value {@code q = 16·(h - 8) + l} is two nibbles, the l
+     * nibbles in the block's first four parts and the h nibbles in the next four, each set
+     * multiplied in 16-bit lanes by the same activation pairs ({@link Activations#xq4x8}) and summed
+     * there (at most 16·15·127 = 30480 per lane), then each row's halves added with sign extension:
+     * {@code 16·(Σh·x - 8Σx) + Σl·x}, the exact block sum. No byte is widened (the in-place
+     * {@link #q8_0} sign-extends every weight and activation byte to 16 bits, a shuffle each).
+     */
+    static void q8_0x8(MemorySegment p, long stride, long base, int nb, int g0, int g1, int[] xa, float[] xd, int xb,
+                       float[] y, int yOff) {
+        IntVector m = IntVector.broadcast(I256, 0x000F000F);
+        for (int g = g0; g < g1; g++) {
+            FloatVector acc = FloatVector.zero(F256);
+            long o = base + g * stride;
+            int i = xb * Activations.Q4X8_BLOCK;
+            for (int b = xb, bEnd = xb + nb; b < bEnd; b++, o += Interleave.Q8_0_GROUP_BLOCK, i += Activations.Q4X8_BLOCK) {
+                IntVector v0 = IntVector.fromMemorySegment(I256, p, o + 16, LE);
+                IntVector v1 = IntVector.fromMemorySegment(I256, p, o + 48, LE);
+                IntVector v2 = IntVector.fromMemorySegment(I256, p, o + 80, LE);
+                IntVector v3 = IntVector.fromMemorySegment(I256, p, o + 112, LE);
+                ShortVector lo = ((ShortVector) v0.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i]).reinterpretShape(S256, 0))
+                        .add(((ShortVector) v0.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 1]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v0.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 2]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v0.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 3]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v1.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 4]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v1.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 5]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v1.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 6]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v1.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 7]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v2.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 8]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v2.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 9]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v2.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 10]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v2.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 11]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v3.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 12]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v3.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 13]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v3.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 14]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) v3.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 15]).reinterpretShape(S256, 0)));
+                IntVector u0 = IntVector.fromMemorySegment(I256, p, o + 144, LE);
+                IntVector u1 = IntVector.fromMemorySegment(I256, p, o + 176, LE);
+                IntVector u2 = IntVector.fromMemorySegment(I256, p, o + 208, LE);
+                IntVector u3 = IntVector.fromMemorySegment(I256, p, o + 240, LE);
+                ShortVector hi = ((ShortVector) u0.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i]).reinterpretShape(S256, 0))
+                        .add(((ShortVector) u0.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 1]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) u0.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 2]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) u0.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 3]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) u1.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 4]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) u1.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 5]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) u1.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 6]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) u1.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 7]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) u2.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 8]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) u2.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 9]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) u2.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 10]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) u2.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 11]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) u3.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 12]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) u3.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 13]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) u3.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 14]).reinterpretShape(S256, 0)))
+                        .add(((ShortVector) u3.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 15]).reinterpretShape(S256, 0)));
+                IntVector tl = (IntVector) lo.reinterpretShape(I256, 0);
+                IntVector th = (IntVector) hi.reinterpretShape(I256, 0);
+                IntVector sh = th.lanewise(LSHL, 16).lanewise(ASHR, 16).add(th.lanewise(ASHR, 16)).sub(xa[i + 16]);
+                IntVector s = sh.lanewise(LSHL, 4).add(tl.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(tl.lanewise(ASHR, 16));
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, p, o, LE).convertShape(S2I, I256, 0);
+                FloatVector mag = ((FloatVector) h.and(0x7FFF).lanewise(LSHL, 13).reinterpretShape(F256, 0)).mul(0x1p112f);
+                FloatVector d = (FloatVector) ((IntVector) mag.reinterpretShape(I256, 0)).or(h.and(0x80000000)).reinterpretShape(F256, 0);
+                acc = ((FloatVector) s.convertShape(I2F, F256, 0)).fma(d.mul(xd[b]), acc);
+            }
+            acc.add(FloatVector.fromArray(F256, y, yOff + 8 * g)).intoArray(y, yOff + 8 * g);
+        }
+    }
+
+    /**
      * Q4_0 weights interleaved in groups of eight rows ({@link Interleave}): groups {@code [g0, g1)},
      * group g's {@code nb} blocks at {@code base + g·stride}, results to
      * {@code y[yOff + 8g .. yOff + 8g + 8)}, always added to what is there (the caller sets those

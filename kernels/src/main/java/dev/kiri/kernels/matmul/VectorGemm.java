@@ -137,6 +137,7 @@ final class VectorGemm {
                 } else {
                     switch (t) {
                         case Q4_0 -> panelQ4_0x8(interleaved, rows, rb, count, cols, panel);
+                        case Q8_0 -> panelQ8_0x8(interleaved, rows, rb, count, cols, panel);
                         case Q4_K -> panelKx(interleaved, rows, rb, count, cols, panel, false);
                         case Q5_K -> panelKx(interleaved, rows, rb, count, cols, panel, true);
                         case Q6_K -> panelQ6_Kx(interleaved, rows, rb, count, cols, panel);
@@ -670,6 +671,8 @@ final class VectorGemm {
     }
     /** Per lane at 256 bits: the shift of byte (lane mod 4)'s low nibble, and of its high nibble. */
     private static final int[] BYTE_SHIFTS = {0, 8, 16, 24, 0, 8, 16, 24, 0, 8, 16, 24, 0, 8, 16, 24};
+    /** Per lane at 256 bits: the shift that moves byte (lane mod 4) to the top of its int. */
+    private static final int[] BYTE_UP_SHIFTS = {24, 16, 8, 0, 24, 16, 8, 0, 24, 16, 8, 0, 24, 16, 8, 0};
     private static final int[] HIGH_NIBBLE_SHIFTS = {4, 12, 20, 28, 4, 12, 20, 28, 4, 12, 20, 28, 4, 12, 20, 28};
 
 
@@ -720,6 +723,54 @@ final class VectorGemm {
                     ByteVector qhi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
                     ((FloatVector) qlo.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, o + h);
                     ((FloatVector) qhi.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, o + 16 + h);
+                }
+            }
+        }
+        for (int c = count * cols; c < PANEL_ROWS * cols; c++) out[c] = 0;
+    }
+
+    /**
+     * Rows {@code [rb, rb + count)} of Q8_0 weights from their {@link Interleave}d copy, as
+     * {@link #q8_0} makes them from the file: each value's byte put back together from its two
+     * nibbles four at a time ({@code (h << 4 | l) ^ 0x80} per byte is {@code 16·(h - 8) + l} as a
+     * signed byte), then converted and multiplied by d as the reference does.
+     */
+    private static void panelQ8_0x8(MemorySegment p, int rows, int rb, int count, int cols, float[] out) {
+        int nb = cols / 32;
+        IntVector upShifts = IntVector.fromArray(IQ, BYTE_UP_SHIFTS, 0);
+        for (int i = 0; i < count; i++) {
+            int r = rb + i;
+            int j = 4 * (r % Interleave.GROUP);
+            int o = i * cols;
+            for (int b = 0; b < nb; b++, o += 32) {
+                long at = Interleave.groupOffset(Interleave.Q8_0_GROUP_BLOCK, rows / Interleave.GROUP, nb, r / Interleave.GROUP, b);
+                float d = Float.float16ToFloat(p.get(Le.I16, at + j / 2));
+                if (L == 8) {
+                    // Eight int lanes per vector (bytes 0..3 of one int, then of the next), each moving its
+                    // byte to the top and shifting it down with its sign: values 0..7, 8..15, 16..23, 24..31.
+                    FloatVector dv = FloatVector.broadcast(F, d);
+                    for (int k = 0; k < 4; k += 2) {
+                        int l0 = p.get(Le.I32, at + 16 + 32 * k + j), h0 = p.get(Le.I32, at + 144 + 32 * k + j);
+                        int l1 = p.get(Le.I32, at + 48 + 32 * k + j), h1 = p.get(Le.I32, at + 176 + 32 * k + j);
+                        IntVector first = IntVector.broadcast(IQ, (h0 & 0x0F0F0F0F) << 4 | l0 & 0x0F0F0F0F)
+                                .blend((h1 & 0x0F0F0F0F) << 4 | l1 & 0x0F0F0F0F, UPPER_HALF);
+                        IntVector second = IntVector.broadcast(IQ, h0 & 0xF0F0F0F0 | l0 >>> 4 & 0x0F0F0F0F)
+                                .blend(h1 & 0xF0F0F0F0 | l1 >>> 4 & 0x0F0F0F0F, UPPER_HALF);
+                        ((FloatVector) first.lanewise(VectorOperators.LSHL, upShifts).lanewise(VectorOperators.XOR, 0x80000000)
+                                .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0)).mul(dv).intoArray(out, o + 4 * k);
+                        ((FloatVector) second.lanewise(VectorOperators.LSHL, upShifts).lanewise(VectorOperators.XOR, 0x80000000)
+                                .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0)).mul(dv).intoArray(out, o + 16 + 4 * k);
+                    }
+                    continue;
+                }
+                for (int k = 0; k < 4; k++) {
+                    int l = p.get(Le.I32, at + 16 + 32 * k + j), h = p.get(Le.I32, at + 144 + 32 * k + j);
+                    int first = ((h & 0x0F0F0F0F) << 4 | l & 0x0F0F0F0F) ^ 0x80808080;
+                    int second = (h & 0xF0F0F0F0 | l >>> 4 & 0x0F0F0F0F) ^ 0x80808080;
+                    for (int e = 0; e < 4; e++) {
+                        out[o + 4 * k + e] = (byte) (first >>> 8 * e) * d;
+                        out[o + 16 + 4 * k + e] = (byte) (second >>> 8 * e) * d;
+                    }
                 }
             }
         }

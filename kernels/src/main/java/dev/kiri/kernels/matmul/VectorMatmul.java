@@ -147,13 +147,14 @@ public final class VectorMatmul implements Matmul {
         boolean copy = w.interleaved() != null;
         int layout = switch (t) {
             case Q4_0 -> copy ? Activations.Q4_X8 : Activations.Q4_PAIRS;
+            case Q8_0 -> copy ? Activations.Q4_X8 : Activations.NO_LAYOUT;
             case Q4_K -> copy ? Activations.Q4_KX : Activations.NO_LAYOUT;
             case Q5_K -> copy ? Activations.Q5_KX : Activations.NO_LAYOUT;
             case Q2_K, Q3_K, Q6_K -> copy ? Activations.Q6_KX : Activations.NO_LAYOUT;
             default -> Activations.NO_LAYOUT;
         };
         act.prepare(VecDotType.of(w.name(), t), x, xOff, w.cols(), n, !vector || t == GgmlType.Q8_0,
-                vector && t != GgmlType.Q8_0, layout);
+                vector && (t != GgmlType.Q8_0 || copy), layout);
     }
 
     private void run(Weights w, float[] y, int yOff, int n) {
@@ -298,11 +299,11 @@ public final class VectorMatmul implements Matmul {
          */
         private void copyRows(GgmlType t, MemorySegment packed, Activations act, int cols, int rows, int r0, int r1,
                               float[] y, int yOff) {
-            boolean q4_0 = t == GgmlType.Q4_0;
-            int nb = cols / (q4_0 ? 32 : 256);
-            int span = Interleave.span(nb, q4_0 ? 32 : 256);
-            // Q4_0's unit is a group of eight rows, the K-quants' a row.
-            int unit = q4_0 ? Interleave.GROUP : 1;
+            boolean grouped = Interleave.grouped(t);
+            int nb = cols / (grouped ? 32 : 256);
+            int span = Interleave.span(nb, grouped ? 32 : 256);
+            // Q4_0's and Q8_0's unit is a group of eight rows, the K-quants' a row.
+            int unit = grouped ? Interleave.GROUP : 1;
             long block = Interleave.blockBytes(t);
             // Whole rows: tiles of TILE_ROWS; rows in column chunks: the copy's bands.
             int bandRows = span == nb ? TILE_ROWS : Interleave.BAND;
@@ -333,6 +334,8 @@ public final class VectorMatmul implements Matmul {
                                       int r0, int r1, int xb, float[] y, int yo) {
             switch (t) {
                 case Q4_0 -> VectorDots.q4_0x8(packed, stride, base, nb, r0 / Interleave.GROUP, r1 / Interleave.GROUP,
+                        act.xq4x8, act.d, xb, y, yo);
+                case Q8_0 -> VectorDots.q8_0x8(packed, stride, base, nb, r0 / Interleave.GROUP, r1 / Interleave.GROUP,
                         act.xq4x8, act.d, xb, y, yo);
                 case Q4_K -> VectorDots.q4_Kx(packed, stride, base, nb, r0, r1, act.xks, act.d, act.bsum32, xb, y, yo);
                 case Q5_K -> VectorDots.q5_Kx(packed, stride, base, nb, r0, r1, act.xk, act.d, act.bsum32, xb, y, yo);

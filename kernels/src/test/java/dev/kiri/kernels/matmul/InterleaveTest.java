@@ -21,11 +21,11 @@ class InterleaveTest {
      * band), rows of slices of the copy, and the file's row for a matrix without a copy.
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void rowsReadFromTheCopyAreTheFilesRows(GgmlType t) {
         Random rnd = new Random(31 + t.ordinal());
         try (Arena arena = Arena.ofShared()) {
-            int[] widths = t == GgmlType.Q4_0 ? new int[] {256, 768, 6176} : new int[] {256, 768, 6400};
+            int[] widths = Interleave.grouped(t) ? new int[] {256, 768, 6176} : new int[] {256, 768, 6400};
             for (int cols : widths) {
                 int rows = 80;
                 Weights plain = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);

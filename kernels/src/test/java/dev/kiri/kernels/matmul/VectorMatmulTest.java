@@ -66,31 +66,32 @@ class VectorMatmulTest {
     }
 
     /**
-     * Q4_0 weights with their rows interleaved in groups of eight ({@link Interleave}): decode and
-     * batches (which also take the interleaved kernel, never the dequantized panels), row counts of
+     * Q4_0 and Q8_0 weights with their rows interleaved in groups of eight ({@link Interleave}): decode and
+     * batches (Q8_0's from 32 rows through panels read from its copy), row counts of
      * one and several groups, odd and even block counts, rows of 6176 values (two column chunks per
      * band of 64 rows, a short last band), against the scalar reference on the file layout; row
      * slices keep the copy only on group boundaries (bands, for the chunked copy) and still agree.
      */
-    @Test
-    void interleavedQ4_0AgreesWithScalarReference() {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0"})
+    void interleavedGroupsAgreeWithScalarReference(GgmlType t) {
         Random rnd = new Random(808);
         try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul();
              VectorMatmul v1 = new VectorMatmul(pool1); VectorMatmul v3 = new VectorMatmul(pool3)) {
             for (int cols : new int[] {32, 96, 2080, 4128, 6176}) {
                 for (int rows : new int[] {8, 24, 136}) {
-                    Weights plain = MatmulTestData.randomWeights(GgmlType.Q4_0, rows, cols, rnd, arena);
+                    Weights plain = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
                     Weights w = Interleave.interleave(plain, arena);
                     assertTrue(w.interleaved() != null, "interleaved " + rows + "x" + cols);
                     assertEquals(Interleave.bytes(plain), w.interleaved().byteSize());
                     float[][] deq = MatmulTestData.dequantize(plain);
                     for (int n : new int[] {1, 2, 7, 33, 40}) {
                         float[] x = MatmulTestData.randomActivations(n * cols, rnd);
-                        agreesWithReference(ref, new VectorMatmul[] {v1, v3}, plain, w, deq, x, n, "Q4_0x8 " + rows + "x" + cols + " n=" + n);
+                        agreesWithReference(ref, new VectorMatmul[] {v1, v3}, plain, w, deq, x, n, t + "x8 " + rows + "x" + cols + " n=" + n);
                     }
                 }
             }
-            Weights plain = MatmulTestData.randomWeights(GgmlType.Q4_0, 40, 64, rnd, arena);
+            Weights plain = MatmulTestData.randomWeights(t, 40, 64, rnd, arena);
             Weights w = Interleave.interleave(plain, arena);
             float[] x = MatmulTestData.randomActivations(64, rnd);
             for (int[] slice : new int[][] {{8, 16}, {0, 40}, {32, 8}, {4, 16}, {8, 12}}) {
@@ -105,7 +106,7 @@ class VectorMatmulTest {
                 assertClose(plainPart, MatmulTestData.dequantize(plainPart), x, 1, expected, got, "slice " + slice[0] + "+" + slice[1]);
             }
             // Rows of 6176 values are held in two column chunks per band of 64 rows: cut on bands (or to the last row) only.
-            chunkedSlicesAgree(GgmlType.Q4_0, 6176, new int[][] {{64, 16}, {0, 64}, {8, 16}, {16, 64}}, ref, v3, rnd, arena);
+            chunkedSlicesAgree(t, 6176, new int[][] {{64, 16}, {0, 64}, {8, 16}, {16, 64}}, ref, v3, rnd, arena);
         }
     }
 
@@ -154,23 +155,25 @@ class VectorMatmulTest {
     }
 
     /**
-     * The interleaved Q4_0 kernel converts its F16 scales itself (bit manipulation, not
+     * The interleaved Q4_0 and Q8_0 kernels convert their F16 scales themselves (bit manipulation, not
      * {@link Float#float16ToFloat}): every kind of finite scale, in every lane of a group (the
      * smallest and largest subnormals, zeros of both signs, the largest normal, negative and
      * positive normals), against the scalar reference, which converts them with the JDK.
      */
-    @Test
-    void interleavedQ4_0ReadsEveryFiniteScale() {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0"})
+    void interleavedGroupsReadEveryFiniteScale(GgmlType t) {
         short[] scales = {0x0001, 0x03FF, 0x0000, (short) 0x8000, 0x7BFF, (short) 0xFBFF, 0x0400, (short) 0xC000,
                 (short) 0x8001, 0x3C00, 0x1234, (short) 0x83FF};
         Random rnd = new Random(4242);
         try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul();
              VectorMatmul v1 = new VectorMatmul(pool1)) {
             int rows = 16, cols = 96;
-            Weights plain = MatmulTestData.randomWeights(GgmlType.Q4_0, rows, cols, rnd, arena);
+            Weights plain = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
+            long block = t == GgmlType.Q4_0 ? 18 : 34;
             for (int r = 0; r < rows; r++) {
                 for (int b = 0; b < cols / 32; b++) {
-                    plain.data().set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, r * plain.rowBytes() + 18L * b,
+                    plain.data().set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, r * plain.rowBytes() + block * b,
                             scales[(3 * r + b) % scales.length]);
                 }
             }
@@ -178,18 +181,23 @@ class VectorMatmulTest {
             float[][] deq = MatmulTestData.dequantize(plain);
             for (int n : new int[] {1, 3}) {
                 float[] x = MatmulTestData.randomActivations(n * cols, rnd);
-                agreesWithReference(ref, new VectorMatmul[] {v1}, plain, w, deq, x, n, "Q4_0x8 scales n=" + n);
+                agreesWithReference(ref, new VectorMatmul[] {v1}, plain, w, deq, x, n, t + "x8 scales n=" + n);
             }
         }
     }
 
-    /** Which matrices get a copy: Q4_0 in whole groups of eight rows, the K-quants at any row count, nothing else. */
+    /** Which matrices get a copy: Q4_0 and Q8_0 in whole groups of eight rows, the K-quants at any row count, nothing else. */
     @Test
-    void interleaveTakesQ4_0InWholeGroupsAndKQuantsAtAnyRowCount() {
+    void interleaveTakesGroupsInWholeGroupsAndKQuantsAtAnyRowCount() {
         Random rnd = new Random(9);
         try (Arena arena = Arena.ofShared()) {
-            Weights odd = MatmulTestData.randomWeights(GgmlType.Q4_0, 12, 64, rnd, arena);
-            assertTrue(!Interleave.supports(odd) && Interleave.interleave(odd, arena) == odd);
+            for (GgmlType g : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0}) {
+                Weights odd = MatmulTestData.randomWeights(g, 12, 64, rnd, arena);
+                assertTrue(!Interleave.supports(odd) && Interleave.interleave(odd, arena) == odd, g + " in 12 rows");
+                Weights whole = MatmulTestData.randomWeights(g, 16, 64, rnd, arena);
+                assertTrue(Interleave.supports(whole) && Interleave.interleave(whole, arena).interleaved() != null, g + " in 16 rows");
+                assertEquals(whole.byteSize(), Interleave.bytes(whole), g + ": the copy has the file's size");
+            }
             for (GgmlType k : new GgmlType[] {GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
                 Weights w = MatmulTestData.randomWeights(k, 13, 256, rnd, arena);
                 assertTrue(Interleave.supports(w) && Interleave.interleave(w, arena).interleaved() != null, k.toString());
@@ -206,9 +214,9 @@ class VectorMatmulTest {
                 Weights w = MatmulTestData.randomWeights(other, 16, 256, rnd, arena);
                 assertTrue(!Interleave.supports(w) && Interleave.interleave(w, arena) == w, other.toString());
             }
-            Weights q8 = MatmulTestData.randomWeights(GgmlType.Q8_0, 16, 64, rnd, arena);
-            assertTrue(!Interleave.supports(q8) && Interleave.interleave(q8, arena) == q8);
-            assertEquals(0, Interleave.bytes(q8));
+            Weights q5 = MatmulTestData.randomWeights(GgmlType.Q5_0, 16, 64, rnd, arena);
+            assertTrue(!Interleave.supports(q5) && Interleave.interleave(q5, arena) == q5);
+            assertEquals(0, Interleave.bytes(q5));
             Weights q4 = MatmulTestData.randomWeights(GgmlType.Q4_0, 16, 64, rnd, arena);
             Weights once = Interleave.interleave(q4, arena);
             assertTrue(Interleave.interleave(once, arena) == once, "an interleaved matrix is not copied again");

@@ -20,7 +20,7 @@ final class BackendOptions {
     int gpuLayers;
 
     @Option(names = "--copy-cache", paramLabel = "DIR",
-            description = "directory where the kernels' copies of the Q4_0 and K-quant matrices are kept between runs, "
+            description = "directory where the kernels' copies of the Q4_0, Q8_0 and K-quant matrices are kept between runs, "
                     + "so that a later run maps them instead of copying (default: copies/ under the system property kiri.cache.dir, "
                     + "$KIRI_CACHE, $XDG_CACHE_HOME/kiri or ~/.cache/kiri)")
     Path copyCache;

@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
  * per decode token (from the first generated token to the end; JSON
  * {@code decode_alloc_bytes_per_token_median}), and says so when that is more than a few kilobytes:
  * the decode kernels allocate nothing once C2 has compiled them as intended. The load time counts
- * the kernels' copies of Q4_0 and K-quant matrices, made or mapped from the copy cache (JSON
+ * the kernels' copies of Q4_0, Q8_0 and K-quant matrices, made or mapped from the copy cache (JSON
  * {@code copies_from_cache}; {@code --no-copy-cache} makes them every time).
  */
 @Command(name = "bench", description = "Measure prompt and decode tokens/s, and decode against the memory-bandwidth limit.")
