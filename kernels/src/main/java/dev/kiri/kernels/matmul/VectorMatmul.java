@@ -137,9 +137,9 @@ public final class VectorMatmul implements Matmul {
     }
 
     /**
-     * The activations for {@code w}'s kernel: bytes for the scalar dot products and Q8_0's, 16-bit
-     * values for the other vector kernels, and the order of the Q4_0 kernels and of the kernels of
-     * the {@link Interleave}d copies.
+     * The activations for {@code w}'s kernel: bytes for the scalar dot products and the in-place
+     * Q8_0 kernel, 16-bit values for the other vector kernels (the Q8_0 copy's included), and the
+     * order of the Q4_0 kernels and of the kernels of the {@link Interleave}d copies.
      */
     private static void prepare(Activations act, Weights w, float[] x, int xOff, int n) {
         GgmlType t = w.type();
@@ -153,8 +153,8 @@ public final class VectorMatmul implements Matmul {
             case Q2_K, Q3_K, Q6_K -> copy ? Activations.Q6_KX : Activations.NO_LAYOUT;
             default -> Activations.NO_LAYOUT;
         };
-        act.prepare(VecDotType.of(w.name(), t), x, xOff, w.cols(), n, !vector || t == GgmlType.Q8_0,
-                vector && (t != GgmlType.Q8_0 || copy), layout);
+        boolean q8InPlace = t == GgmlType.Q8_0 && !copy;
+        act.prepare(VecDotType.of(w.name(), t), x, xOff, w.cols(), n, !vector || q8InPlace, vector && !q8InPlace, layout);
     }
 
     private void run(Weights w, float[] y, int yOff, int n) {
