@@ -29,6 +29,8 @@ public final class KernelsProvider {
     public static final String MAX_BITS_PROPERTY = "kiri.vector.maxBits";
     /** The default of {@link #MAX_BITS_PROPERTY}. */
     public static final int DEFAULT_MAX_BITS = 256;
+    /** System property: the widest vectors of the prefill micro-kernel, in bits ({@link #gemmMaxBits()}). */
+    public static final String GEMM_MAX_BITS_PROPERTY = "kiri.vector.gemmMaxBits";
 
     private static final System.Logger LOG = System.getLogger("dev.kiri.kernels");
     private static final String VECTOR_CLASS = "dev.kiri.kernels.VectorKernels";
@@ -81,6 +83,39 @@ public final class KernelsProvider {
         return DEFAULT_MAX_BITS;
     }
 
+    /**
+     * The widest vectors of the prefill micro-kernel ({@code VectorGemm}'s multiply-adds of float
+     * panels and activations): {@code -Dkiri.vector.gemmMaxBits} (a power of two, at least 256),
+     * by default no cap, so the machine's widest (512 bits with AVX-512), whatever
+     * {@link #maxVectorBits()} says. That kernel calls no Vector API method shared by the species
+     * ({@code fma}, {@code add}, ...): its multiply-adds are {@code lanewise(FMA, ...)} at its own call
+     * site, the rest static factories with a constant species, so its wider vectors never reach the
+     * shared type profiles that the 256-bit kernels are compiled against (docs/KERNELS.md, "The
+     * prefill micro-kernel at the machine's width"). An invalid value is logged and no cap used.
+     */
+    public static int gemmMaxBits() {
+        return GemmCap.BITS;
+    }
+
+    /** {@link #gemmMaxBits()}, read once (so an invalid value is logged once). */
+    private static final class GemmCap {
+        static final int BITS = readGemmMaxBits();
+    }
+
+    private static int readGemmMaxBits() {
+        String value = System.getProperty(GEMM_MAX_BITS_PROPERTY);
+        if (value == null) return Integer.MAX_VALUE;
+        try {
+            int bits = Integer.parseInt(value.strip());
+            if (bits >= 256 && Integer.bitCount(bits) == 1) return bits;
+        } catch (NumberFormatException e) {
+            // logged below
+        }
+        LOG.log(System.Logger.Level.WARNING, "kernels: -D" + GEMM_MAX_BITS_PROPERTY + "=" + value
+                + " is not a power of two of at least 256 bits; the machine's widest vectors are used");
+        return Integer.MAX_VALUE;
+    }
+
     /** The decision, taken when first needed. */
     private static final class Choice {
         static final MethodHandle VECTOR_CONSTRUCTOR = choose();
@@ -110,9 +145,11 @@ public final class KernelsProvider {
             }
             MethodHandle ctor = lookup.findConstructor(cls, MethodType.methodType(void.class, int.class))
                     .asType(MethodType.methodType(Kernels.class, int.class));
+            int gemm = machine <= Math.max(gemmMaxBits(), preferred) ? machine : preferred;
             LOG.log(System.Logger.Level.INFO, "kernels: Vector API, " + preferred + "-bit vectors"
                     + (preferred < 256 ? " (forced)" : "")
-                    + (machine > preferred ? " (the machine has " + machine + "; -D" + MAX_BITS_PROPERTY + "=" + machine + " uses them)" : ""));
+                    + (machine > preferred ? " (the machine has " + machine + "; -D" + MAX_BITS_PROPERTY + "=" + machine + " uses them)" : "")
+                    + (gemm > preferred ? "; prefill micro-kernel " + gemm + "-bit" : ""));
             return ctor;
         } catch (Throwable t) {
             LOG.log(System.Logger.Level.WARNING, "kernels: scalar, slow. The Vector API kernels failed to load: " + t);

@@ -32,6 +32,15 @@ public final class VectorWidth {
             ? FloatVector.SPECIES_PREFERRED : VectorSpecies.of(float.class, VectorShape.forBitSize(MAX_BITS));
 
     /**
+     * The species of {@code VectorGemm}'s micro-kernel: the preferred species capped at
+     * {@link KernelsProvider#gemmMaxBits()} (by default not capped: 512 bits on AVX-512 machines),
+     * with at least {@link #FLOAT}'s width. That kernel uses no Vector API method that is shared by
+     * the species, so its width does not reach the 256-bit kernels' type profiles.
+     */
+    public static final VectorSpecies<Float> GEMM_FLOAT = FloatVector.SPECIES_PREFERRED.vectorBitSize() <= Math.max(KernelsProvider.gemmMaxBits(), FLOAT.vectorBitSize())
+            ? FloatVector.SPECIES_PREFERRED : FLOAT;
+
+    /**
      * Whether the machine has AVX-512's 32 vector registers (taken to be so when the JVM prefers
      * 512-bit vectors): {@code VectorGemm} then holds a larger tile of accumulators at 256 bits. With
      * AVX2's 16 registers that tile spills and runs at half speed.

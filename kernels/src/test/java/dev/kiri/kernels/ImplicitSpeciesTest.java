@@ -160,6 +160,43 @@ class ImplicitSpeciesTest {
         assertEquals(List.of(), found, "preferred-species reads outside VectorWidth");
     }
 
+    /**
+     * The prefill micro-kernel runs at the machine's full width (512 bits with AVX-512) beside the
+     * 256-bit decode kernels, which is safe only while its wider vectors never pass through a Vector
+     * API method whose inner virtual calls are shared by the species ({@code fma}, {@code add},
+     * {@code mul}, ...: their type profiles would then see both widths, the failure of "One vector
+     * width per process" in docs/KERNELS.md). So every method that reads {@code VectorGemm.FK}, the
+     * micro-kernel's species, may call only the static factories that take that constant species,
+     * {@code lanewise} (the operator form, dispatched at its own call site) and {@code intoArray}; and
+     * the micro-kernels must be among those methods.
+     */
+    @Test
+    void theFullWidthMicroKernelCallsNoSharedVectorMethod() throws Exception {
+        Set<String> allowed = Set.of("zero", "fromArray", "broadcast", "lanewise", "intoArray");
+        java.util.Map<String, List<String>> callsByMethod = new java.util.HashMap<>();
+        Set<String> readers = new java.util.TreeSet<>();
+        forEachInstruction((where, e) -> {
+            if (e instanceof FieldInstruction f && f.owner().asInternalName().equals("dev/kiri/kernels/matmul/VectorGemm")
+                    && f.name().stringValue().equals("FK") && !where.endsWith(".<clinit>")) {
+                readers.add(where);
+            } else if (e instanceof InvokeInstruction inv && inv.owner().asInternalName().startsWith("jdk/incubator/vector/")) {
+                callsByMethod.computeIfAbsent(where, k -> new ArrayList<>())
+                        .add(inv.owner().asInternalName() + "." + inv.name().stringValue());
+            }
+        });
+        assertTrue(readers.contains("dev/kiri/kernels/matmul/VectorGemm.kernel")
+                && readers.contains("dev/kiri/kernels/matmul/VectorGemm.kernel4"),
+                "expected VectorGemm.kernel and kernel4 to take their species from VectorGemm.FK, readers: " + readers);
+        List<String> found = new ArrayList<>();
+        for (String m : readers) {
+            for (String call : callsByMethod.getOrDefault(m, List.of())) {
+                String name = call.substring(call.lastIndexOf('.') + 1);
+                if (!allowed.contains(name) || !call.startsWith("jdk/incubator/vector/FloatVector.")) found.add(m + " calls " + call);
+            }
+        }
+        assertEquals(List.of(), found, "Vector API calls outside " + allowed + " in the full-width micro-kernel");
+    }
+
     /** Calls {@code visit} with "class.method" and each instruction of every kernel method with code. */
     private static void forEachInstruction(java.util.function.BiConsumer<String, java.lang.classfile.CodeElement> visit) throws Exception {
         for (ClassModel cm : kernelClasses()) {

@@ -22,9 +22,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The activations of the call are first converted and transposed into blocks of
  * {@link #batchBlock()} batch rows ({@link #prepareBlock}, one pool task per block): for each column k, the values of those rows side by side, so one
- * vector load gives column k of {@code L} batch rows. A panel of {@link #PANEL_ROWS} weight rows is
- * converted once to F32; the micro-kernel then walks the columns, loads two (or four, {@link #V})
- * such activation vectors and broadcasts each panel row's value: twelve (24) FMAs per two (four)
+ * vector load gives column k of {@code LK} batch rows. A panel of {@link #PANEL_ROWS} weight rows is
+ * converted once to F32; the micro-kernel then walks the columns, loads two (or four, {@link #V};
+ * two for a last block of at most 2·LK rows) such activation vectors and broadcasts each panel row's value: twelve (24) FMAs per two (four)
  * vector loads and six broadcasts, all from L1, and every accumulator is a finished output (no
  * horizontal sums).
  * Batch blocks are the outer loop, so a block (at most {@code cols · BB} floats) stays in L2 while
@@ -34,17 +34,27 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorGemm {
     static final int PANEL_ROWS = 6;
-    /** The micro-kernel's vectors: the machine's widest up to {@link VectorWidth}'s cap (256 bits unless raised). */
+    /** The panels' and transposes' vectors: the machine's widest up to {@link VectorWidth}'s cap (256 bits unless raised). */
     private static final VectorSpecies<Float> F = VectorWidth.FLOAT;
     private static final int L = F.length();
     /**
-     * Vectors of batch rows per block: four (a 6 x 4L tile, 24 accumulators) at 256 bits on machines
-     * with 32 vector registers, else two (6 x 2L, 12 accumulators: AVX2 has 16 registers, and the
-     * larger tile spilled there and ran at half speed).
+     * The micro-kernel's vectors ({@link VectorWidth#GEMM_FLOAT}): the machine's widest, 512 bits
+     * with AVX-512, also where {@link #F} is capped at 256. {@link #kernel} and {@link #kernel4}
+     * call only static factories with this constant species, {@code lanewise(FMA, ...)} at their
+     * own call sites and {@code intoArray}: no Vector API method through which a vector of this
+     * width could reach the type profiles the 256-bit kernels are compiled against.
      */
-    private static final int V = L == 8 && VectorWidth.WIDE_REGISTER_FILE ? 4 : 2;
+    private static final VectorSpecies<Float> FK = VectorWidth.GEMM_FLOAT;
+    private static final int LK = FK.length();
+    /**
+     * Vectors of batch rows per block: four (a 6 x 4LK tile, 24 accumulators) on machines with 32
+     * vector registers, at 256 or 512 bits (at 512 the 6 x 4 tile prefilled a few per cent faster
+     * than 6 x 2), else two (6 x 2LK, 12 accumulators: AVX2 has 16 registers, and the larger tile
+     * spilled there and ran at half speed).
+     */
+    private static final int V = VectorWidth.WIDE_REGISTER_FILE ? 4 : 2;
     /** Batch rows per block. */
-    private static final int BB = V * L;
+    private static final int BB = V * LK;
     /** Batch blocks one converted panel serves before the next panel: 128 batch rows (at least one block). */
     private static final int CHUNK_BLOCKS = Math.max(1, 128 / BB);
     /** L bytes: one load widens to one float vector. */
@@ -147,10 +157,11 @@ final class VectorGemm {
                     }
                 }
                 for (int blk = b0; blk < b1; blk++) {
-                    if (V == 4) {
+                    if (V == 4 && n - blk * bb > 2 * LK) {
                         kernel4(panel, cols, xt, blk * cols * bb, y, yOff, rows, rb, count, blk * bb, n, out);
                     } else {
-                        kernel(panel, cols, xt, blk * cols * bb, y, yOff, rows, rb, count, blk * bb, n, out);
+                        // two vectors suffice for a last block of at most 2·LK rows (a short prompt's only block)
+                        kernel(panel, cols, xt, blk * cols * bb, bb, y, yOff, rows, rb, count, blk * bb, n, out);
                     }
                 }
             }
@@ -158,49 +169,49 @@ final class VectorGemm {
     }
 
     /**
-     * Six panel rows × 2L batch rows: {@code y[yOff + (i0 + b)·rows + rb + j]} for j < count and
-     * i0 + b < n.
+     * Six panel rows × 2LK batch rows: {@code y[yOff + (i0 + b)·rows + rb + j]} for j < count and
+     * i0 + b < n, the first 2LK rows of a transposed block whose columns are {@code stride} floats apart.
      */
-    private static void kernel(float[] p, int cols, float[] xt, int xo, float[] y, int yOff, int rows, int rb,
+    private static void kernel(float[] p, int cols, float[] xt, int xo, int stride, float[] y, int yOff, int rows, int rb,
                                int count, int i0, int n, float[] out) {
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+        FloatVector a00 = FloatVector.zero(FK), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
         FloatVector a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
         for (int k = 0; k < cols; k++) {
-            int xk = xo + k * 2 * L;
-            FloatVector x0 = FloatVector.fromArray(F, xt, xk);
-            FloatVector x1 = FloatVector.fromArray(F, xt, xk + L);
-            FloatVector w0 = FloatVector.broadcast(F, p[k]);
-            a00 = x0.fma(w0, a00);
-            a01 = x1.fma(w0, a01);
-            FloatVector w1 = FloatVector.broadcast(F, p[cols + k]);
-            a10 = x0.fma(w1, a10);
-            a11 = x1.fma(w1, a11);
-            FloatVector w2 = FloatVector.broadcast(F, p[2 * cols + k]);
-            a20 = x0.fma(w2, a20);
-            a21 = x1.fma(w2, a21);
-            FloatVector w3 = FloatVector.broadcast(F, p[3 * cols + k]);
-            a30 = x0.fma(w3, a30);
-            a31 = x1.fma(w3, a31);
-            FloatVector w4 = FloatVector.broadcast(F, p[4 * cols + k]);
-            a40 = x0.fma(w4, a40);
-            a41 = x1.fma(w4, a41);
-            FloatVector w5 = FloatVector.broadcast(F, p[5 * cols + k]);
-            a50 = x0.fma(w5, a50);
-            a51 = x1.fma(w5, a51);
+            int xk = xo + k * stride;
+            FloatVector x0 = FloatVector.fromArray(FK, xt, xk);
+            FloatVector x1 = FloatVector.fromArray(FK, xt, xk + LK);
+            FloatVector w0 = FloatVector.broadcast(FK, p[k]);
+            a00 = x0.lanewise(VectorOperators.FMA, w0, a00);
+            a01 = x1.lanewise(VectorOperators.FMA, w0, a01);
+            FloatVector w1 = FloatVector.broadcast(FK, p[cols + k]);
+            a10 = x0.lanewise(VectorOperators.FMA, w1, a10);
+            a11 = x1.lanewise(VectorOperators.FMA, w1, a11);
+            FloatVector w2 = FloatVector.broadcast(FK, p[2 * cols + k]);
+            a20 = x0.lanewise(VectorOperators.FMA, w2, a20);
+            a21 = x1.lanewise(VectorOperators.FMA, w2, a21);
+            FloatVector w3 = FloatVector.broadcast(FK, p[3 * cols + k]);
+            a30 = x0.lanewise(VectorOperators.FMA, w3, a30);
+            a31 = x1.lanewise(VectorOperators.FMA, w3, a31);
+            FloatVector w4 = FloatVector.broadcast(FK, p[4 * cols + k]);
+            a40 = x0.lanewise(VectorOperators.FMA, w4, a40);
+            a41 = x1.lanewise(VectorOperators.FMA, w4, a41);
+            FloatVector w5 = FloatVector.broadcast(FK, p[5 * cols + k]);
+            a50 = x0.lanewise(VectorOperators.FMA, w5, a50);
+            a51 = x1.lanewise(VectorOperators.FMA, w5, a51);
         }
-        int bb = 2 * L;
+        int bb = 2 * LK;
         a00.intoArray(out, 0);
-        a01.intoArray(out, L);
+        a01.intoArray(out, LK);
         a10.intoArray(out, bb);
-        a11.intoArray(out, bb + L);
+        a11.intoArray(out, bb + LK);
         a20.intoArray(out, 2 * bb);
-        a21.intoArray(out, 2 * bb + L);
+        a21.intoArray(out, 2 * bb + LK);
         a30.intoArray(out, 3 * bb);
-        a31.intoArray(out, 3 * bb + L);
+        a31.intoArray(out, 3 * bb + LK);
         a40.intoArray(out, 4 * bb);
-        a41.intoArray(out, 4 * bb + L);
+        a41.intoArray(out, 4 * bb + LK);
         a50.intoArray(out, 5 * bb);
-        a51.intoArray(out, 5 * bb + L);
+        a51.intoArray(out, 5 * bb + LK);
         scatter(out, bb, y, yOff, rows, rb, count, i0, n);
     }
 
@@ -211,71 +222,71 @@ final class VectorGemm {
      */
     private static void kernel4(float[] p, int cols, float[] xt, int xo, float[] y, int yOff, int rows, int rb,
                                 int count, int i0, int n, float[] out) {
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a00 = FloatVector.zero(FK), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00, a50 = a00, a51 = a00, a52 = a00, a53 = a00;
         for (int k = 0; k < cols; k++) {
-            int xk = xo + k * 4 * L;
-            FloatVector x0 = FloatVector.fromArray(F, xt, xk);
-            FloatVector x1 = FloatVector.fromArray(F, xt, xk + L);
-            FloatVector x2 = FloatVector.fromArray(F, xt, xk + 2 * L);
-            FloatVector x3 = FloatVector.fromArray(F, xt, xk + 3 * L);
-            FloatVector w = FloatVector.broadcast(F, p[k]);
-            a00 = x0.fma(w, a00);
-            a01 = x1.fma(w, a01);
-            a02 = x2.fma(w, a02);
-            a03 = x3.fma(w, a03);
-            w = FloatVector.broadcast(F, p[cols + k]);
-            a10 = x0.fma(w, a10);
-            a11 = x1.fma(w, a11);
-            a12 = x2.fma(w, a12);
-            a13 = x3.fma(w, a13);
-            w = FloatVector.broadcast(F, p[2 * cols + k]);
-            a20 = x0.fma(w, a20);
-            a21 = x1.fma(w, a21);
-            a22 = x2.fma(w, a22);
-            a23 = x3.fma(w, a23);
-            w = FloatVector.broadcast(F, p[3 * cols + k]);
-            a30 = x0.fma(w, a30);
-            a31 = x1.fma(w, a31);
-            a32 = x2.fma(w, a32);
-            a33 = x3.fma(w, a33);
-            w = FloatVector.broadcast(F, p[4 * cols + k]);
-            a40 = x0.fma(w, a40);
-            a41 = x1.fma(w, a41);
-            a42 = x2.fma(w, a42);
-            a43 = x3.fma(w, a43);
-            w = FloatVector.broadcast(F, p[5 * cols + k]);
-            a50 = x0.fma(w, a50);
-            a51 = x1.fma(w, a51);
-            a52 = x2.fma(w, a52);
-            a53 = x3.fma(w, a53);
+            int xk = xo + k * 4 * LK;
+            FloatVector x0 = FloatVector.fromArray(FK, xt, xk);
+            FloatVector x1 = FloatVector.fromArray(FK, xt, xk + LK);
+            FloatVector x2 = FloatVector.fromArray(FK, xt, xk + 2 * LK);
+            FloatVector x3 = FloatVector.fromArray(FK, xt, xk + 3 * LK);
+            FloatVector w = FloatVector.broadcast(FK, p[k]);
+            a00 = x0.lanewise(VectorOperators.FMA, w, a00);
+            a01 = x1.lanewise(VectorOperators.FMA, w, a01);
+            a02 = x2.lanewise(VectorOperators.FMA, w, a02);
+            a03 = x3.lanewise(VectorOperators.FMA, w, a03);
+            w = FloatVector.broadcast(FK, p[cols + k]);
+            a10 = x0.lanewise(VectorOperators.FMA, w, a10);
+            a11 = x1.lanewise(VectorOperators.FMA, w, a11);
+            a12 = x2.lanewise(VectorOperators.FMA, w, a12);
+            a13 = x3.lanewise(VectorOperators.FMA, w, a13);
+            w = FloatVector.broadcast(FK, p[2 * cols + k]);
+            a20 = x0.lanewise(VectorOperators.FMA, w, a20);
+            a21 = x1.lanewise(VectorOperators.FMA, w, a21);
+            a22 = x2.lanewise(VectorOperators.FMA, w, a22);
+            a23 = x3.lanewise(VectorOperators.FMA, w, a23);
+            w = FloatVector.broadcast(FK, p[3 * cols + k]);
+            a30 = x0.lanewise(VectorOperators.FMA, w, a30);
+            a31 = x1.lanewise(VectorOperators.FMA, w, a31);
+            a32 = x2.lanewise(VectorOperators.FMA, w, a32);
+            a33 = x3.lanewise(VectorOperators.FMA, w, a33);
+            w = FloatVector.broadcast(FK, p[4 * cols + k]);
+            a40 = x0.lanewise(VectorOperators.FMA, w, a40);
+            a41 = x1.lanewise(VectorOperators.FMA, w, a41);
+            a42 = x2.lanewise(VectorOperators.FMA, w, a42);
+            a43 = x3.lanewise(VectorOperators.FMA, w, a43);
+            w = FloatVector.broadcast(FK, p[5 * cols + k]);
+            a50 = x0.lanewise(VectorOperators.FMA, w, a50);
+            a51 = x1.lanewise(VectorOperators.FMA, w, a51);
+            a52 = x2.lanewise(VectorOperators.FMA, w, a52);
+            a53 = x3.lanewise(VectorOperators.FMA, w, a53);
         }
-        int bb = 4 * L;
+        int bb = 4 * LK;
         a00.intoArray(out, 0);
-        a01.intoArray(out, L);
-        a02.intoArray(out, 2 * L);
-        a03.intoArray(out, 3 * L);
+        a01.intoArray(out, LK);
+        a02.intoArray(out, 2 * LK);
+        a03.intoArray(out, 3 * LK);
         a10.intoArray(out, bb);
-        a11.intoArray(out, bb + L);
-        a12.intoArray(out, bb + 2 * L);
-        a13.intoArray(out, bb + 3 * L);
+        a11.intoArray(out, bb + LK);
+        a12.intoArray(out, bb + 2 * LK);
+        a13.intoArray(out, bb + 3 * LK);
         a20.intoArray(out, 2 * bb);
-        a21.intoArray(out, 2 * bb + L);
-        a22.intoArray(out, 2 * bb + 2 * L);
-        a23.intoArray(out, 2 * bb + 3 * L);
+        a21.intoArray(out, 2 * bb + LK);
+        a22.intoArray(out, 2 * bb + 2 * LK);
+        a23.intoArray(out, 2 * bb + 3 * LK);
         a30.intoArray(out, 3 * bb);
-        a31.intoArray(out, 3 * bb + L);
-        a32.intoArray(out, 3 * bb + 2 * L);
-        a33.intoArray(out, 3 * bb + 3 * L);
+        a31.intoArray(out, 3 * bb + LK);
+        a32.intoArray(out, 3 * bb + 2 * LK);
+        a33.intoArray(out, 3 * bb + 3 * LK);
         a40.intoArray(out, 4 * bb);
-        a41.intoArray(out, 4 * bb + L);
-        a42.intoArray(out, 4 * bb + 2 * L);
-        a43.intoArray(out, 4 * bb + 3 * L);
+        a41.intoArray(out, 4 * bb + LK);
+        a42.intoArray(out, 4 * bb + 2 * LK);
+        a43.intoArray(out, 4 * bb + 3 * LK);
         a50.intoArray(out, 5 * bb);
-        a51.intoArray(out, 5 * bb + L);
-        a52.intoArray(out, 5 * bb + 2 * L);
-        a53.intoArray(out, 5 * bb + 3 * L);
+        a51.intoArray(out, 5 * bb + LK);
+        a52.intoArray(out, 5 * bb + 2 * LK);
+        a53.intoArray(out, 5 * bb + 3 * LK);
         scatter(out, bb, y, yOff, rows, rb, count, i0, n);
     }
 
