@@ -70,17 +70,7 @@ public final class KernelsProvider {
      * default used.
      */
     public static int maxVectorBits() {
-        String value = System.getProperty(MAX_BITS_PROPERTY);
-        if (value == null) return DEFAULT_MAX_BITS;
-        try {
-            int bits = Integer.parseInt(value.strip());
-            if (bits >= 256 && Integer.bitCount(bits) == 1) return bits;
-        } catch (NumberFormatException e) {
-            // logged below
-        }
-        LOG.log(System.Logger.Level.WARNING, "kernels: -D" + MAX_BITS_PROPERTY + "=" + value
-                + " is not a power of two of at least 256 bits; using " + DEFAULT_MAX_BITS);
-        return DEFAULT_MAX_BITS;
+        return bitsProperty(MAX_BITS_PROPERTY, DEFAULT_MAX_BITS, "using " + DEFAULT_MAX_BITS);
     }
 
     /**
@@ -103,17 +93,26 @@ public final class KernelsProvider {
     }
 
     private static int readGemmMaxBits() {
-        String value = System.getProperty(GEMM_MAX_BITS_PROPERTY);
-        if (value == null) return Integer.MAX_VALUE;
+        return bitsProperty(GEMM_MAX_BITS_PROPERTY, Integer.MAX_VALUE, "the machine's widest vectors are used");
+    }
+
+    /**
+     * The vector width named by system property {@code property}: a power of two of at least 256
+     * bits; {@code otherwise} when unset, and when invalid, which is logged with
+     * {@code otherwiseText} saying what is used instead.
+     */
+    private static int bitsProperty(String property, int otherwise, String otherwiseText) {
+        String value = System.getProperty(property);
+        if (value == null) return otherwise;
         try {
             int bits = Integer.parseInt(value.strip());
             if (bits >= 256 && Integer.bitCount(bits) == 1) return bits;
         } catch (NumberFormatException e) {
             // logged below
         }
-        LOG.log(System.Logger.Level.WARNING, "kernels: -D" + GEMM_MAX_BITS_PROPERTY + "=" + value
-                + " is not a power of two of at least 256 bits; the machine's widest vectors are used");
-        return Integer.MAX_VALUE;
+        LOG.log(System.Logger.Level.WARNING, "kernels: -D" + property + "=" + value
+                + " is not a power of two of at least 256 bits; " + otherwiseText);
+        return otherwise;
     }
 
     /** The decision, taken when first needed. */

@@ -167,7 +167,8 @@ class ImplicitSpeciesTest {
      * {@code mul}, ...: their type profiles would then see both widths, the failure of "One vector
      * width per process" in docs/KERNELS.md). So every method that reads {@code VectorGemm.FK}, the
      * micro-kernel's species, may call only the static factories that take that constant species,
-     * {@code lanewise} (the operator form, dispatched at its own call site) and {@code intoArray}; and
+     * {@code lanewise} (the operator form, dispatched at its own call site) and {@code intoArray}
+     * (shared code too, but measured harmless and without a fast alternative; docs/KERNELS.md); and
      * the micro-kernels must be among those methods.
      */
     @Test

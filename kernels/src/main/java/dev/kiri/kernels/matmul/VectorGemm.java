@@ -41,8 +41,11 @@ final class VectorGemm {
      * The micro-kernel's vectors ({@link VectorWidth#GEMM_FLOAT}): the machine's widest, 512 bits
      * with AVX-512, also where {@link #F} is capped at 256. {@link #kernel} and {@link #kernel4}
      * call only static factories with this constant species, {@code lanewise(FMA, ...)} at their
-     * own call sites and {@code intoArray}: no Vector API method through which a vector of this
-     * width could reach the type profiles the 256-bit kernels are compiled against.
+     * own call sites and {@code intoArray}: none of the convenience methods ({@code fma},
+     * {@code add}, ...) through which 512-bit vectors reached the 256-bit kernels' type profiles.
+     * {@code intoArray} too asks {@code this} for its species in code every caller shares; no way
+     * of storing without it kept the kernel fast and unboxed, and in fresh JVMs the boxing states
+     * came no more often with it than without (docs/KERNELS.md).
      */
     private static final VectorSpecies<Float> FK = VectorWidth.GEMM_FLOAT;
     private static final int LK = FK.length();
