@@ -31,6 +31,8 @@ public final class KernelsProvider {
     public static final int DEFAULT_MAX_BITS = 256;
     /** System property: the widest vectors of the prefill micro-kernel, in bits ({@link #gemmMaxBits()}). */
     public static final String GEMM_MAX_BITS_PROPERTY = "kiri.vector.gemmMaxBits";
+    /** System property: the widest vectors of the Q4_0 and Q8_0 decode kernels, in bits ({@link #decodeMaxBits()}). */
+    public static final String DECODE_MAX_BITS_PROPERTY = "kiri.vector.decodeMaxBits";
 
     private static final System.Logger LOG = System.getLogger("dev.kiri.kernels");
     private static final String VECTOR_CLASS = "dev.kiri.kernels.VectorKernels";
@@ -97,6 +99,22 @@ public final class KernelsProvider {
     }
 
     /**
+     * The widest vectors of the decode kernels of the interleaved Q4_0 and Q8_0 copies:
+     * {@code -Dkiri.vector.decodeMaxBits} (a power of two, at least 256), by default no cap, so 512
+     * bits on AVX-512 machines whatever {@link #maxVectorBits()} says. Those 512-bit kernels, like
+     * the prefill micro-kernel, call no Vector API method shared by the species (docs/KERNELS.md,
+     * "The Q4_0 and Q8_0 decode kernels at 512 bits"). An invalid value is logged and no cap used.
+     */
+    public static int decodeMaxBits() {
+        return DecodeCap.BITS;
+    }
+
+    /** {@link #decodeMaxBits()}, read once (so an invalid value is logged once). */
+    private static final class DecodeCap {
+        static final int BITS = bitsProperty(DECODE_MAX_BITS_PROPERTY, Integer.MAX_VALUE, "the machine's widest vectors are used");
+    }
+
+    /**
      * The vector width named by system property {@code property}: a power of two of at least 256
      * bits; {@code otherwise} when unset, and when invalid, which is logged with
      * {@code otherwiseText} saying what is used instead.
@@ -148,7 +166,8 @@ public final class KernelsProvider {
             LOG.log(System.Logger.Level.INFO, "kernels: Vector API, " + preferred + "-bit vectors"
                     + (preferred < 256 ? " (forced)" : "")
                     + (machine > preferred ? " (the machine has " + machine + "; -D" + MAX_BITS_PROPERTY + "=" + machine + " uses them)" : "")
-                    + (gemm > preferred ? "; prefill micro-kernel " + gemm + "-bit" : ""));
+                    + (gemm > preferred ? "; prefill micro-kernel " + gemm + "-bit" : "")
+                    + (machine >= 512 && preferred < 512 && decodeMaxBits() >= 512 ? "; Q4_0 and Q8_0 decode 512-bit" : ""));
             return ctor;
         } catch (Throwable t) {
             LOG.log(System.Logger.Level.WARNING, "kernels: scalar, slow. The Vector API kernels failed to load: " + t);

@@ -8,7 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The float vector species of every Vector API kernel whose width follows the machine: the
  * preferred species, capped at {@link KernelsProvider#maxVectorBits()} bits (256 unless
  * {@code -Dkiri.vector.maxBits} says otherwise). The decode kernels are 256-bit by construction,
- * so with the cap one process uses one width per element type.
+ * but for those of the Q4_0 and Q8_0 copies ({@link #WIDE_DECODE}), so with the cap every kernel
+ * that uses the Vector API's shared methods runs at one width per element type.
  *
  * <p>Why one width: the Vector API's convenience methods ({@code add}, {@code and(int)},
  * {@code fma}, ...) are shared by all species, and the virtual calls inside them carry one type
@@ -39,6 +40,13 @@ public final class VectorWidth {
      */
     public static final VectorSpecies<Float> GEMM_FLOAT = FloatVector.SPECIES_PREFERRED.vectorBitSize() <= Math.max(KernelsProvider.gemmMaxBits(), FLOAT.vectorBitSize())
             ? FloatVector.SPECIES_PREFERRED : FLOAT;
+
+    /**
+     * Whether the decode kernels of the interleaved Q4_0 and Q8_0 copies run at 512 bits
+     * ({@code WideDots}): the machine prefers 512-bit vectors and {@link KernelsProvider#decodeMaxBits()}
+     * allows them. Those kernels use no Vector API method shared by the species.
+     */
+    public static final boolean WIDE_DECODE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512 && KernelsProvider.decodeMaxBits() >= 512;
 
     /**
      * Whether the machine has AVX-512's 32 vector registers (taken to be so when the JVM prefers

@@ -198,6 +198,41 @@ class ImplicitSpeciesTest {
         assertEquals(List.of(), found, "Vector API calls outside " + allowed + " in the full-width micro-kernel");
     }
 
+    /**
+     * The 512-bit decode kernels of the interleaved Q4_0 and Q8_0 copies ({@code WideDots}) run beside
+     * the 256-bit kernels, so they must not send their vectors through any Vector API method that the
+     * species share: every Vector API call in that class is a static factory with a species argument
+     * ({@code zero}, {@code broadcast}, {@code fromArray}, {@code fromMemorySegment},
+     * {@code fromValues}) or one of the instance methods that each species class overrides
+     * ({@code lanewise} with vector operands only: the {@code int}/{@code long} forms call shared
+     * code; {@code reinterpretShape}, {@code convertShape}, {@code rearrange}, {@code lane}).
+     */
+    @Test
+    void theWideDecodeKernelsCallNoSharedVectorMethod() throws Exception {
+        Set<String> factories = Set.of("zero", "broadcast", "fromArray", "fromMemorySegment", "fromValues");
+        Set<String> overridden = Set.of("lanewise", "reinterpretShape", "convertShape", "rearrange", "lane");
+        List<String> found = new ArrayList<>();
+        Set<String> kernels = new java.util.TreeSet<>();
+        forEachInstruction((where, e) -> {
+            if (!where.startsWith("dev/kiri/kernels/matmul/WideDots.")) return;
+            if (!(e instanceof InvokeInstruction inv) || !inv.owner().asInternalName().startsWith("jdk/incubator/vector/")) return;
+            String name = inv.name().stringValue();
+            String desc = inv.typeSymbol().descriptorString();
+            boolean ok;
+            if (inv.opcode() == java.lang.classfile.Opcode.INVOKESTATIC) {
+                ok = factories.contains(name) && desc.startsWith("(Ljdk/incubator/vector/VectorSpecies;");
+            } else {
+                // lanewise(op, int) and lanewise(op, long) are final in the element type's class and call lanewiseShift or broadcast on this.
+                ok = overridden.contains(name) && !(name.equals("lanewise") && (desc.contains(";I)") || desc.contains(";J)")));
+            }
+            if (ok && name.equals("lanewise")) kernels.add(where);
+            if (!ok) found.add(where + " calls " + inv.owner().asInternalName() + "." + name + desc);
+        });
+        assertTrue(kernels.contains("dev/kiri/kernels/matmul/WideDots.q4_0x8") && kernels.contains("dev/kiri/kernels/matmul/WideDots.q8_0x8"),
+                "expected the wide kernels WideDots.q4_0x8 and q8_0x8, found " + kernels);
+        assertEquals(List.of(), found, "Vector API calls in the 512-bit decode kernels that go through methods shared by the species");
+    }
+
     /** Calls {@code visit} with "class.method" and each instruction of every kernel method with code. */
     private static void forEachInstruction(java.util.function.BiConsumer<String, java.lang.classfile.CodeElement> visit) throws Exception {
         for (ClassModel cm : kernelClasses()) {

@@ -77,6 +77,15 @@ final class Activations {
     /** Ints per block in {@link #xq4x8}. */
     static final int Q4X8_BLOCK = 17;
     /**
+     * The pairs of {@link #xq4x8} for the 512-bit kernels ({@link WideDots}), only with layout
+     * {@link #Q4_X8_WIDE}: {@link #Q4L_BLOCK} longs per block, long {@code 4h + u} (h: parts 2h and
+     * 2h + 1, u: the way the nibbles are taken) holding pair {@code 8h + u} of {@link #xq4x8} in its
+     * low half and pair {@code 8h + 4 + u} in its high half.
+     */
+    long[] xq4l = new long[0];
+    /** Longs per block in {@link #xq4l}. */
+    static final int Q4L_BLOCK = 8;
+    /**
      * Q8_K, for Q5_K weights reordered by {@link Interleave} ({@link VectorDots#q5_Kx}): 128 ints per
      * block, block b at {@code 128b}: for part k &lt; 4, way u &lt; 4 and lane (sub-block) j &lt; 8, at
      * {@code 128b + 32k + 8u + j}, the swapped pair (as for {@link #xg}) of values {@code 8k + a} and
@@ -123,6 +132,8 @@ final class Activations {
     static final int Q4_PAIRS = 1;
     /** {@link #xq4x8}, for {@link Interleave}d Q4_0 weights. */
     static final int Q4_X8 = 2;
+    /** {@link #xq4x8} and {@link #xq4l}, for {@link Interleave}d Q4_0 weights and the 512-bit kernels. */
+    static final int Q4_X8_WIDE = 6;
     /** {@link #xks} instead of {@link #xg}, for {@link Interleave}d Q4_K weights (Q8_K activations). */
     static final int Q4_KX = 3;
     /** {@link #x6} instead of {@link #xg}, for {@link Interleave}d Q6_K weights (Q8_K activations). */
@@ -159,8 +170,9 @@ final class Activations {
             case Q8_0, Q8_1 -> {
                 ensureQuantized(n, n / 32, bytes, shorts, t == VecDotType.Q8_1 ? n / 32 : 0, 0);
                 for (int b = 0; b < n / 32; b++) quantizeQ8Block(x, xOff + b * 32, b, t == VecDotType.Q8_1, bytes, shorts);
-                if (shorts && layout == Q4_X8) {
+                if (shorts && (layout == Q4_X8 || layout == Q4_X8_WIDE)) {
                     fillQ4x8(n / 32);
+                    if (layout == Q4_X8_WIDE) fillQ4l(n / 32);
                 } else if (shorts && layout == Q4_PAIRS && cols <= Q4_PAIRS_MAX_COLS) {
                     fillQ4Pairs();
                 }
@@ -200,6 +212,17 @@ final class Activations {
             }
             for (int j = 0; j < 32; j++) sum += q16[q + j];
             xq4x8[at + 16] = 8 * sum;
+        }
+    }
+
+    private void fillQ4l(int blocks) {
+        if (xq4l.length < blocks * Q4L_BLOCK) xq4l = new long[blocks * Q4L_BLOCK];
+        for (int b = 0; b < blocks; b++) {
+            int at = Q4X8_BLOCK * b;
+            for (int v = 0; v < Q4L_BLOCK; v++) {
+                int low = xq4x8[at + 8 * (v / 4) + v % 4], high = xq4x8[at + 8 * (v / 4) + 4 + v % 4];
+                xq4l[Q4L_BLOCK * b + v] = ((long) high << 32) | (low & 0xFFFFFFFFL);
+            }
         }
     }
 

@@ -146,8 +146,8 @@ public final class VectorMatmul implements Matmul {
         boolean vector = VectorDots.supports(t);
         boolean copy = w.interleaved() != null;
         int layout = switch (t) {
-            case Q4_0 -> copy ? Activations.Q4_X8 : Activations.Q4_PAIRS;
-            case Q8_0 -> copy ? Activations.Q4_X8 : Activations.NO_LAYOUT;
+            case Q4_0 -> copy ? (WideDots.ON ? Activations.Q4_X8_WIDE : Activations.Q4_X8) : Activations.Q4_PAIRS;
+            case Q8_0 -> copy ? (WideDots.ON ? Activations.Q4_X8_WIDE : Activations.Q4_X8) : Activations.NO_LAYOUT;
             case Q4_K -> copy ? Activations.Q4_KX : Activations.NO_LAYOUT;
             case Q5_K -> copy ? Activations.Q5_KX : Activations.NO_LAYOUT;
             case Q2_K, Q3_K, Q6_K -> copy ? Activations.Q6_KX : Activations.NO_LAYOUT;
@@ -333,10 +333,24 @@ public final class VectorMatmul implements Matmul {
         private static void copyChunk(GgmlType t, MemorySegment packed, Activations act, long stride, long base, int nb,
                                       int r0, int r1, int xb, float[] y, int yo) {
             switch (t) {
-                case Q4_0 -> VectorDots.q4_0x8(packed, stride, base, nb, r0 / Interleave.GROUP, r1 / Interleave.GROUP,
-                        act.xq4x8, act.d, xb, y, yo);
-                case Q8_0 -> VectorDots.q8_0x8(packed, stride, base, nb, r0 / Interleave.GROUP, r1 / Interleave.GROUP,
-                        act.xq4x8, act.d, xb, y, yo);
+                case Q4_0 -> {
+                    if (WideDots.ON) {
+                        WideDots.q4_0x8(packed, stride, base, nb, r0 / Interleave.GROUP, r1 / Interleave.GROUP,
+                                act.xq4l, act.xq4x8, act.d, xb, y, yo);
+                    } else {
+                        VectorDots.q4_0x8(packed, stride, base, nb, r0 / Interleave.GROUP, r1 / Interleave.GROUP,
+                                act.xq4x8, act.d, xb, y, yo);
+                    }
+                }
+                case Q8_0 -> {
+                    if (WideDots.ON) {
+                        WideDots.q8_0x8(packed, stride, base, nb, r0 / Interleave.GROUP, r1 / Interleave.GROUP,
+                                act.xq4l, act.xq4x8, act.d, xb, y, yo);
+                    } else {
+                        VectorDots.q8_0x8(packed, stride, base, nb, r0 / Interleave.GROUP, r1 / Interleave.GROUP,
+                                act.xq4x8, act.d, xb, y, yo);
+                    }
+                }
                 case Q4_K -> VectorDots.q4_Kx(packed, stride, base, nb, r0, r1, act.xks, act.d, act.bsum32, xb, y, yo);
                 case Q5_K -> VectorDots.q5_Kx(packed, stride, base, nb, r0, r1, act.xk, act.d, act.bsum32, xb, y, yo);
                 case Q2_K -> VectorDots.q2_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo);

@@ -1,0 +1,87 @@
+package dev.kiri.kernels.matmul;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.kiri.gguf.GgmlType;
+import dev.kiri.kernels.VectorWidth;
+import dev.kiri.kernels.Weights;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The 512-bit decode kernels of the interleaved Q4_0 and Q8_0 copies ({@link WideDots}) give the
+ * 256-bit kernels' floats bit for bit ({@link VectorDots#q4_0x8}, {@link VectorDots#q8_0x8}): the
+ * same exact integer block sums, scaled and added in the same order. Fresh random weights and
+ * activations, one to many groups, odd block counts, group ranges and activation rows that do not
+ * start at zero, results added to what {@code y} holds, and every kind of finite F16 scale.
+ * ({@code VectorMatmulTest} checks the products through {@link VectorMatmul} against the scalar
+ * reference, with whichever kernel the machine uses.)
+ *
+ * <p>Runs where the runtime uses these kernels (machines whose JVM prefers 512-bit vectors): on
+ * narrower machines the Vector API would run the 512-bit code unintrinsified, through the same
+ * shared methods as the 256-bit kernels that the rest of this JVM's tests exercise.
+ */
+class WideDotsTest {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0"})
+    void givesTheNarrowKernelsFloatsBitForBit(GgmlType t) {
+        assumeTrue(VectorWidth.WIDE_DECODE, "the JVM does not prefer 512-bit vectors here, so the runtime does not use WideDots");
+        Random rnd = new Random(51_2);
+        short[] scales = {0x0001, 0x03FF, 0x0000, (short) 0x8000, 0x7BFF, (short) 0xFBFF, 0x0400, (short) 0xC000,
+                (short) 0x8001, 0x3C00, 0x1234, (short) 0x83FF};
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {32, 96, 160, 2080}) {
+                for (int rows : new int[] {8, 24, 136}) {
+                    for (boolean everyScale : new boolean[] {false, true}) {
+                        Weights plain = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
+                        if (everyScale) {
+                            long block = t == GgmlType.Q4_0 ? 18 : 34;
+                            for (int r = 0; r < rows; r++) {
+                                for (int b = 0; b < cols / 32; b++) {
+                                    plain.data().set(ValueLayout.JAVA_SHORT_UNALIGNED, r * plain.rowBytes() + block * b,
+                                            scales[(3 * r + 5 * b) % scales.length]);
+                                }
+                            }
+                        }
+                        Weights w = Interleave.interleave(plain, arena);
+                        int n = 2;
+                        float[] x = MatmulTestData.randomActivations(n * cols, rnd);
+                        Activations act = new Activations();
+                        act.prepare(VecDotType.Q8_0, x, 0, cols, n, false, true, Activations.Q4_X8_WIDE);
+                        int nb = cols / 32, groups = rows / 8;
+                        long stride = nb * (long) Interleave.blockBytes(t);
+                        String what = t + " " + rows + "x" + cols + (everyScale ? " every scale" : "");
+                        for (int row = 0; row < n; row++) {
+                            for (int[] range : new int[][] {{0, groups}, {groups / 2, groups}, {groups - 1, groups}}) {
+                                compare(t, w.interleaved(), stride, nb, range[0], range[1], act, row * nb, rows, rnd,
+                                        what + " row " + row + " groups " + range[0] + ".." + range[1]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void compare(GgmlType t, MemorySegment p, long stride, int nb, int g0, int g1, Activations act, int xb,
+                                int rows, Random rnd, String what) {
+        float[] narrow = new float[rows + 3], wide = new float[rows + 3];
+        for (int i = 0; i < narrow.length; i++) narrow[i] = wide[i] = rnd.nextInt(4) == 0 ? -0.0f : (float) rnd.nextGaussian();
+        if (t == GgmlType.Q4_0) {
+            VectorDots.q4_0x8(p, stride, 0, nb, g0, g1, act.xq4x8, act.d, xb, narrow, 3);
+            WideDots.q4_0x8(p, stride, 0, nb, g0, g1, act.xq4l, act.xq4x8, act.d, xb, wide, 3);
+        } else {
+            VectorDots.q8_0x8(p, stride, 0, nb, g0, g1, act.xq4x8, act.d, xb, narrow, 3);
+            WideDots.q8_0x8(p, stride, 0, nb, g0, g1, act.xq4l, act.xq4x8, act.d, xb, wide, 3);
+        }
+        for (int i = 0; i < narrow.length; i++) {
+            assertEquals(Float.floatToRawIntBits(narrow[i]), Float.floatToRawIntBits(wide[i]),
+                    what + ": y[" + i + "] " + narrow[i] + " (256-bit) against " + wide[i] + " (512-bit)");
+        }
+    }
+}
