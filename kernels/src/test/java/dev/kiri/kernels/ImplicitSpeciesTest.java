@@ -105,7 +105,10 @@ class ImplicitSpeciesTest {
      * is boxed at every iteration (a Q6_K copy kernel whose accumulator started from a
      * {@code static final} zero allocated 64 bytes per block; docs/KERNELS.md, "Vector constants as
      * loop-carried starting values"). Sums start from {@code zero()}. Masks and shuffles, used only
-     * as operands, are allowed.
+     * as operands, are allowed, and so are the operand constants of the 512-bit decode kernels
+     * ({@code WideDots}: made once, because as per-call {@code broadcast}s one of them was left
+     * unintrinsified in some JVMs): {@link #wideDotsConstantsAreOnlyOperands} checks that each is
+     * read into a local variable that is never assigned again, so it cannot start a loop's sum.
      */
     @Test
     void noKernelClassKeepsAVectorInAField() throws Exception {
@@ -118,6 +121,7 @@ class ImplicitSpeciesTest {
                 fields[0]++;
                 // The element type of an array field counts too ("[[Ljdk/incubator/vector/IntVector;").
                 String type = f.fieldType().stringValue().replaceFirst("^\\[+", "");
+                if (cm.thisClass().asInternalName().equals("dev/kiri/kernels/matmul/WideDots")) continue;
                 for (String v : vectorTypes) {
                     if (type.equals("Ljdk/incubator/vector/" + v + ";")) {
                         found.add(cm.thisClass().asInternalName() + "." + f.fieldName().stringValue() + " " + f.fieldType().stringValue());
@@ -127,6 +131,47 @@ class ImplicitSpeciesTest {
         }
         assertTrue(fields[0] > 20, "expected fields in the kernel classes, found " + fields[0]);
         assertEquals(List.of(), found, "kernel fields holding Vector API vectors");
+    }
+
+    /**
+     * The vector constants of {@code WideDots} are operands only: outside the static initializer,
+     * every read of a vector-typed field of that class is stored straight into a local variable,
+     * and that local variable is assigned nowhere else in the method (so no loop's sum starts from
+     * the constant object). Fails on a kernel that sums into such a local or uses a field inline.
+     */
+    @Test
+    void wideDotsConstantsAreOnlyOperands() throws Exception {
+        List<String> found = new ArrayList<>();
+        int[] reads = {0};
+        for (ClassModel cm : kernelClasses()) {
+            if (!cm.thisClass().asInternalName().equals("dev/kiri/kernels/matmul/WideDots")) continue;
+            for (MethodModel m : cm.methods()) {
+                String name = m.methodName().stringValue();
+                CodeModel code = m.code().orElse(null);
+                if (code == null || name.equals("<clinit>")) continue;
+                List<java.lang.classfile.CodeElement> elements = code.elementList().stream()
+                        .filter(e -> e instanceof java.lang.classfile.Instruction).toList();
+                java.util.Map<Integer, Integer> storesPerSlot = new java.util.HashMap<>();
+                for (var e : elements) {
+                    if (e instanceof java.lang.classfile.instruction.StoreInstruction st) storesPerSlot.merge(st.slot(), 1, Integer::sum);
+                }
+                for (int i = 0; i < elements.size(); i++) {
+                    if (elements.get(i) instanceof FieldInstruction f && f.opcode() == java.lang.classfile.Opcode.GETSTATIC
+                            && f.typeSymbol().descriptorString().startsWith("Ljdk/incubator/vector/")
+                            && f.typeSymbol().descriptorString().endsWith("Vector;")) {
+                        reads[0]++;
+                        String what = name + " reads " + f.name().stringValue();
+                        if (!(i + 1 < elements.size() && elements.get(i + 1) instanceof java.lang.classfile.instruction.StoreInstruction st)) {
+                            found.add(what + " without storing it in a local variable");
+                        } else if (storesPerSlot.get(st.slot()) != 1) {
+                            found.add(what + " into local " + st.slot() + ", which is assigned " + storesPerSlot.get(st.slot()) + " times");
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(reads[0] >= 2, "expected WideDots' kernels to read their constants, found " + reads[0] + " reads");
+        assertEquals(List.of(), found, "WideDots constants used other than as operands held in final locals");
     }
 
     /**

@@ -70,22 +70,31 @@ final class WideDots {
     private static final int[] EVEN_SIGN = {0x80000000, 0, 0x80000000, 0, 0x80000000, 0, 0x80000000, 0, 0x80000000, 0,
             0x80000000, 0, 0x80000000, 0, 0x80000000, 0};
 
+    /**
+     * The kernels' constant vectors, made once: as {@code broadcast}s at the top of each call, one
+     * JVM in six of a loop of fresh ones (Q8_0 file, 128-token prompt) compiled one of them
+     * unintrinsified and allocated it on every call for good (2.4 MB per decode token).
+     */
+    private static final IntVector NIBBLES = IntVector.broadcast(I512, 0x000F000F);
+    private static final IntVector C4 = IntVector.broadcast(I512, 4);
+    private static final IntVector C8 = IntVector.broadcast(I512, 8);
+    private static final IntVector C12 = IntVector.broadcast(I512, 12);
+    private static final IntVector C13 = IntVector.broadcast(I512, 13);
+    private static final IntVector C16 = IntVector.broadcast(I512, 16);
+    private static final LongVector C32 = LongVector.broadcast(L512, 32);
+    private static final IntVector MAGNITUDE = IntVector.fromArray(I512, EVEN_MAGNITUDE, 0);
+    private static final IntVector SIGN = IntVector.fromArray(I512, EVEN_SIGN, 0);
+    private static final FloatVector F112 = FloatVector.broadcast(F512, 0x1p112f);
+
     private WideDots() {
     }
 
     /** {@link VectorDots#q4_0x8} at 512 bits; {@code xl} is {@link Activations#xq4l}, {@code xa} {@link Activations#xq4x8}. */
     static void q4_0x8(MemorySegment p, long stride, long base, int nb, int g0, int g1, long[] xl, int[] xa, float[] xd,
                        int xb, float[] y, int yOff) {
-        IntVector m = IntVector.broadcast(I512, 0x000F000F);
-        IntVector c4 = IntVector.broadcast(I512, 4);
-        IntVector c8 = IntVector.broadcast(I512, 8);
-        IntVector c12 = IntVector.broadcast(I512, 12);
-        IntVector c13 = IntVector.broadcast(I512, 13);
-        IntVector c16 = IntVector.broadcast(I512, 16);
-        LongVector c32 = LongVector.broadcast(L512, 32);
-        IntVector magMask = IntVector.fromArray(I512, EVEN_MAGNITUDE, 0);
-        IntVector signMask = IntVector.fromArray(I512, EVEN_SIGN, 0);
-        FloatVector f112 = FloatVector.broadcast(F512, 0x1p112f);
+        IntVector m = NIBBLES, c4 = C4, c8 = C8, c12 = C12, c13 = C13, c16 = C16, magMask = MAGNITUDE, signMask = SIGN;
+        LongVector c32 = C32;
+        FloatVector f112 = F112;
         for (int g = g0; g < g1; g++) {
             FloatVector acc = FloatVector.zero(F512);
             long o = base + g * stride;
@@ -125,16 +134,9 @@ final class WideDots {
     /** {@link VectorDots#q8_0x8} at 512 bits; {@code xl} is {@link Activations#xq4l}, {@code xa} {@link Activations#xq4x8}. */
     static void q8_0x8(MemorySegment p, long stride, long base, int nb, int g0, int g1, long[] xl, int[] xa, float[] xd,
                        int xb, float[] y, int yOff) {
-        IntVector m = IntVector.broadcast(I512, 0x000F000F);
-        IntVector c4 = IntVector.broadcast(I512, 4);
-        IntVector c8 = IntVector.broadcast(I512, 8);
-        IntVector c12 = IntVector.broadcast(I512, 12);
-        IntVector c13 = IntVector.broadcast(I512, 13);
-        IntVector c16 = IntVector.broadcast(I512, 16);
-        LongVector c32 = LongVector.broadcast(L512, 32);
-        IntVector magMask = IntVector.fromArray(I512, EVEN_MAGNITUDE, 0);
-        IntVector signMask = IntVector.fromArray(I512, EVEN_SIGN, 0);
-        FloatVector f112 = FloatVector.broadcast(F512, 0x1p112f);
+        IntVector m = NIBBLES, c4 = C4, c8 = C8, c12 = C12, c13 = C13, c16 = C16, magMask = MAGNITUDE, signMask = SIGN;
+        LongVector c32 = C32;
+        FloatVector f112 = F112;
         for (int g = g0; g < g1; g++) {
             FloatVector acc = FloatVector.zero(F512);
             long o = base + g * stride;
