@@ -109,6 +109,15 @@ public final class KernelsProvider {
         return DecodeCap.BITS;
     }
 
+    /**
+     * Whether the decode kernels of the interleaved Q4_0 and Q8_0 copies run at 512 bits on a JVM
+     * whose preferred vectors have {@code machineBits} bits: it prefers 512-bit vectors (AVX-512 with
+     * its byte and short instructions) and {@link #decodeMaxBits()} allows them.
+     */
+    public static boolean wideDecode(int machineBits) {
+        return machineBits >= 512 && decodeMaxBits() >= 512;
+    }
+
     /** {@link #decodeMaxBits()}, read once (so an invalid value is logged once). */
     private static final class DecodeCap {
         static final int BITS = bitsProperty(DECODE_MAX_BITS_PROPERTY, Integer.MAX_VALUE, "the machine's widest vectors are used");
@@ -167,7 +176,7 @@ public final class KernelsProvider {
                     + (preferred < 256 ? " (forced)" : "")
                     + (machine > preferred ? " (the machine has " + machine + "; -D" + MAX_BITS_PROPERTY + "=" + machine + " uses them)" : "")
                     + (gemm > preferred ? "; prefill micro-kernel " + gemm + "-bit" : "")
-                    + (machine >= 512 && preferred < 512 && decodeMaxBits() >= 512 ? "; Q4_0 and Q8_0 decode 512-bit" : ""));
+                    + (preferred < 512 && wideDecode(machine) ? "; Q4_0 and Q8_0 decode 512-bit" : ""));
             return ctor;
         } catch (Throwable t) {
             LOG.log(System.Logger.Level.WARNING, "kernels: scalar, slow. The Vector API kernels failed to load: " + t);

@@ -43,10 +43,10 @@ public final class VectorWidth {
 
     /**
      * Whether the decode kernels of the interleaved Q4_0 and Q8_0 copies run at 512 bits
-     * ({@code WideDots}): the machine prefers 512-bit vectors and {@link KernelsProvider#decodeMaxBits()}
-     * allows them. Those kernels use no Vector API method shared by the species.
+     * ({@code WideDots}; {@link KernelsProvider#wideDecode}). Those kernels use no Vector API method
+     * shared by the species.
      */
-    public static final boolean WIDE_DECODE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512 && KernelsProvider.decodeMaxBits() >= 512;
+    public static final boolean WIDE_DECODE = KernelsProvider.wideDecode(FloatVector.SPECIES_PREFERRED.vectorBitSize());
 
     /**
      * Whether the machine has AVX-512's 32 vector registers (taken to be so when the JVM prefers

@@ -100,55 +100,37 @@ class ImplicitSpeciesTest {
     }
 
     /**
-     * Nor does any kernel class keep a vector in a field: a constant vector is an object on the
-     * heap, and as the starting value of a loop's sum it makes the loop's phi an object, so the sum
-     * is boxed at every iteration (a Q6_K copy kernel whose accumulator started from a
-     * {@code static final} zero allocated 64 bytes per block; docs/KERNELS.md, "Vector constants as
-     * loop-carried starting values"). Sums start from {@code zero()}. Masks and shuffles, used only
-     * as operands, are allowed, and so are the operand constants of the 512-bit decode kernels
-     * ({@code WideDots}: made once, because as per-call {@code broadcast}s one of them was left
-     * unintrinsified in some JVMs): {@link #wideDotsConstantsAreOnlyOperands} checks that each is
-     * read into a local variable that is never assigned again, so it cannot start a loop's sum.
+     * Nor does any kernel keep a vector where a loop's sum could start from it: a constant vector is
+     * an object on the heap, and as the starting value of a loop's sum it makes the loop's phi an
+     * object, so the sum is boxed at every iteration (a Q6_K copy kernel whose accumulator started
+     * from a {@code static final} zero allocated 64 bytes per block; docs/KERNELS.md, "Vector
+     * constants as loop-carried starting values"). Sums start from {@code zero()}. A vector field
+     * must therefore be a {@code static final} operand constant (as {@code WideDots}' are: made once,
+     * because as per-call {@code broadcast}s one of them was left unintrinsified in some JVMs): every
+     * read of it outside the static initializer is stored straight into a local variable that the
+     * method assigns nowhere else. No instance fields or arrays of vectors. Masks and shuffles, used
+     * only as operands, are not vectors here. Fails on a sum started from such a constant (checked)
+     * or a constant used inline.
      */
     @Test
-    void noKernelClassKeepsAVectorInAField() throws Exception {
-        Set<String> vectorTypes = Set.of("Vector", "ByteVector", "ShortVector", "IntVector", "LongVector", "FloatVector",
-                "DoubleVector");
+    void vectorFieldsAreOnlyOperandConstants() throws Exception {
         List<String> found = new ArrayList<>();
-        int[] fields = {0};
+        int[] fields = {0}, reads = {0};
         for (ClassModel cm : kernelClasses()) {
+            String owner = cm.thisClass().asInternalName();
             for (var f : cm.fields()) {
                 fields[0]++;
+                String type = f.fieldType().stringValue();
+                boolean staticFinal = f.flags().has(java.lang.reflect.AccessFlag.STATIC) && f.flags().has(java.lang.reflect.AccessFlag.FINAL);
                 // The element type of an array field counts too ("[[Ljdk/incubator/vector/IntVector;").
-                String type = f.fieldType().stringValue().replaceFirst("^\\[+", "");
-                if (cm.thisClass().asInternalName().equals("dev/kiri/kernels/matmul/WideDots")) continue;
-                for (String v : vectorTypes) {
-                    if (type.equals("Ljdk/incubator/vector/" + v + ";")) {
-                        found.add(cm.thisClass().asInternalName() + "." + f.fieldName().stringValue() + " " + f.fieldType().stringValue());
-                    }
+                if (isVector(type.replaceFirst("^\\[+", "")) && (type.startsWith("[") || !staticFinal)) {
+                    found.add(owner + "." + f.fieldName().stringValue() + " " + type + ": only static final vectors, no arrays");
                 }
             }
-        }
-        assertTrue(fields[0] > 20, "expected fields in the kernel classes, found " + fields[0]);
-        assertEquals(List.of(), found, "kernel fields holding Vector API vectors");
-    }
-
-    /**
-     * The vector constants of {@code WideDots} are operands only: outside the static initializer,
-     * every read of a vector-typed field of that class is stored straight into a local variable,
-     * and that local variable is assigned nowhere else in the method (so no loop's sum starts from
-     * the constant object). Fails on a kernel that sums into such a local or uses a field inline.
-     */
-    @Test
-    void wideDotsConstantsAreOnlyOperands() throws Exception {
-        List<String> found = new ArrayList<>();
-        int[] reads = {0};
-        for (ClassModel cm : kernelClasses()) {
-            if (!cm.thisClass().asInternalName().equals("dev/kiri/kernels/matmul/WideDots")) continue;
             for (MethodModel m : cm.methods()) {
-                String name = m.methodName().stringValue();
+                String name = owner + "." + m.methodName().stringValue();
                 CodeModel code = m.code().orElse(null);
-                if (code == null || name.equals("<clinit>")) continue;
+                if (code == null || m.methodName().stringValue().equals("<clinit>")) continue;
                 List<java.lang.classfile.CodeElement> elements = code.elementList().stream()
                         .filter(e -> e instanceof java.lang.classfile.Instruction).toList();
                 java.util.Map<Integer, Integer> storesPerSlot = new java.util.HashMap<>();
@@ -156,9 +138,9 @@ class ImplicitSpeciesTest {
                     if (e instanceof java.lang.classfile.instruction.StoreInstruction st) storesPerSlot.merge(st.slot(), 1, Integer::sum);
                 }
                 for (int i = 0; i < elements.size(); i++) {
-                    if (elements.get(i) instanceof FieldInstruction f && f.opcode() == java.lang.classfile.Opcode.GETSTATIC
-                            && f.typeSymbol().descriptorString().startsWith("Ljdk/incubator/vector/")
-                            && f.typeSymbol().descriptorString().endsWith("Vector;")) {
+                    if (elements.get(i) instanceof FieldInstruction f
+                            && (f.opcode() == java.lang.classfile.Opcode.GETSTATIC || f.opcode() == java.lang.classfile.Opcode.GETFIELD)
+                            && isVector(f.typeSymbol().descriptorString())) {
                         reads[0]++;
                         String what = name + " reads " + f.name().stringValue();
                         if (!(i + 1 < elements.size() && elements.get(i + 1) instanceof java.lang.classfile.instruction.StoreInstruction st)) {
@@ -170,8 +152,15 @@ class ImplicitSpeciesTest {
                 }
             }
         }
-        assertTrue(reads[0] >= 2, "expected WideDots' kernels to read their constants, found " + reads[0] + " reads");
-        assertEquals(List.of(), found, "WideDots constants used other than as operands held in final locals");
+        assertTrue(fields[0] > 20, "expected fields in the kernel classes, found " + fields[0]);
+        assertTrue(reads[0] >= 2, "expected the 512-bit decode kernels to read their constants, found " + reads[0] + " reads");
+        assertEquals(List.of(), found, "vector fields used other than as static final operand constants held in final locals");
+    }
+
+    /** Whether a field descriptor names a Vector API vector (not a mask, shuffle or species). */
+    private static boolean isVector(String descriptor) {
+        return Set.of("Vector", "ByteVector", "ShortVector", "IntVector", "LongVector", "FloatVector", "DoubleVector").stream()
+                .anyMatch(v -> descriptor.equals("Ljdk/incubator/vector/" + v + ";"));
     }
 
     /**
