@@ -98,12 +98,17 @@ final class Activations {
      * per block, block b at {@code 256b}: for part k &lt; 4, way u &lt; 4 and sub-block j &lt; 8, at
      * {@code 256b + 64k + 16u + 2j} value {@code 8k + a} of sub-block j and at the next index value
      * {@code 8k + a + 2}, with a = 0, 1, 4, 5 for u = 0..3 (the values {@link #xk} pairs, unswapped).
+     * With layout {@link #Q4_KX_WIDE}, for the 512-bit kernel ({@link WideDots#q4_Kx}, which reads
+     * parts 2q and 2q + 1 in one vector), the same values in the order of such a vector: at
+     * {@code 256b + 128q + 32u + 16e + i} what this layout holds at {@code 256b + 64(2q + e) + 16u + i}.
      */
     short[] xks = new short[0];
     /**
      * Q8_K, for Q6_K weights reordered by {@link Interleave} ({@link VectorDots#q6_Kx}): 128 ints per
      * block, at {@code 128b + 64h + 8w + j} the swapped pair of values {@code 16j + 2w} and
-     * {@code 16j + 2w + 1} of half h (sub-block 8h + j).
+     * {@code 16j + 2w + 1} of half h (sub-block 8h + j). With layout {@link #Q6_KX_WIDE}, for the
+     * 512-bit kernel ({@link WideDots#q6_Kx}, whose int lane 8h + j is sub-block 8h + j), the same
+     * pairs at {@code 128b + 16w + 8h + j}.
      */
     int[] x6 = new int[0];
     /** Q8_0/Q8_1, vector path: per block {@code 8·d·Σq} (the offset correction of Q4_0-like weights). */
@@ -140,6 +145,10 @@ final class Activations {
     static final int Q6_KX = 4;
     /** {@link #xk} instead of {@link #xg}, for {@link Interleave}d Q5_K weights (Q8_K activations). */
     static final int Q5_KX = 5;
+    /** {@link #xks} in the order of the 512-bit Q4_K kernel ({@link WideDots#q4_Kx}). */
+    static final int Q4_KX_WIDE = 7;
+    /** {@link #x6} in the order of the 512-bit Q6_K kernel ({@link WideDots#q6_Kx}). */
+    static final int Q6_KX_WIDE = 8;
 
     /**
      * As above; {@code layout} (with {@code shorts}) also fills the order of the kernel that will
@@ -185,12 +194,12 @@ final class Activations {
                     if (bsum32.length < n / 32) bsum32 = new int[n / 32];
                     for (int k = 0; k < n / 16; k++) bsum16[k] = (short) bsum[k];
                     for (int k = 0; k < n / 32; k++) bsum32[k] = bsum[2 * k] + bsum[2 * k + 1];
-                    if (layout == Q4_KX) {
-                        fillQ4Kx(n);
+                    if (layout == Q4_KX || layout == Q4_KX_WIDE) {
+                        fillQ4Kx(n, layout == Q4_KX_WIDE);
                     } else if (layout == Q5_KX) {
                         fillQ5Kx(n);
-                    } else if (layout == Q6_KX) {
-                        fillQ6Kx(n);
+                    } else if (layout == Q6_KX || layout == Q6_KX_WIDE) {
+                        fillQ6Kx(n, layout == Q6_KX_WIDE);
                     } else {
                         fillPairs(n);
                     }
@@ -264,33 +273,37 @@ final class Activations {
         }
     }
 
-    private void fillQ4Kx(int n) {
+    private void fillQ4Kx(int n, boolean wide) {
         if (xks.length < n) xks = new short[n];
         for (int b = 0; b < n / 256; b++) {
             for (int k = 0; k < 4; k++) {
+                // Part k's 64 shorts: ways 16 apart (narrow), or 32 apart beside part k ^ 1's (wide).
+                int part = wide ? 256 * b + 128 * (k / 2) + 16 * (k % 2) : 256 * b + 64 * k;
+                int way = wide ? 32 : 16;
                 for (int j = 0; j < 8; j++) {
-                    int v = 256 * b + 32 * j + 8 * k, o = 256 * b + 64 * k + 2 * j;
+                    int v = 256 * b + 32 * j + 8 * k, o = part + 2 * j;
                     xks[o] = q16[v];
                     xks[o + 1] = q16[v + 2];
-                    xks[o + 16] = q16[v + 1];
-                    xks[o + 17] = q16[v + 3];
-                    xks[o + 32] = q16[v + 4];
-                    xks[o + 33] = q16[v + 6];
-                    xks[o + 48] = q16[v + 5];
-                    xks[o + 49] = q16[v + 7];
+                    xks[o + way] = q16[v + 1];
+                    xks[o + way + 1] = q16[v + 3];
+                    xks[o + 2 * way] = q16[v + 4];
+                    xks[o + 2 * way + 1] = q16[v + 6];
+                    xks[o + 3 * way] = q16[v + 5];
+                    xks[o + 3 * way + 1] = q16[v + 7];
                 }
             }
         }
     }
 
-    private void fillQ6Kx(int n) {
+    private void fillQ6Kx(int n, boolean wide) {
         if (x6.length < n / 2) x6 = new int[n / 2];
         for (int b = 0; b < n / 256; b++) {
             for (int h = 0; h < 2; h++) {
                 for (int j = 0; j < 8; j++) {
                     for (int w = 0; w < 8; w++) {
                         int v = 256 * b + 128 * h + 16 * j + 2 * w;
-                        x6[128 * b + 64 * h + 8 * w + j] = (q16[v] << 16) + q16[v + 1];
+                        int at = wide ? 128 * b + 16 * w + 8 * h + j : 128 * b + 64 * h + 8 * w + j;
+                        x6[at] = (q16[v] << 16) + q16[v + 1];
                     }
                 }
             }

@@ -148,9 +148,10 @@ public final class VectorMatmul implements Matmul {
         int layout = switch (t) {
             case Q4_0 -> copy ? (WideDots.ON ? Activations.Q4_X8_WIDE : Activations.Q4_X8) : Activations.Q4_PAIRS;
             case Q8_0 -> copy ? (WideDots.ON ? Activations.Q4_X8_WIDE : Activations.Q4_X8) : Activations.NO_LAYOUT;
-            case Q4_K -> copy ? Activations.Q4_KX : Activations.NO_LAYOUT;
+            case Q4_K -> copy ? (WideDots.ON ? Activations.Q4_KX_WIDE : Activations.Q4_KX) : Activations.NO_LAYOUT;
             case Q5_K -> copy ? Activations.Q5_KX : Activations.NO_LAYOUT;
-            case Q2_K, Q3_K, Q6_K -> copy ? Activations.Q6_KX : Activations.NO_LAYOUT;
+            case Q6_K -> copy ? (WideDots.ON ? Activations.Q6_KX_WIDE : Activations.Q6_KX) : Activations.NO_LAYOUT;
+            case Q2_K, Q3_K -> copy ? Activations.Q6_KX : Activations.NO_LAYOUT;
             default -> Activations.NO_LAYOUT;
         };
         boolean q8InPlace = t == GgmlType.Q8_0 && !copy;
@@ -351,11 +352,23 @@ public final class VectorMatmul implements Matmul {
                                 act.xq4x8, act.d, xb, y, yo);
                     }
                 }
-                case Q4_K -> VectorDots.q4_Kx(packed, stride, base, nb, r0, r1, act.xks, act.d, act.bsum32, xb, y, yo);
+                case Q4_K -> {
+                    if (WideDots.ON) {
+                        WideDots.q4_Kx(packed, stride, base, nb, r0, r1, act.xks, act.d, act.bsum32, xb, y, yo);
+                    } else {
+                        VectorDots.q4_Kx(packed, stride, base, nb, r0, r1, act.xks, act.d, act.bsum32, xb, y, yo);
+                    }
+                }
                 case Q5_K -> VectorDots.q5_Kx(packed, stride, base, nb, r0, r1, act.xk, act.d, act.bsum32, xb, y, yo);
                 case Q2_K -> VectorDots.q2_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo);
                 case Q3_K -> VectorDots.q3_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo);
-                case Q6_K -> VectorDots.q6_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo);
+                case Q6_K -> {
+                    if (WideDots.ON) {
+                        WideDots.q6_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo);
+                    } else {
+                        VectorDots.q6_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo);
+                    }
+                }
                 default -> throw new IllegalStateException(t + " has no copy kernel");
             }
         }

@@ -3,6 +3,7 @@ package dev.kiri.kernels.matmul;
 import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.AND;
 import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.B2I;
 import static jdk.incubator.vector.VectorOperators.FMA;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
@@ -14,20 +15,24 @@ import static jdk.incubator.vector.VectorOperators.SUB;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The decode kernels of the {@link Interleave}d Q4_0 and Q8_0 copies at 512 bits, for machines
- * whose JVM prefers 512-bit vectors ({@link dev.kiri.kernels.VectorWidth#WIDE_DECODE});
- * {@link VectorDots#q4_0x8} and {@link VectorDots#q8_0x8} are the 256-bit ones, and these give the
- * same floats, bit for bit.
+ * The decode kernels of the {@link Interleave}d Q4_0, Q8_0, Q4_K and Q6_K copies at 512 bits, for
+ * machines whose JVM prefers 512-bit vectors ({@link dev.kiri.kernels.VectorWidth#WIDE_DECODE});
+ * {@link VectorDots#q4_0x8}, {@link VectorDots#q8_0x8}, {@link VectorDots#q4_Kx} and
+ * {@link VectorDots#q6_Kx} are the 256-bit ones, and these give the same floats, bit for bit. The
+ * K-quant kernels (below) fold their integer sums to 256 bits and accumulate floats there, in the
+ * 256-bit kernels' order.
  *
- * <p>A 512-bit load takes two parts of a block at once: int lane j holds bytes 4k..4k+3 of row j
+ * <p>Q4_0 and Q8_0: a 512-bit load takes two parts of a block at once: int lane j holds bytes 4k..4k+3 of row j
  * (part k) and lane 8 + j bytes 4k+4..4k+7 (part k + 1). A permutation puts each row's two ints side
  * by side (lanes 2j and 2j + 1), where a 64-bit broadcast of the two activation pairs that belong to
  * them ({@link Activations#xq4l}) multiplies both; the nibbles are taken and multiplied in 16-bit
@@ -40,19 +45,24 @@ import jdk.incubator.vector.VectorSpecies;
  * factories with a constant species, every operation is the operator form ({@code lanewise} with
  * vector operands, overridden in each species class, so dispatched by this kernel's own call-site
  * profiles) or another overridden method ({@code reinterpretShape}, {@code convertShape},
- * {@code rearrange}, {@code lane}); shifts take a count vector (the {@code int} form is shared code).
- * The 512-bit vectors therefore never reach the shared type profiles that the 256-bit kernels are
- * compiled against (docs/KERNELS.md, "One vector width per process", "The Q4_0 and Q8_0 decode
- * kernels at 512 bits"); {@code ImplicitSpeciesTest} checks the compiled class.
+ * {@code rearrange}, {@code blend}, {@code lane}, {@code reduceLanes}); shifts take a count vector
+ * (the {@code int} form is shared code). The 512-bit vectors therefore never reach the shared type
+ * profiles that the 256-bit kernels are compiled against (docs/KERNELS.md, "One vector width per
+ * process", "The Q4_0 and Q8_0 decode kernels at 512 bits", "The Q4_K and Q6_K decode kernels at
+ * 512 bits"); {@code ImplicitSpeciesTest} checks the compiled class.
  */
 final class WideDots {
     /** Whether the copies' decode runs here ({@link dev.kiri.kernels.VectorWidth#WIDE_DECODE}). */
     static final boolean ON = dev.kiri.kernels.VectorWidth.WIDE_DECODE;
+    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     private static final VectorSpecies<Long> L512 = LongVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /**
      * A 512-bit load of a block's parts k and k + 1 holds row j's two ints in lanes j and 8 + j;
@@ -85,6 +95,21 @@ final class WideDots {
     private static final IntVector MAGNITUDE = IntVector.fromArray(I512, EVEN_MAGNITUDE, 0);
     private static final IntVector SIGN = IntVector.fromArray(I512, EVEN_SIGN, 0);
     private static final FloatVector F112 = FloatVector.broadcast(F512, 0x1p112f);
+    private static final IntVector C5 = IntVector.broadcast(I512, 5);
+    private static final IntVector C6 = IntVector.broadcast(I512, 6);
+    private static final IntVector C10 = IntVector.broadcast(I512, 10);
+    private static final IntVector M6 = IntVector.broadcast(I512, 0x003F003F);
+    private static final IntVector M2 = IntVector.broadcast(I512, 0x00300030);
+    private static final IntVector ROUND = IntVector.broadcast(I512, 0x8000);
+    private static final ShortVector N4 = ShortVector.broadcast(S512, (short) 15);
+    private static final ShortVector S4 = ShortVector.broadcast(S512, (short) 4);
+    private static final ShortVector S8 = ShortVector.broadcast(S512, (short) 8);
+    private static final ShortVector S12 = ShortVector.broadcast(S512, (short) 12);
+    /** Int lanes 8..15: the second 256-bit half. */
+    private static final VectorMask<Integer> UPPER = VectorMask.fromLong(I512, 0xFF00L);
+    /** The two 256-bit halves exchanged, so that adding folds lane 8 + j onto lane j. */
+    private static final VectorShuffle<Integer> SWAP_HALVES =
+            VectorShuffle.fromValues(I512, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
 
     private WideDots() {
     }
@@ -191,6 +216,101 @@ final class WideDots {
             y[at + 5] += acc.lane(10);
             y[at + 6] += acc.lane(12);
             y[at + 7] += acc.lane(14);
+        }
+    }
+
+    /**
+     * {@link VectorDots#q4_Kx} at 512 bits, the same floats bit for bit; {@code xw} is
+     * {@link Activations#xks} in the layout {@link Activations#Q4_KX_WIDE}. One load takes parts 0
+     * and 1 of a block's nibbles, another parts 2 and 3: 32 16-bit lanes, sub-block j's in lanes
+     * 2j, 2j + 1 and 16 + 2j, 16 + 2j + 1. The four ways of taking nibbles are multiplied as in the
+     * 256-bit kernel (eight products per 16-bit lane, at most 8·15·128), each int lane's halves are
+     * added with sign extension and the two 256-bit halves folded together: the eight exact sub-block
+     * sums in the low 256 bits, scaled, converted and accumulated there as in the 256-bit kernel.
+     */
+    static void q4_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, short[] xw, float[] xd, int[] bsum32, int xb,
+                      float[] y, int yOff) {
+        ShortVector n4 = N4, s4 = S4, s8 = S8, s12 = S12;
+        IntVector c16 = C16;
+        VectorShuffle<Integer> swap = SWAP_HALVES;
+        for (int r = r0; r < r1; r++) {
+            long off = base + stride * r;
+            FloatVector acc = FloatVector.zero(F256), mins = FloatVector.zero(F256);
+            for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
+                long o = off + (long) Interleave.Q4_K_COPY_BLOCK * (b - xb);
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(B64, p, o + 4, LE).convertShape(B2I, I256, 0);
+                IntVector summs = ((IntVector) ByteVector.fromMemorySegment(B64, p, o + 12, LE).convertShape(B2I, I256, 0))
+                        .lanewise(MUL, IntVector.fromArray(I256, bsum32, b * 8));
+                int x = b * 256;
+                ShortVector v0 = ShortVector.fromMemorySegment(S512, p, o + 20, LE);
+                ShortVector v1 = ShortVector.fromMemorySegment(S512, p, o + 84, LE);
+                // Two sums of four products (parts 0, 1 and parts 2, 3), added: two shorter chains.
+                ShortVector t = v0.lanewise(AND, n4).lanewise(MUL, ShortVector.fromArray(S512, xw, x))
+                        .lanewise(ADD, v0.lanewise(LSHR, s8).lanewise(AND, n4).lanewise(MUL, ShortVector.fromArray(S512, xw, x + 32)))
+                        .lanewise(ADD, v0.lanewise(LSHR, s4).lanewise(AND, n4).lanewise(MUL, ShortVector.fromArray(S512, xw, x + 64)))
+                        .lanewise(ADD, v0.lanewise(LSHR, s12).lanewise(MUL, ShortVector.fromArray(S512, xw, x + 96)))
+                        .lanewise(ADD, v1.lanewise(AND, n4).lanewise(MUL, ShortVector.fromArray(S512, xw, x + 128))
+                        .lanewise(ADD, v1.lanewise(LSHR, s8).lanewise(AND, n4).lanewise(MUL, ShortVector.fromArray(S512, xw, x + 160)))
+                        .lanewise(ADD, v1.lanewise(LSHR, s4).lanewise(AND, n4).lanewise(MUL, ShortVector.fromArray(S512, xw, x + 192)))
+                        .lanewise(ADD, v1.lanewise(LSHR, s12).lanewise(MUL, ShortVector.fromArray(S512, xw, x + 224))));
+                IntVector s = (IntVector) t.reinterpretShape(I512, 0);
+                IntVector pairs = s.lanewise(LSHL, c16).lanewise(ASHR, c16).lanewise(ADD, s.lanewise(ASHR, c16));
+                IntVector isum = ((IntVector) pairs.lanewise(ADD, pairs.rearrange(swap)).reinterpretShape(I256, 0)).lanewise(MUL, sc);
+                float dx = xd[b];
+                acc = ((FloatVector) isum.convertShape(I2F, F256, 0))
+                        .lanewise(FMA, FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o))), acc);
+                mins = ((FloatVector) summs.convertShape(I2F, F256, 0))
+                        .lanewise(FMA, FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 2))), mins);
+            }
+            y[yOff + r] += acc.lanewise(SUB, mins).reduceLanes(ADD);
+        }
+    }
+
+    /**
+     * {@link VectorDots#q6_Kx} at 512 bits, the same floats bit for bit; {@code x6} is
+     * {@link Activations#x6} in the layout {@link Activations#Q6_KX_WIDE}. Both halves of a block at
+     * once: parts A, B and C of half 0 in int lanes 0..7 and of half 1 in lanes 8..15 (each put
+     * together from two overlapping loads of the block's first 192 bytes and a blend), so int lane
+     * 8h + j is sub-block 8h + j and its sixteen scales are one 16-byte load. The values are taken
+     * apart, multiplied and extracted as in the 256-bit kernel; the sums of a block's two halves
+     * are folded together in integers (exactly what that kernel adds), then converted and
+     * accumulated in 256 bits as there.
+     */
+    static void q6_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, int[] x6, float[] xd, int[] bsum, int xb,
+                      float[] y, int yOff) {
+        IntVector m6 = M6, m4 = NIBBLES, m2 = M2, c5 = C5, c6 = C6, c8 = C8, c10 = C10, c12 = C12, c16 = C16, round = ROUND;
+        VectorMask<Integer> upper = UPPER;
+        VectorShuffle<Integer> swap = SWAP_HALVES;
+        for (int r = r0; r < r1; r++) {
+            long off = base + stride * r;
+            FloatVector acc = FloatVector.zero(F256);
+            for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
+                long o = off + 210L * (b - xb);
+                // Parts at 96h, 96h + 32, 96h + 64: the low 256 bits of a load at A0, B0 or C0 and the high ones of a load at A1, B1 or C1.
+                IntVector mid = IntVector.fromMemorySegment(I512, p, o + 64, LE);
+                IntVector a = IntVector.fromMemorySegment(I512, p, o, LE).blend(mid, upper);
+                IntVector bb = IntVector.fromMemorySegment(I512, p, o + 32, LE).blend(IntVector.fromMemorySegment(I512, p, o + 96, LE), upper);
+                IntVector c = mid.blend(IntVector.fromMemorySegment(I512, p, o + 128, LE), upper);
+                int x = b * 128;
+                IntVector t0 = a.lanewise(AND, m6).lanewise(MUL, IntVector.fromArray(I512, x6, x))
+                        .lanewise(ADD, a.lanewise(LSHR, c6).lanewise(AND, m6).lanewise(MUL, IntVector.fromArray(I512, x6, x + 16)));
+                IntVector t1 = bb.lanewise(AND, m6).lanewise(MUL, IntVector.fromArray(I512, x6, x + 32))
+                        .lanewise(ADD, bb.lanewise(LSHR, c6).lanewise(AND, m6).lanewise(MUL, IntVector.fromArray(I512, x6, x + 48)));
+                IntVector t2 = c.lanewise(AND, m6).lanewise(MUL, IntVector.fromArray(I512, x6, x + 64))
+                        .lanewise(ADD, c.lanewise(LSHR, c6).lanewise(AND, m6).lanewise(MUL, IntVector.fromArray(I512, x6, x + 80)));
+                IntVector t3 = a.lanewise(LSHR, c12).lanewise(AND, m4).lanewise(OR, bb.lanewise(LSHR, c8).lanewise(AND, m2))
+                        .lanewise(MUL, IntVector.fromArray(I512, x6, x + 96))
+                        .lanewise(ADD, c.lanewise(LSHR, c12).lanewise(AND, m4).lanewise(OR, bb.lanewise(LSHR, c10).lanewise(AND, m2))
+                                .lanewise(MUL, IntVector.fromArray(I512, x6, x + 112)));
+                IntVector e = t0.lanewise(ADD, round).lanewise(ASHR, c16).lanewise(ADD, t1.lanewise(ADD, round).lanewise(ASHR, c16))
+                        .lanewise(ADD, t2.lanewise(ADD, round).lanewise(ASHR, c16)).lanewise(ADD, t3.lanewise(ADD, round).lanewise(ASHR, c16));
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(B128, p, o + 192, LE).convertShape(B2I, I512, 0);
+                IntVector s = e.lanewise(MUL, sc).lanewise(SUB, sc.lanewise(MUL, IntVector.fromArray(I512, bsum, b * 16)).lanewise(LSHL, c5));
+                IntVector isum = (IntVector) s.lanewise(ADD, s.rearrange(swap)).reinterpretShape(I256, 0);
+                float scale = xd[b] * Float.float16ToFloat(p.get(Le.I16, o + 208));
+                acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).lanewise(FMA, FloatVector.broadcast(F256, scale), acc);
+            }
+            y[yOff + r] += acc.reduceLanes(ADD);
         }
     }
 }

@@ -14,9 +14,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The 512-bit decode kernels of the interleaved Q4_0 and Q8_0 copies ({@link WideDots}) give the
- * 256-bit kernels' floats bit for bit ({@link VectorDots#q4_0x8}, {@link VectorDots#q8_0x8}): the
- * same exact integer block sums, scaled and added in the same order. Fresh random weights and
+ * The 512-bit decode kernels of the Q4_0, Q8_0, Q4_K and Q6_K copies ({@link WideDots}) give the
+ * 256-bit kernels' floats bit for bit ({@link VectorDots#q4_0x8}, {@link VectorDots#q8_0x8},
+ * {@link VectorDots#q4_Kx}, {@link VectorDots#q6_Kx}): the same exact integer block (or sub-block)
+ * sums, scaled and added in the same order. Fresh random weights and
  * activations, one to many groups, odd block counts, group ranges and activation rows that do not
  * start at zero, results added to what {@code y} holds, and every kind of finite F16 scale.
  * ({@code VectorMatmulTest} checks the products through {@link VectorMatmul} against the scalar
@@ -27,13 +28,15 @@ import org.junit.jupiter.params.provider.EnumSource;
  * shared methods as the 256-bit kernels that the rest of this JVM's tests exercise.
  */
 class WideDotsTest {
+    /** Every kind of finite F16 scale: subnormal, zero, negative zero, largest, smallest normal, negative. */
+    private static final short[] SCALES = {0x0001, 0x03FF, 0x0000, (short) 0x8000, 0x7BFF, (short) 0xFBFF, 0x0400, (short) 0xC000,
+            (short) 0x8001, 0x3C00, 0x1234, (short) 0x83FF};
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0"})
     void givesTheNarrowKernelsFloatsBitForBit(GgmlType t) {
         assumeTrue(VectorWidth.WIDE_DECODE, "the JVM does not prefer 512-bit vectors here, so the runtime does not use WideDots");
         Random rnd = new Random(51_2);
-        short[] scales = {0x0001, 0x03FF, 0x0000, (short) 0x8000, 0x7BFF, (short) 0xFBFF, 0x0400, (short) 0xC000,
-                (short) 0x8001, 0x3C00, 0x1234, (short) 0x83FF};
         try (Arena arena = Arena.ofConfined()) {
             for (int cols : new int[] {32, 96, 160, 2080}) {
                 for (int rows : new int[] {8, 24, 136}) {
@@ -44,7 +47,7 @@ class WideDotsTest {
                             for (int r = 0; r < rows; r++) {
                                 for (int b = 0; b < cols / 32; b++) {
                                     plain.data().set(ValueLayout.JAVA_SHORT_UNALIGNED, r * plain.rowBytes() + block * b,
-                                            scales[(3 * r + 5 * b) % scales.length]);
+                                            SCALES[(3 * r + 5 * b) % SCALES.length]);
                                 }
                             }
                         }
@@ -60,6 +63,64 @@ class WideDotsTest {
                             for (int[] range : new int[][] {{0, groups}, {groups / 2, groups}, {groups - 1, groups}}) {
                                 compare(t, w.interleaved(), stride, nb, range[0], range[1], act, row * nb, rows, rnd,
                                         what + " row " + row + " groups " + range[0] + ".." + range[1]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    void theKQuantKernelsGiveTheNarrowKernelsFloatsBitForBit(GgmlType t) {
+        assumeTrue(VectorWidth.WIDE_DECODE, "the JVM does not prefer 512-bit vectors here, so the runtime does not use WideDots");
+        Random rnd = new Random(51_3);
+        long[] scaleAt = t == GgmlType.Q4_K ? new long[] {0, 2} : new long[] {208};
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {256, 768, 2304, 6144}) {
+                for (int rows : new int[] {1, 7, 33}) {
+                    for (boolean everyScale : new boolean[] {false, true}) {
+                        Weights plain = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
+                        int nb = cols / 256;
+                        if (everyScale) {
+                            for (int r = 0; r < rows; r++) {
+                                for (int b = 0; b < nb; b++) {
+                                    for (int k = 0; k < scaleAt.length; k++) {
+                                        plain.data().set(ValueLayout.JAVA_SHORT_UNALIGNED, r * plain.rowBytes() + t.bytesPerBlock() * (long) b + scaleAt[k],
+                                                SCALES[(3 * r + 5 * b + 7 * k) % SCALES.length]);
+                                    }
+                                }
+                            }
+                        }
+                        Weights w = Interleave.interleave(plain, arena);
+                        int n = 2;
+                        float[] x = MatmulTestData.randomActivations(n * cols, rnd);
+                        Activations narrowAct = new Activations(), wideAct = new Activations();
+                        boolean q4k = t == GgmlType.Q4_K;
+                        narrowAct.prepare(VecDotType.Q8_K, x, 0, cols, n, false, true, q4k ? Activations.Q4_KX : Activations.Q6_KX);
+                        wideAct.prepare(VecDotType.Q8_K, x, 0, cols, n, false, true, q4k ? Activations.Q4_KX_WIDE : Activations.Q6_KX_WIDE);
+                        long stride = nb * (long) Interleave.blockBytes(t);
+                        String what = t + " " + rows + "x" + cols + (everyScale ? " every scale" : "");
+                        for (int row = 0; row < n; row++) {
+                            for (int[] range : new int[][] {{0, rows}, {rows / 2, rows}, {rows - 1, rows}}) {
+                                float[] narrow = new float[rows + 3], wide = new float[rows + 3];
+                                for (int i = 0; i < narrow.length; i++) {
+                                    narrow[i] = wide[i] = rnd.nextInt(4) == 0 ? -0.0f : (float) rnd.nextGaussian();
+                                }
+                                int xb = row * nb;
+                                if (q4k) {
+                                    VectorDots.q4_Kx(w.interleaved(), stride, 0, nb, range[0], range[1], narrowAct.xks, narrowAct.d, narrowAct.bsum32, xb, narrow, 3);
+                                    WideDots.q4_Kx(w.interleaved(), stride, 0, nb, range[0], range[1], wideAct.xks, wideAct.d, wideAct.bsum32, xb, wide, 3);
+                                } else {
+                                    VectorDots.q6_Kx(w.interleaved(), stride, 0, nb, range[0], range[1], narrowAct.x6, narrowAct.d, narrowAct.bsum, xb, narrow, 3);
+                                    WideDots.q6_Kx(w.interleaved(), stride, 0, nb, range[0], range[1], wideAct.x6, wideAct.d, wideAct.bsum, xb, wide, 3);
+                                }
+                                for (int i = 0; i < narrow.length; i++) {
+                                    assertEquals(Float.floatToRawIntBits(narrow[i]), Float.floatToRawIntBits(wide[i]),
+                                            what + " row " + row + " rows " + range[0] + ".." + range[1] + ": y[" + i + "] "
+                                                    + narrow[i] + " (256-bit) against " + wide[i] + " (512-bit)");
+                                }
                             }
                         }
                     }
