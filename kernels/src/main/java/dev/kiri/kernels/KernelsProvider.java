@@ -31,7 +31,7 @@ public final class KernelsProvider {
     public static final int DEFAULT_MAX_BITS = 256;
     /** System property: the widest vectors of the prefill micro-kernel, in bits ({@link #gemmMaxBits()}). */
     public static final String GEMM_MAX_BITS_PROPERTY = "kiri.vector.gemmMaxBits";
-    /** System property: the widest vectors of the decode kernels of the Q4_0, Q8_0, Q4_K and Q6_K copies, in bits ({@link #decodeMaxBits()}). */
+    /** System property: the widest vectors of the decode kernels of the Q4_0, Q8_0, Q4_K, Q5_K and Q6_K copies, in bits ({@link #decodeMaxBits()}). */
     public static final String DECODE_MAX_BITS_PROPERTY = "kiri.vector.decodeMaxBits";
 
     private static final System.Logger LOG = System.getLogger("dev.kiri.kernels");
@@ -99,11 +99,11 @@ public final class KernelsProvider {
     }
 
     /**
-     * The widest vectors of the decode kernels of the Q4_0, Q8_0, Q4_K and Q6_K copies:
+     * The widest vectors of the decode kernels of the Q4_0, Q8_0, Q4_K, Q5_K and Q6_K copies:
      * {@code -Dkiri.vector.decodeMaxBits} (a power of two, at least 256), by default no cap, so 512
      * bits on AVX-512 machines whatever {@link #maxVectorBits()} says. Those 512-bit kernels, like
      * the prefill micro-kernel, call no Vector API method shared by the species (docs/KERNELS.md,
-     * "The Q4_0 and Q8_0 decode kernels at 512 bits", "The Q4_K and Q6_K decode kernels at 512 bits").
+     * "The Q4_0 and Q8_0 decode kernels at 512 bits", "The Q4_K, Q5_K and Q6_K decode kernels at 512 bits").
      * An invalid value is logged and no cap used.
      */
     public static int decodeMaxBits() {
@@ -111,7 +111,7 @@ public final class KernelsProvider {
     }
 
     /**
-     * Whether the decode kernels of the Q4_0, Q8_0, Q4_K and Q6_K copies run at 512 bits on a JVM
+     * Whether the decode kernels of the Q4_0, Q8_0, Q4_K, Q5_K and Q6_K copies run at 512 bits on a JVM
      * whose preferred vectors have {@code machineBits} bits: it prefers 512-bit vectors (AVX-512 with
      * its byte and short instructions) and {@link #decodeMaxBits()} allows them.
      */
@@ -177,7 +177,7 @@ public final class KernelsProvider {
                     + (preferred < 256 ? " (forced)" : "")
                     + (machine > preferred ? " (the machine has " + machine + "; -D" + MAX_BITS_PROPERTY + "=" + machine + " uses them)" : "")
                     + (gemm > preferred ? "; prefill micro-kernel " + gemm + "-bit" : "")
-                    + (preferred < 512 && wideDecode(machine) ? "; Q4_0, Q8_0, Q4_K and Q6_K decode 512-bit" : ""));
+                    + (preferred < 512 && wideDecode(machine) ? "; Q4_0, Q8_0, Q4_K, Q5_K and Q6_K decode 512-bit" : ""));
             return ctor;
         } catch (Throwable t) {
             LOG.log(System.Logger.Level.WARNING, "kernels: scalar, slow. The Vector API kernels failed to load: " + t);

@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
  * The float vector species of every Vector API kernel whose width follows the machine: the
  * preferred species, capped at {@link KernelsProvider#maxVectorBits()} bits (256 unless
  * {@code -Dkiri.vector.maxBits} says otherwise). The decode kernels are 256-bit by construction,
- * but for those of the Q4_0, Q8_0, Q4_K and Q6_K copies ({@link #WIDE_DECODE}), so with the cap every kernel
+ * but for those of the Q4_0, Q8_0, Q4_K, Q5_K and Q6_K copies ({@link #WIDE_DECODE}), so with the cap every kernel
  * that uses the Vector API's shared methods runs at one width per element type.
  *
  * <p>Why one width: the Vector API's convenience methods ({@code add}, {@code and(int)},
@@ -42,7 +42,7 @@ public final class VectorWidth {
             ? FloatVector.SPECIES_PREFERRED : FLOAT;
 
     /**
-     * Whether the decode kernels of the Q4_0, Q8_0, Q4_K and Q6_K copies run at 512 bits
+     * Whether the decode kernels of the Q4_0, Q8_0, Q4_K, Q5_K and Q6_K copies run at 512 bits
      * ({@code WideDots}; {@link KernelsProvider#wideDecode}). Those kernels use no Vector API method
      * shared by the species.
      */

@@ -233,7 +233,7 @@ class ImplicitSpeciesTest {
     }
 
     /**
-     * The 512-bit decode kernels of the interleaved Q4_0, Q8_0, Q4_K and Q6_K copies ({@code WideDots})
+     * The 512-bit decode kernels of the interleaved Q4_0, Q8_0, Q4_K, Q5_K and Q6_K copies ({@code WideDots})
      * run beside the 256-bit kernels, so they must not send their vectors through any Vector API
      * method that the species share: every Vector API call in that class is a static factory with a
      * species argument ({@code zero}, {@code broadcast}, {@code fromArray}, {@code fromMemorySegment},
@@ -266,8 +266,8 @@ class ImplicitSpeciesTest {
             if (!ok) found.add(where + " calls " + inv.owner().asInternalName() + "." + name + desc);
         });
         assertEquals(Set.of("dev/kiri/kernels/matmul/WideDots.q4_0x8", "dev/kiri/kernels/matmul/WideDots.q8_0x8",
-                        "dev/kiri/kernels/matmul/WideDots.q4_Kx", "dev/kiri/kernels/matmul/WideDots.q6_Kx"), kernels,
-                "expected the wide kernels WideDots.q4_0x8, q8_0x8, q4_Kx and q6_Kx");
+                        "dev/kiri/kernels/matmul/WideDots.q4_Kx", "dev/kiri/kernels/matmul/WideDots.q5_Kx", "dev/kiri/kernels/matmul/WideDots.q6_Kx"),
+                kernels, "expected the wide kernels WideDots.q4_0x8, q8_0x8, q4_Kx, q5_Kx and q6_Kx");
         assertEquals(List.of(), found, "Vector API calls in the 512-bit decode kernels that go through methods shared by the species");
     }
 

@@ -93,6 +93,9 @@ final class Activations {
      * low nibbles, then their high nibbles).
      */
     int[] xk = new int[0];
+    // With layout Q5_KX_WIDE (the 512-bit kernel, WideDots.q5_Kx, which reads parts 2q and 2q + 1 in
+    // one vector), xk holds at 128b + 64q + 16u + 8e + j what the layout above holds at
+    // 128b + 32(2q + e) + 8u + j.
     /**
      * Q8_K, for Q4_K weights reordered by {@link Interleave} ({@link VectorDots#q4_Kx}): 256 shorts
      * per block, block b at {@code 256b}: for part k &lt; 4, way u &lt; 4 and sub-block j &lt; 8, at
@@ -149,6 +152,8 @@ final class Activations {
     static final int Q4_KX_WIDE = 7;
     /** {@link #x6} in the order of the 512-bit Q6_K kernel ({@link WideDots#q6_Kx}). */
     static final int Q6_KX_WIDE = 8;
+    /** {@link #xk} in the order of the 512-bit Q5_K kernel ({@link WideDots#q5_Kx}). */
+    static final int Q5_KX_WIDE = 9;
 
     /**
      * As above; {@code layout} (with {@code shorts}) also fills the order of the kernel that will
@@ -196,8 +201,8 @@ final class Activations {
                     for (int k = 0; k < n / 32; k++) bsum32[k] = bsum[2 * k] + bsum[2 * k + 1];
                     if (layout == Q4_KX || layout == Q4_KX_WIDE) {
                         fillQ4Kx(n, layout == Q4_KX_WIDE);
-                    } else if (layout == Q5_KX) {
-                        fillQ5Kx(n);
+                    } else if (layout == Q5_KX || layout == Q5_KX_WIDE) {
+                        fillQ5Kx(n, layout == Q5_KX_WIDE);
                     } else if (layout == Q6_KX || layout == Q6_KX_WIDE) {
                         fillQ6Kx(n, layout == Q6_KX_WIDE);
                     } else {
@@ -258,16 +263,19 @@ final class Activations {
         }
     }
 
-    private void fillQ5Kx(int n) {
+    private void fillQ5Kx(int n, boolean wide) {
         if (xk.length < n / 2) xk = new int[n / 2];
         for (int b = 0; b < n / 256; b++) {
             for (int k = 0; k < 4; k++) {
+                // Part k's 32 ints: ways 8 apart (narrow), or 16 apart beside part k ^ 1's (wide).
+                int part = wide ? 128 * b + 64 * (k / 2) + 8 * (k % 2) : 128 * b + 32 * k;
+                int way = wide ? 16 : 8;
                 for (int j = 0; j < 8; j++) {
-                    int v = 256 * b + 32 * j + 8 * k, o = 128 * b + 32 * k + j;
+                    int v = 256 * b + 32 * j + 8 * k, o = part + j;
                     xk[o] = (q16[v] << 16) + q16[v + 2];
-                    xk[o + 8] = (q16[v + 1] << 16) + q16[v + 3];
-                    xk[o + 16] = (q16[v + 4] << 16) + q16[v + 6];
-                    xk[o + 24] = (q16[v + 5] << 16) + q16[v + 7];
+                    xk[o + way] = (q16[v + 1] << 16) + q16[v + 3];
+                    xk[o + 2 * way] = (q16[v + 4] << 16) + q16[v + 6];
+                    xk[o + 3 * way] = (q16[v + 5] << 16) + q16[v + 7];
                 }
             }
         }

@@ -149,7 +149,7 @@ public final class VectorMatmul implements Matmul {
             case Q4_0 -> copy ? (WideDots.ON ? Activations.Q4_X8_WIDE : Activations.Q4_X8) : Activations.Q4_PAIRS;
             case Q8_0 -> copy ? (WideDots.ON ? Activations.Q4_X8_WIDE : Activations.Q4_X8) : Activations.NO_LAYOUT;
             case Q4_K -> copy ? (WideDots.ON ? Activations.Q4_KX_WIDE : Activations.Q4_KX) : Activations.NO_LAYOUT;
-            case Q5_K -> copy ? Activations.Q5_KX : Activations.NO_LAYOUT;
+            case Q5_K -> copy ? (WideDots.ON ? Activations.Q5_KX_WIDE : Activations.Q5_KX) : Activations.NO_LAYOUT;
             case Q6_K -> copy ? (WideDots.ON ? Activations.Q6_KX_WIDE : Activations.Q6_KX) : Activations.NO_LAYOUT;
             case Q2_K, Q3_K -> copy ? Activations.Q6_KX : Activations.NO_LAYOUT;
             default -> Activations.NO_LAYOUT;
@@ -359,7 +359,13 @@ public final class VectorMatmul implements Matmul {
                         VectorDots.q4_Kx(packed, stride, base, nb, r0, r1, act.xks, act.d, act.bsum32, xb, y, yo);
                     }
                 }
-                case Q5_K -> VectorDots.q5_Kx(packed, stride, base, nb, r0, r1, act.xk, act.d, act.bsum32, xb, y, yo);
+                case Q5_K -> {
+                    if (WideDots.ON) {
+                        WideDots.q5_Kx(packed, stride, base, nb, r0, r1, act.xk, act.d, act.bsum32, xb, y, yo);
+                    } else {
+                        VectorDots.q5_Kx(packed, stride, base, nb, r0, r1, act.xk, act.d, act.bsum32, xb, y, yo);
+                    }
+                }
                 case Q2_K -> VectorDots.q2_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo);
                 case Q3_K -> VectorDots.q3_Kx(packed, stride, base, nb, r0, r1, act.x6, act.d, act.bsum, xb, y, yo);
                 case Q6_K -> {

@@ -25,10 +25,10 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The decode kernels of the {@link Interleave}d Q4_0, Q8_0, Q4_K and Q6_K copies at 512 bits, for
+ * The decode kernels of the {@link Interleave}d Q4_0, Q8_0, Q4_K, Q5_K and Q6_K copies at 512 bits, for
  * machines whose JVM prefers 512-bit vectors ({@link dev.kiri.kernels.VectorWidth#WIDE_DECODE});
- * {@link VectorDots#q4_0x8}, {@link VectorDots#q8_0x8}, {@link VectorDots#q4_Kx} and
- * {@link VectorDots#q6_Kx} are the 256-bit ones, and these give the same floats, bit for bit. The
+ * {@link VectorDots#q4_0x8}, {@link VectorDots#q8_0x8}, {@link VectorDots#q4_Kx},
+ * {@link VectorDots#q5_Kx} and {@link VectorDots#q6_Kx} are the 256-bit ones, and these give the same floats, bit for bit. The
  * K-quant kernels (below) fold their integer sums to 256 bits and accumulate floats there, in the
  * 256-bit kernels' order.
  *
@@ -48,8 +48,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code rearrange}, {@code blend}, {@code lane}, {@code reduceLanes}); shifts take a count vector
  * (the {@code int} form is shared code). The 512-bit vectors therefore never reach the shared type
  * profiles that the 256-bit kernels are compiled against (docs/KERNELS.md, "One vector width per
- * process", "The Q4_0 and Q8_0 decode kernels at 512 bits", "The Q4_K and Q6_K decode kernels at
- * 512 bits"); {@code ImplicitSpeciesTest} checks the compiled class.
+ * process", "The Q4_0 and Q8_0 decode kernels at 512 bits", "The Q4_K, Q5_K and Q6_K decode
+ * kernels at 512 bits"); {@code ImplicitSpeciesTest} checks the compiled class.
  */
 final class WideDots {
     /** Whether the copies' decode runs here ({@link dev.kiri.kernels.VectorWidth#WIDE_DECODE}). */
@@ -105,6 +105,23 @@ final class WideDots {
     private static final ShortVector S4 = ShortVector.broadcast(S512, (short) 4);
     private static final ShortVector S8 = ShortVector.broadcast(S512, (short) 8);
     private static final ShortVector S12 = ShortVector.broadcast(S512, (short) 12);
+    private static final IntVector M5 = IntVector.broadcast(I512, 0x00100010);
+    /**
+     * Q5_K: the fifth bits of way u of parts 0 and 1 (after a shift left by 4) and of parts 2 and 3
+     * brought to bits 4 and 20: a right shift by {@code 4k + u} or {@code 4k + u - 4}, lanes 0..7
+     * holding the even part and 8..15 the odd one.
+     */
+    private static final IntVector H01_0 = IntVector.fromArray(I512, halves(0, 4), 0);
+    private static final IntVector H01_1 = IntVector.fromArray(I512, halves(1, 5), 0);
+    private static final IntVector H01_2 = IntVector.fromArray(I512, halves(2, 6), 0);
+    private static final IntVector H01_3 = IntVector.fromArray(I512, halves(3, 7), 0);
+    private static final IntVector H23_0 = IntVector.fromArray(I512, halves(4, 8), 0);
+    private static final IntVector H23_1 = IntVector.fromArray(I512, halves(5, 9), 0);
+    private static final IntVector H23_2 = IntVector.fromArray(I512, halves(6, 10), 0);
+    private static final IntVector H23_3 = IntVector.fromArray(I512, halves(7, 11), 0);
+    /** The high 256 bits of a load at a Q5_K copy block's offset 116 (its fifth bits) in both halves. */
+    private static final VectorShuffle<Integer> HIGH_TWICE =
+            VectorShuffle.fromValues(I512, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
     /** Int lanes 8..15: the second 256-bit half. */
     private static final VectorMask<Integer> UPPER = VectorMask.fromLong(I512, 0xFF00L);
     /** The two 256-bit halves exchanged, so that adding folds lane 8 + j onto lane j. */
@@ -112,6 +129,13 @@ final class WideDots {
             VectorShuffle.fromValues(I512, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
 
     private WideDots() {
+    }
+
+    /** Sixteen ints: eight of {@code low}, then eight of {@code high}. */
+    private static int[] halves(int low, int high) {
+        int[] v = new int[16];
+        for (int i = 0; i < 16; i++) v[i] = i < 8 ? low : high;
+        return v;
     }
 
     /** {@link VectorDots#q4_0x8} at 512 bits; {@code xl} is {@link Activations#xq4l}, {@code xa} {@link Activations#xq4x8}. */
@@ -311,6 +335,60 @@ final class WideDots {
                 acc = ((FloatVector) isum.convertShape(I2F, F256, 0)).lanewise(FMA, FloatVector.broadcast(F256, scale), acc);
             }
             y[yOff + r] += acc.reduceLanes(ADD);
+        }
+    }
+
+    /**
+     * {@link VectorDots#q5_Kx} at 512 bits, the same floats bit for bit; {@code xw} is
+     * {@link Activations#xk} in the layout {@link Activations#Q5_KX_WIDE}. As {@link #q4_Kx}, one load
+     * takes parts 0 and 1 of the nibbles and another parts 2 and 3 (int lane j and 8 + j: sub-block
+     * j); the block's 32 bytes of fifth bits are loaded once into both halves, and way u of part k
+     * ORs in its bits with one shift by a per-half constant vector and a mask. The packed pairs are
+     * multiplied as in the 256-bit kernel (32-bit lanes, four products per extraction); the two
+     * halves' extracted sums are folded into eight lanes, and the rest is the 256-bit kernel's.
+     */
+    static void q5_Kx(MemorySegment p, long stride, long base, int nb, int r0, int r1, int[] xw, float[] xd, int[] bsum32, int xb,
+                      float[] y, int yOff) {
+        IntVector m4 = NIBBLES, m5 = M5, c4 = C4, c8 = C8, c12 = C12, c16 = C16, round = ROUND;
+        IntVector a0 = H01_0, a1 = H01_1, a2 = H01_2, a3 = H01_3, b0 = H23_0, b1 = H23_1, b2 = H23_2, b3 = H23_3;
+        VectorShuffle<Integer> swap = SWAP_HALVES, highTwice = HIGH_TWICE;
+        for (int r = r0; r < r1; r++) {
+            long off = base + stride * r;
+            FloatVector acc = FloatVector.zero(F256), mins = FloatVector.zero(F256);
+            for (int b = xb, bEnd = xb + nb; b < bEnd; b++) {
+                long o = off + (long) Interleave.Q5_K_COPY_BLOCK * (b - xb);
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(B64, p, o + 4, LE).convertShape(B2I, I256, 0);
+                IntVector summs = ((IntVector) ByteVector.fromMemorySegment(B64, p, o + 12, LE).convertShape(B2I, I256, 0))
+                        .lanewise(MUL, IntVector.fromArray(I256, bsum32, b * 8));
+                int x = b * 128;
+                IntVector v1 = IntVector.fromMemorySegment(I512, p, o + 84, LE);
+                // The fifth bits (at o + 148) are the high half of a load at o + 116, whose low half is part 3.
+                IntVector h = IntVector.fromMemorySegment(I512, p, o + 116, LE).rearrange(highTwice);
+                IntVector h4 = h.lanewise(LSHL, c4);
+                IntVector v0 = IntVector.fromMemorySegment(I512, p, o + 20, LE);
+                IntVector t0 = v0.lanewise(AND, m4).lanewise(OR, h4.lanewise(LSHR, a0).lanewise(AND, m5)).lanewise(MUL, IntVector.fromArray(I512, xw, x))
+                        .lanewise(ADD, v0.lanewise(LSHR, c8).lanewise(AND, m4).lanewise(OR, h4.lanewise(LSHR, a1).lanewise(AND, m5))
+                                .lanewise(MUL, IntVector.fromArray(I512, xw, x + 16)))
+                        .lanewise(ADD, v0.lanewise(LSHR, c4).lanewise(AND, m4).lanewise(OR, h4.lanewise(LSHR, a2).lanewise(AND, m5))
+                                .lanewise(MUL, IntVector.fromArray(I512, xw, x + 32)))
+                        .lanewise(ADD, v0.lanewise(LSHR, c12).lanewise(AND, m4).lanewise(OR, h4.lanewise(LSHR, a3).lanewise(AND, m5))
+                                .lanewise(MUL, IntVector.fromArray(I512, xw, x + 48)));
+                IntVector t1 = v1.lanewise(AND, m4).lanewise(OR, h.lanewise(LSHR, b0).lanewise(AND, m5)).lanewise(MUL, IntVector.fromArray(I512, xw, x + 64))
+                        .lanewise(ADD, v1.lanewise(LSHR, c8).lanewise(AND, m4).lanewise(OR, h.lanewise(LSHR, b1).lanewise(AND, m5))
+                                .lanewise(MUL, IntVector.fromArray(I512, xw, x + 80)))
+                        .lanewise(ADD, v1.lanewise(LSHR, c4).lanewise(AND, m4).lanewise(OR, h.lanewise(LSHR, b2).lanewise(AND, m5))
+                                .lanewise(MUL, IntVector.fromArray(I512, xw, x + 96)))
+                        .lanewise(ADD, v1.lanewise(LSHR, c12).lanewise(AND, m4).lanewise(OR, h.lanewise(LSHR, b3).lanewise(AND, m5))
+                                .lanewise(MUL, IntVector.fromArray(I512, xw, x + 112)));
+                IntVector e = t0.lanewise(ADD, round).lanewise(ASHR, c16).lanewise(ADD, t1.lanewise(ADD, round).lanewise(ASHR, c16));
+                IntVector isum = ((IntVector) e.lanewise(ADD, e.rearrange(swap)).reinterpretShape(I256, 0)).lanewise(MUL, sc);
+                float dx = xd[b];
+                acc = ((FloatVector) isum.convertShape(I2F, F256, 0))
+                        .lanewise(FMA, FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o))), acc);
+                mins = ((FloatVector) summs.convertShape(I2F, F256, 0))
+                        .lanewise(FMA, FloatVector.broadcast(F256, dx * Float.float16ToFloat(p.get(Le.I16, o + 2))), mins);
+            }
+            y[yOff + r] += acc.lanewise(SUB, mins).reduceLanes(ADD);
         }
     }
 }

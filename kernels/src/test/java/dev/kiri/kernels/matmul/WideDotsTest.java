@@ -14,9 +14,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The 512-bit decode kernels of the Q4_0, Q8_0, Q4_K and Q6_K copies ({@link WideDots}) give the
- * 256-bit kernels' floats bit for bit ({@link VectorDots#q4_0x8}, {@link VectorDots#q8_0x8},
- * {@link VectorDots#q4_Kx}, {@link VectorDots#q6_Kx}): the same exact integer block (or sub-block)
+ * The 512-bit decode kernels of the Q4_0, Q8_0, Q4_K, Q5_K and Q6_K copies ({@link WideDots}) give
+ * the 256-bit kernels' floats bit for bit ({@link VectorDots#q4_0x8}, {@link VectorDots#q8_0x8},
+ * {@link VectorDots#q4_Kx}, {@link VectorDots#q5_Kx}, {@link VectorDots#q6_Kx}): the same exact integer block (or sub-block)
  * sums, scaled and added in the same order. Fresh random weights and
  * activations, one to many groups, odd block counts, group ranges and activation rows that do not
  * start at zero, results added to what {@code y} holds, and every kind of finite F16 scale.
@@ -72,11 +72,11 @@ class WideDotsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
     void theKQuantKernelsGiveTheNarrowKernelsFloatsBitForBit(GgmlType t) {
         assumeTrue(VectorWidth.WIDE_DECODE, "the JVM does not prefer 512-bit vectors here, so the runtime does not use WideDots");
         Random rnd = new Random(51_3);
-        long[] scaleAt = t == GgmlType.Q4_K ? new long[] {0, 2} : new long[] {208};
+        long[] scaleAt = t == GgmlType.Q6_K ? new long[] {208} : new long[] {0, 2};
         try (Arena arena = Arena.ofConfined()) {
             for (int cols : new int[] {256, 768, 2304, 6144}) {
                 for (int rows : new int[] {1, 7, 33}) {
@@ -97,9 +97,10 @@ class WideDotsTest {
                         int n = 2;
                         float[] x = MatmulTestData.randomActivations(n * cols, rnd);
                         Activations narrowAct = new Activations(), wideAct = new Activations();
-                        boolean q4k = t == GgmlType.Q4_K;
-                        narrowAct.prepare(VecDotType.Q8_K, x, 0, cols, n, false, true, q4k ? Activations.Q4_KX : Activations.Q6_KX);
-                        wideAct.prepare(VecDotType.Q8_K, x, 0, cols, n, false, true, q4k ? Activations.Q4_KX_WIDE : Activations.Q6_KX_WIDE);
+                        narrowAct.prepare(VecDotType.Q8_K, x, 0, cols, n, false, true,
+                                t == GgmlType.Q4_K ? Activations.Q4_KX : t == GgmlType.Q5_K ? Activations.Q5_KX : Activations.Q6_KX);
+                        wideAct.prepare(VecDotType.Q8_K, x, 0, cols, n, false, true,
+                                t == GgmlType.Q4_K ? Activations.Q4_KX_WIDE : t == GgmlType.Q5_K ? Activations.Q5_KX_WIDE : Activations.Q6_KX_WIDE);
                         long stride = nb * (long) Interleave.blockBytes(t);
                         String what = t + " " + rows + "x" + cols + (everyScale ? " every scale" : "");
                         for (int row = 0; row < n; row++) {
@@ -109,9 +110,12 @@ class WideDotsTest {
                                     narrow[i] = wide[i] = rnd.nextInt(4) == 0 ? -0.0f : (float) rnd.nextGaussian();
                                 }
                                 int xb = row * nb;
-                                if (q4k) {
+                                if (t == GgmlType.Q4_K) {
                                     VectorDots.q4_Kx(w.interleaved(), stride, 0, nb, range[0], range[1], narrowAct.xks, narrowAct.d, narrowAct.bsum32, xb, narrow, 3);
                                     WideDots.q4_Kx(w.interleaved(), stride, 0, nb, range[0], range[1], wideAct.xks, wideAct.d, wideAct.bsum32, xb, wide, 3);
+                                } else if (t == GgmlType.Q5_K) {
+                                    VectorDots.q5_Kx(w.interleaved(), stride, 0, nb, range[0], range[1], narrowAct.xk, narrowAct.d, narrowAct.bsum32, xb, narrow, 3);
+                                    WideDots.q5_Kx(w.interleaved(), stride, 0, nb, range[0], range[1], wideAct.xk, wideAct.d, wideAct.bsum32, xb, wide, 3);
                                 } else {
                                     VectorDots.q6_Kx(w.interleaved(), stride, 0, nb, range[0], range[1], narrowAct.x6, narrowAct.d, narrowAct.bsum, xb, narrow, 3);
                                     WideDots.q6_Kx(w.interleaved(), stride, 0, nb, range[0], range[1], wideAct.x6, wideAct.d, wideAct.bsum, xb, wide, 3);
