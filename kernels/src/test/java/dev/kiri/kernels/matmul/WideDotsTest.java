@@ -23,11 +23,22 @@ import org.junit.jupiter.params.provider.EnumSource;
  * ({@code VectorMatmulTest} checks the products through {@link VectorMatmul} against the scalar
  * reference, with whichever kernel the machine uses.)
  *
- * <p>Runs where the runtime uses these kernels (machines whose JVM prefers 512-bit vectors): on
- * narrower machines the Vector API would run the 512-bit code unintrinsified, through the same
- * shared methods as the 256-bit kernels that the rest of this JVM's tests exercise.
+ * <p>Runs where the runtime uses these kernels (machines whose JVM prefers 512-bit vectors), and in
+ * the build's execution {@code wide-decode-emulated} everywhere: a JVM of its own with AVX-512 off,
+ * where the Vector API runs the 512-bit code unintrinsified. In the default execution on narrower
+ * machines it is skipped, since that code would pass through the same shared methods as the
+ * 256-bit kernels that the rest of the JVM's tests exercise.
  */
 class WideDotsTest {
+    /**
+     * Where the runtime uses these kernels, or where the build asks for them anyway
+     * ({@code -Dkiri.test.wideDotsEmulated=true}: the surefire execution {@code wide-decode-emulated},
+     * a JVM of its own with AVX-512 off, in which the 512-bit vectors run through the Vector API's Java
+     * fallback: slow, but exactly the same integer and float operations).
+     */
+    private static final boolean RUNS = VectorWidth.WIDE_DECODE || Boolean.getBoolean("kiri.test.wideDotsEmulated");
+    private static final String NOT_HERE = "the JVM does not prefer 512-bit vectors here, so the runtime does not use WideDots"
+            + " (the build's wide-decode-emulated execution runs this class with them emulated)";
     /** Every kind of finite F16 scale: subnormal, zero, negative zero, largest, smallest normal, negative. */
     private static final short[] SCALES = {0x0001, 0x03FF, 0x0000, (short) 0x8000, 0x7BFF, (short) 0xFBFF, 0x0400, (short) 0xC000,
             (short) 0x8001, 0x3C00, 0x1234, (short) 0x83FF};
@@ -35,7 +46,7 @@ class WideDotsTest {
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0"})
     void givesTheNarrowKernelsFloatsBitForBit(GgmlType t) {
-        assumeTrue(VectorWidth.WIDE_DECODE, "the JVM does not prefer 512-bit vectors here, so the runtime does not use WideDots");
+        assumeTrue(RUNS, NOT_HERE);
         Random rnd = new Random(51_2);
         try (Arena arena = Arena.ofConfined()) {
             for (int cols : new int[] {32, 96, 160, 2080}) {
@@ -74,7 +85,7 @@ class WideDotsTest {
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
     void theKQuantKernelsGiveTheNarrowKernelsFloatsBitForBit(GgmlType t) {
-        assumeTrue(VectorWidth.WIDE_DECODE, "the JVM does not prefer 512-bit vectors here, so the runtime does not use WideDots");
+        assumeTrue(RUNS, NOT_HERE);
         Random rnd = new Random(51_3);
         long[] scaleAt = t == GgmlType.Q6_K ? new long[] {208} : new long[] {0, 2};
         try (Arena arena = Arena.ofConfined()) {
