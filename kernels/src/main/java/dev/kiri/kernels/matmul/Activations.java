@@ -90,12 +90,11 @@ final class Activations {
      * block, block b at {@code 128b}: for part k &lt; 4, way u &lt; 4 and lane (sub-block) j &lt; 8, at
      * {@code 128b + 32k + 8u + j}, the swapped pair (as for {@link #xg}) of values {@code 8k + a} and
      * {@code 8k + a + 2} of sub-block j, with a = 0, 1, 4, 5 for u = 0..3 (the even and odd bytes'
-     * low nibbles, then their high nibbles).
+     * low nibbles, then their high nibbles). With layout {@link #Q5_KX_WIDE}, for the 512-bit kernel
+     * ({@link WideDots#q5_Kx}, which reads parts 2q and 2q + 1 in one vector), the same pairs at
+     * {@code 128b + 64q + 16u + 8e + j} where this layout holds them at {@code 128b + 32(2q + e) + 8u + j}.
      */
     int[] xk = new int[0];
-    // With layout Q5_KX_WIDE (the 512-bit kernel, WideDots.q5_Kx, which reads parts 2q and 2q + 1 in
-    // one vector), xk holds at 128b + 64q + 16u + 8e + j what the layout above holds at
-    // 128b + 32(2q + e) + 8u + j.
     /**
      * Q8_K, for Q4_K weights reordered by {@link Interleave} ({@link VectorDots#q4_Kx}): 256 shorts
      * per block, block b at {@code 256b}: for part k &lt; 4, way u &lt; 4 and sub-block j &lt; 8, at

@@ -28,12 +28,12 @@ import jdk.incubator.vector.VectorSpecies;
  * The decode kernels of the {@link Interleave}d Q4_0, Q8_0, Q4_K, Q5_K and Q6_K copies at 512 bits, for
  * machines whose JVM prefers 512-bit vectors ({@link dev.kiri.kernels.VectorWidth#WIDE_DECODE});
  * {@link VectorDots#q4_0x8}, {@link VectorDots#q8_0x8}, {@link VectorDots#q4_Kx},
- * {@link VectorDots#q5_Kx} and {@link VectorDots#q6_Kx} are the 256-bit ones, and these give the same floats, bit for bit. The
- * K-quant kernels (below) fold their integer sums to 256 bits and accumulate floats there, in the
- * 256-bit kernels' order.
+ * {@link VectorDots#q5_Kx} and {@link VectorDots#q6_Kx} are the 256-bit ones, and these give the
+ * same floats, bit for bit. The K-quant kernels (below) fold their integer sums to 256 bits and
+ * accumulate floats there, in the 256-bit kernels' order.
  *
- * <p>Q4_0 and Q8_0: a 512-bit load takes two parts of a block at once: int lane j holds bytes 4k..4k+3 of row j
- * (part k) and lane 8 + j bytes 4k+4..4k+7 (part k + 1). A permutation puts each row's two ints side
+ * <p>Q4_0 and Q8_0: a 512-bit load takes two parts of a block at once: int lane j holds bytes
+ * 4k..4k+3 of row j (part k) and lane 8 + j bytes 4k+4..4k+7 (part k + 1). A permutation puts each row's two ints side
  * by side (lanes 2j and 2j + 1), where a 64-bit broadcast of the two activation pairs that belong to
  * them ({@link Activations#xq4l}) multiplies both; the nibbles are taken and multiplied in 16-bit
  * lanes as in the 256-bit kernels. Per block each int lane's two 16-bit halves are added with sign

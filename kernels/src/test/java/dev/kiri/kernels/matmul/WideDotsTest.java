@@ -16,8 +16,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The 512-bit decode kernels of the Q4_0, Q8_0, Q4_K, Q5_K and Q6_K copies ({@link WideDots}) give
  * the 256-bit kernels' floats bit for bit ({@link VectorDots#q4_0x8}, {@link VectorDots#q8_0x8},
- * {@link VectorDots#q4_Kx}, {@link VectorDots#q5_Kx}, {@link VectorDots#q6_Kx}): the same exact integer block (or sub-block)
- * sums, scaled and added in the same order. Fresh random weights and
+ * {@link VectorDots#q4_Kx}, {@link VectorDots#q5_Kx}, {@link VectorDots#q6_Kx}): the same exact
+ * integer block (or sub-block) sums, scaled and added in the same order. Fresh random weights and
  * activations, one to many groups, odd block counts, group ranges and activation rows that do not
  * start at zero, results added to what {@code y} holds, and every kind of finite F16 scale.
  * ({@code VectorMatmulTest} checks the products through {@link VectorMatmul} against the scalar
