@@ -86,6 +86,15 @@ final class Activations {
     /** Longs per block in {@link #xq4l}. */
     static final int Q4L_BLOCK = 8;
     /**
+     * Q8_0, for {@link Interleave}d Q8_0 weights ({@link VectorDots#q8_0x8}, {@link WideDots#q8_0x8}):
+     * the values four to a long, {@link #Q8L_BLOCK} longs per block, long {@code 8b + m} holding values
+     * {@code 32b + 4m .. 32b + 4m + 3} as 16-bit values, the first in the low bits: broadcast, it
+     * meets the four values of each row that a part of the copy holds.
+     */
+    long[] xq8l = new long[0];
+    /** Longs per block in {@link #xq8l}. */
+    static final int Q8L_BLOCK = 8;
+    /**
      * Q8_K, for Q5_K weights reordered by {@link Interleave} ({@link VectorDots#q5_Kx}): 128 ints per
      * block, block b at {@code 128b}: for part k &lt; 4, way u &lt; 4 and lane (sub-block) j &lt; 8, at
      * {@code 128b + 32k + 8u + j}, the swapped pair (as for {@link #xg}) of values {@code 8k + a} and
@@ -141,6 +150,8 @@ final class Activations {
     static final int Q4_X8 = 2;
     /** {@link #xq4x8} and {@link #xq4l}, for {@link Interleave}d Q4_0 weights and the 512-bit kernels. */
     static final int Q4_X8_WIDE = 6;
+    /** {@link #xq8l}, for {@link Interleave}d Q8_0 weights (both widths). */
+    static final int Q8_X8 = 10;
     /** {@link #xks} instead of {@link #xg}, for {@link Interleave}d Q4_K weights (Q8_K activations). */
     static final int Q4_KX = 3;
     /** {@link #x6} instead of {@link #xg}, for {@link Interleave}d Q6_K weights (Q8_K activations). */
@@ -186,6 +197,8 @@ final class Activations {
                 if (shorts && (layout == Q4_X8 || layout == Q4_X8_WIDE)) {
                     fillQ4x8(n / 32);
                     if (layout == Q4_X8_WIDE) fillQ4l(n / 32);
+                } else if (shorts && layout == Q8_X8) {
+                    fillQ8l(n / 32);
                 } else if (shorts && layout == Q4_PAIRS && cols <= Q4_PAIRS_MAX_COLS) {
                     fillQ4Pairs();
                 }
@@ -225,6 +238,13 @@ final class Activations {
             }
             for (int j = 0; j < 32; j++) sum += q16[q + j];
             xq4x8[at + 16] = 8 * sum;
+        }
+    }
+
+    private void fillQ8l(int blocks) {
+        if (xq8l.length < blocks * Q8L_BLOCK) xq8l = new long[blocks * Q8L_BLOCK];
+        for (int i = 0, v = 0; i < blocks * Q8L_BLOCK; i++, v += 4) {
+            xq8l[i] = (q16[v] & 0xFFFFL) | (q16[v + 1] & 0xFFFFL) << 16 | (q16[v + 2] & 0xFFFFL) << 32 | (long) q16[v + 3] << 48;
         }
     }
 

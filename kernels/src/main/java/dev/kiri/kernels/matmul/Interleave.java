@@ -26,10 +26,13 @@ import java.nio.ByteOrder;
  * sequential stream: the kernel reads every byte of the copy in order.
  *
  * <p><b>Q8_0, "Q8_0x8".</b> The same groups, 272 bytes per block of eight rows: the eight F16
- * scales, then each value {@code q} split as {@code 16·(h - 8) + l} into two nibbles, the l
- * nibbles laid out as a Q4_0 group's (four parts at 16) and the h nibbles after them (four parts at
- * 144). The kernel ({@link VectorDots#q8_0x8}) is Q4_0x8's twice over, with no byte widened: the
- * in-place Q8_0 kernel sign-extends every byte to 16 bits. As many bytes as the file.
+ * scales, then eight 32-byte parts, part m holding values {@code 4m..4m+3} of each row's block, row j
+ * in bytes {@code 4j..4j+3}: the file's bytes, four at a time. The kernels ({@link VectorDots#q8_0x8},
+ * {@link WideDots#q8_0x8}) sign-extend a part (or half of one) to 16-bit lanes, multiply it by the
+ * four activations broadcast ({@link Activations#xq8l}), add two parts' products and widen the pair
+ * sums to 32 bits. As many bytes as the file. (The copy first split each value into two nibbles
+ * laid out as two Q4_0 groups, so that the Q4_0x8 kernel ran twice over with no byte widened: twice
+ * the multiplies and about half again as many operations; docs/KERNELS.md.)
  *
  * <p>The layouts that lost (docs/KERNELS.md): the scales as F32 (160 bytes per block: the copy 11 %
  * larger than the file, decode 3–4 % slower, 76 MB more resident on a 1B model), and the F16 scales
@@ -89,10 +92,7 @@ public final class Interleave {
     public static final int GROUP = 8;
     /** Bytes per block of a group of Q4_0 rows: 16 of scales, 128 of nibbles. */
     static final int Q4_0_GROUP_BLOCK = 144;
-    /**
-     * Bytes per block of a group of Q8_0 rows: 16 of scales, then each value split into its low
-     * nibble and its high nibble plus 8, laid out as two Q4_0 groups' nibbles (128 bytes each).
-     */
+    /** Bytes per block of a group of Q8_0 rows: 16 of scales, then eight parts of four values of each row. */
     static final int Q8_0_GROUP_BLOCK = 272;
     /** Bytes per block of the Q4_K copy: d, dmin, 8 scales, 8 mins, 128 of nibbles. */
     static final int Q4_K_COPY_BLOCK = 148;
@@ -230,7 +230,7 @@ public final class Interleave {
         if (w.type() == GgmlType.Q2_K) return copyBlocks(w, arena, 84, 84, Interleave::reorderQ2_KBlock);
         if (w.type() == GgmlType.Q3_K) return copyBlocks(w, arena, 110, Q3_K_COPY_BLOCK, Interleave::reorderQ3_KBlock);
         if (w.type() == GgmlType.Q6_K) return reorderQ6_K(w, arena);
-        if (w.type() == GgmlType.Q8_0) return copyGroups(w, arena, 34, Q8_0_GROUP_BLOCK, Interleave::splitQ8_0Row);
+        if (w.type() == GgmlType.Q8_0) return copyGroups(w, arena, 34, Q8_0_GROUP_BLOCK, Interleave::interleaveQ8_0Row);
         return copyGroups(w, arena, 18, Q4_0_GROUP_BLOCK, Interleave::interleaveQ4_0Row);
     }
 
@@ -275,20 +275,10 @@ public final class Interleave {
         for (int k = 0; k < 4; k++) INT.set(out, o + 16 + 32 * k + 4 * j, (int) INT.get(in, i + 2 + 4 * k));
     }
 
-    /**
-     * Q8_0x8: row j's scale at {@code 2j}; its 32 values split as {@code q = 16·(h - 8) + l} (l the
-     * low nibble, h the high nibble plus 8, both 0..15) and stored as two Q4_0 blocks would be in a
-     * Q4_0 group: the l nibbles (byte e: value e low, value e + 16 high) in the four 32-byte parts at
-     * 16, the h nibbles in the four at 144, bytes 4k..4k+3 in int lane j of part k. Four values at a
-     * time: a byte's high nibble plus 8 is its unsigned high nibble XOR 8.
-     */
-    private static void splitQ8_0Row(byte[] in, int i, byte[] out, int o, int j) {
+    /** Q8_0x8: row j's scale at {@code 2j}, its values {@code 4m..4m+3} in int lane j of part m. */
+    private static void interleaveQ8_0Row(byte[] in, int i, byte[] out, int o, int j) {
         SHORT.set(out, o + 2 * j, (short) SHORT.get(in, i));
-        for (int k = 0; k < 4; k++) {
-            int a0 = (int) INT.get(in, i + 2 + 4 * k), a1 = (int) INT.get(in, i + 18 + 4 * k);
-            INT.set(out, o + 16 + 32 * k + 4 * j, a0 & 0x0F0F0F0F | (a1 & 0x0F0F0F0F) << 4);
-            INT.set(out, o + 144 + 32 * k + 4 * j, (a0 >>> 4 & 0x0F0F0F0F ^ 0x08080808) | (a1 >>> 4 & 0x0F0F0F0F ^ 0x08080808) << 4);
-        }
+        for (int m = 0; m < 8; m++) INT.set(out, o + 16 + 32 * m + 4 * j, (int) INT.get(in, i + 2 + 4 * m));
     }
 
     /**
@@ -320,13 +310,9 @@ public final class Interleave {
                     long at = groupOffset(Q8_0_GROUP_BLOCK, rows / GROUP, nb, row / GROUP, b);
                     float d = Float.float16ToFloat(p.get(LE16, at + 2 * j));
                     int o = off + 32 * b;
-                    for (int k = 0; k < 4; k++) {
-                        int l = p.get(LE32, at + 16 + 32 * k + 4 * j), h = p.get(LE32, at + 144 + 32 * k + 4 * j);
-                        for (int e = 0; e < 4; e++) {
-                            int lq = l >>> 8 * e & 0xFF, hq = h >>> 8 * e & 0xFF;
-                            out[o + 4 * k + e] = (16 * ((hq & 0xF) - 8) + (lq & 0xF)) * d;
-                            out[o + 16 + 4 * k + e] = (16 * ((hq >>> 4) - 8) + (lq >>> 4)) * d;
-                        }
+                    for (int m = 0; m < 8; m++) {
+                        int v = p.get(LE32, at + 16 + 32 * m + 4 * j);
+                        for (int e = 0; e < 4; e++) out[o + 4 * m + e] = (byte) (v >> 8 * e) * d;
                     }
                 }
             }

@@ -1,13 +1,17 @@
 package dev.kiri.kernels.matmul;
 
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.AND;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2I;
 import static jdk.incubator.vector.VectorOperators.B2S;
+import static jdk.incubator.vector.VectorOperators.FMA;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.MUL;
 import static jdk.incubator.vector.VectorOperators.NE;
+import static jdk.incubator.vector.VectorOperators.OR;
 import static jdk.incubator.vector.VectorOperators.S2I;
 
 import dev.kiri.gguf.GgmlType;
@@ -17,6 +21,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
@@ -60,6 +65,18 @@ final class VectorDots {
     private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
     private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Long> L256 = LongVector.SPECIES_256;
+    /** The odd lanes of an 8-lane int vector. */
+    private static final VectorMask<Integer> ODD = VectorMask.fromLong(I256, 0xAA);
+    /** Block sums blended as rows [0, 4, 1, 5, 2, 6, 3, 7], put back in order ({@link #q8_0x8}). */
+    private static final VectorShuffle<Integer> ROWS_IN_ORDER = VectorShuffle.fromValues(I256, 0, 2, 4, 6, 1, 3, 5, 7);
+    // q8_0x8's constants, made once and read into locals (as WideDots' are; docs/KERNELS.md, "The
+    // Q4_0 and Q8_0 decode kernels at 512 bits"): its shifts take count vectors, and it calls only
+    // methods that each species class overrides (lanewise with vector operands, convertShape,
+    // reinterpretShape, blend, rearrange), none of the shared ones.
+    private static final IntVector Q8_MAGNITUDE = IntVector.broadcast(I256, 0x7FFF);
+    private static final IntVector Q8_SIGN = IntVector.broadcast(I256, 0x80000000);
+    private static final FloatVector Q8_F112 = FloatVector.broadcast(F256, 0x1p112f);
     /** Lanes 4..7 of an 8-lane int vector. */
     private static final VectorMask<Integer> UPPER4 = VectorMask.fromLong(I256, 0xF0);
     /** Lanes 4..7 of an 8-lane float vector. */
@@ -241,72 +258,90 @@ final class VectorDots {
     }
 
     /**
-     * Q8_0 weights interleaved in groups of eight rows ({@link Interleave}, "Q8_0x8"), taken as
-     * {@link #q4_0x8} takes Q4_0's: each value {@code q = 16·(h - 8) + l} is two nibbles, the l
-     * nibbles in the block's first four parts and the h nibbles in the next four, each set
-     * multiplied in 16-bit lanes by the same activation pairs ({@link Activations#xq4x8}) and summed
-     * there (at most 16·15·127 = 30480 per lane), then each row's halves added with sign extension:
-     * {@code 16·(Σh·x - 8Σx) + Σl·x}, the exact block sum. No byte is widened (the in-place
-     * {@link #q8_0} sign-extends every weight and activation byte to 16 bits, a shuffle each).
+     * Q8_0 weights interleaved in groups of eight rows ({@link Interleave}, "Q8_0x8"), groups, rows and
+     * results as {@link #q4_0x8}; {@code xl} is {@link Activations#xq8l}. Part m of a block holds
+     * values 4m..4m+3 of the eight rows, rows 0..3 in its first 16 bytes and rows 4..7 in the next:
+     * each half sign-extended to sixteen 16-bit lanes ({@code vpmovsxbw}), multiplied by the four
+     * activations broadcast ({@code vpmullw}), two parts' products added there (at most
+     * 2·128·127 = 32512, as the activations stay within ±127), and each int lane's two 16-bit halves
+     * added with sign extension: int lane 2j + e holds four products of row j. Per block the two
+     * lanes of a row are added (64-bit lanes), rows 0..3 and 4..7 blended into one vector
+     * ([0, 4, 1, 5, 2, 6, 3, 7]) and put in order with one permutation: the eight exact block sums,
+     * scaled by the F16 scales converted as {@link #q4_0x8} converts them. The whole block written out,
+     * with no loop over the parts: as a loop of four C2 left it rolled, at about two thirds of the
+     * speed (docs/KERNELS.md, "Q8_0x8: the bytes themselves"). Written as {@link WideDots}' kernels
+     * are: constants made once, only methods that each species class overrides, the results added
+     * lane by lane.
      */
-    static void q8_0x8(MemorySegment p, long stride, long base, int nb, int g0, int g1, int[] xa, float[] xd, int xb,
+    static void q8_0x8(MemorySegment p, long stride, long base, int nb, int g0, int g1, long[] xl, float[] xd, int xb,
                        float[] y, int yOff) {
-        IntVector m = IntVector.broadcast(I256, 0x000F000F);
+        IntVector magMask = Q8_MAGNITUDE, signMask = Q8_SIGN;
+        FloatVector f112 = Q8_F112;
         for (int g = g0; g < g1; g++) {
             FloatVector acc = FloatVector.zero(F256);
             long o = base + g * stride;
-            int i = xb * Activations.Q4X8_BLOCK;
-            for (int b = xb, bEnd = xb + nb; b < bEnd; b++, o += Interleave.Q8_0_GROUP_BLOCK, i += Activations.Q4X8_BLOCK) {
-                IntVector v0 = IntVector.fromMemorySegment(I256, p, o + 16, LE);
-                IntVector v1 = IntVector.fromMemorySegment(I256, p, o + 48, LE);
-                IntVector v2 = IntVector.fromMemorySegment(I256, p, o + 80, LE);
-                IntVector v3 = IntVector.fromMemorySegment(I256, p, o + 112, LE);
-                ShortVector lo = ((ShortVector) v0.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i]).reinterpretShape(S256, 0))
-                        .add(((ShortVector) v0.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 1]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) v0.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 2]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) v0.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 3]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) v1.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 4]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) v1.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 5]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) v1.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 6]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) v1.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 7]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) v2.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 8]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) v2.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 9]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) v2.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 10]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) v2.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 11]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) v3.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 12]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) v3.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 13]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) v3.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 14]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) v3.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 15]).reinterpretShape(S256, 0)));
-                IntVector u0 = IntVector.fromMemorySegment(I256, p, o + 144, LE);
-                IntVector u1 = IntVector.fromMemorySegment(I256, p, o + 176, LE);
-                IntVector u2 = IntVector.fromMemorySegment(I256, p, o + 208, LE);
-                IntVector u3 = IntVector.fromMemorySegment(I256, p, o + 240, LE);
-                ShortVector hi = ((ShortVector) u0.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i]).reinterpretShape(S256, 0))
-                        .add(((ShortVector) u0.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 1]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) u0.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 2]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) u0.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 3]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) u1.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 4]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) u1.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 5]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) u1.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 6]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) u1.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 7]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) u2.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 8]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) u2.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 9]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) u2.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 10]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) u2.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 11]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) u3.and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 12]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) u3.lanewise(LSHR, 8).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 13]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) u3.lanewise(LSHR, 4).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 14]).reinterpretShape(S256, 0)))
-                        .add(((ShortVector) u3.lanewise(LSHR, 12).and(m).reinterpretShape(S256, 0)).mul((ShortVector) IntVector.broadcast(I256, xa[i + 15]).reinterpretShape(S256, 0)));
-                IntVector tl = (IntVector) lo.reinterpretShape(I256, 0);
-                IntVector th = (IntVector) hi.reinterpretShape(I256, 0);
-                IntVector sh = th.lanewise(LSHL, 16).lanewise(ASHR, 16).add(th.lanewise(ASHR, 16)).sub(xa[i + 16]);
-                IntVector s = sh.lanewise(LSHL, 4).add(tl.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(tl.lanewise(ASHR, 16));
+            int k = xb * Activations.Q8L_BLOCK;
+            for (int b = xb, bEnd = xb + nb; b < bEnd; b++, o += Interleave.Q8_0_GROUP_BLOCK, k += Activations.Q8L_BLOCK) {
+                ShortVector x0 = (ShortVector) LongVector.broadcast(L256, xl[k]).reinterpretShape(S256, 0);
+                ShortVector x1 = (ShortVector) LongVector.broadcast(L256, xl[k + 1]).reinterpretShape(S256, 0);
+                IntVector a0 = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 16, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x0)
+                        .lanewise(ADD, ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 48, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x1))
+                        .reinterpretShape(I256, 0);
+                IntVector b0 = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 32, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x0)
+                        .lanewise(ADD, ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 64, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x1))
+                        .reinterpretShape(I256, 0);
+                ShortVector x2 = (ShortVector) LongVector.broadcast(L256, xl[k + 2]).reinterpretShape(S256, 0);
+                ShortVector x3 = (ShortVector) LongVector.broadcast(L256, xl[k + 3]).reinterpretShape(S256, 0);
+                IntVector a1 = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 80, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x2)
+                        .lanewise(ADD, ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 112, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x3))
+                        .reinterpretShape(I256, 0);
+                IntVector b1 = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 96, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x2)
+                        .lanewise(ADD, ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 128, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x3))
+                        .reinterpretShape(I256, 0);
+                ShortVector x4 = (ShortVector) LongVector.broadcast(L256, xl[k + 4]).reinterpretShape(S256, 0);
+                ShortVector x5 = (ShortVector) LongVector.broadcast(L256, xl[k + 5]).reinterpretShape(S256, 0);
+                IntVector a2 = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 144, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x4)
+                        .lanewise(ADD, ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 176, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x5))
+                        .reinterpretShape(I256, 0);
+                IntVector b2 = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 160, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x4)
+                        .lanewise(ADD, ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 192, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x5))
+                        .reinterpretShape(I256, 0);
+                ShortVector x6 = (ShortVector) LongVector.broadcast(L256, xl[k + 6]).reinterpretShape(S256, 0);
+                ShortVector x7 = (ShortVector) LongVector.broadcast(L256, xl[k + 7]).reinterpretShape(S256, 0);
+                IntVector a3 = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 208, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x6)
+                        .lanewise(ADD, ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 240, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x7))
+                        .reinterpretShape(I256, 0);
+                IntVector b3 = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 224, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x6)
+                        .lanewise(ADD, ((ShortVector) ByteVector.fromMemorySegment(B128, p, o + 256, LE).convertShape(B2S, S256, 0)).lanewise(MUL, x7))
+                        .reinterpretShape(I256, 0);
+                LongVector la = (LongVector) a0.lanewise(LSHL, 16).lanewise(ASHR, 16).lanewise(ADD, a0.lanewise(ASHR, 16))
+                        .lanewise(ADD, a1.lanewise(LSHL, 16).lanewise(ASHR, 16)).lanewise(ADD, a1.lanewise(ASHR, 16))
+                        .lanewise(ADD, a2.lanewise(LSHL, 16).lanewise(ASHR, 16)).lanewise(ADD, a2.lanewise(ASHR, 16))
+                        .lanewise(ADD, a3.lanewise(LSHL, 16).lanewise(ASHR, 16)).lanewise(ADD, a3.lanewise(ASHR, 16))
+                        .reinterpretShape(L256, 0);
+                LongVector lb = (LongVector) b0.lanewise(LSHL, 16).lanewise(ASHR, 16).lanewise(ADD, b0.lanewise(ASHR, 16))
+                        .lanewise(ADD, b1.lanewise(LSHL, 16).lanewise(ASHR, 16)).lanewise(ADD, b1.lanewise(ASHR, 16))
+                        .lanewise(ADD, b2.lanewise(LSHL, 16).lanewise(ASHR, 16)).lanewise(ADD, b2.lanewise(ASHR, 16))
+                        .lanewise(ADD, b3.lanewise(LSHL, 16).lanewise(ASHR, 16)).lanewise(ADD, b3.lanewise(ASHR, 16))
+                        .reinterpretShape(L256, 0);
+                // Rows 0..3 in the low ints of la's longs, rows 4..7 in the high ints of lb's: blended, then in order.
+                IntVector s = ((IntVector) la.lanewise(ADD, la.lanewise(LSHR, 32)).reinterpretShape(I256, 0))
+                        .blend((IntVector) lb.lanewise(ADD, lb.lanewise(LSHR, 32)).lanewise(LSHL, 32).reinterpretShape(I256, 0), ODD)
+                        .rearrange(ROWS_IN_ORDER);
                 IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, p, o, LE).convertShape(S2I, I256, 0);
-                FloatVector mag = ((FloatVector) h.and(0x7FFF).lanewise(LSHL, 13).reinterpretShape(F256, 0)).mul(0x1p112f);
-                FloatVector d = (FloatVector) ((IntVector) mag.reinterpretShape(I256, 0)).or(h.and(0x80000000)).reinterpretShape(F256, 0);
-                acc = ((FloatVector) s.convertShape(I2F, F256, 0)).fma(d.mul(xd[b]), acc);
+                FloatVector mag = ((FloatVector) h.lanewise(AND, magMask).lanewise(LSHL, 13).reinterpretShape(F256, 0)).lanewise(MUL, f112);
+                FloatVector d = (FloatVector) ((IntVector) mag.reinterpretShape(I256, 0)).lanewise(OR, h.lanewise(AND, signMask)).reinterpretShape(F256, 0);
+                acc = ((FloatVector) s.convertShape(I2F, F256, 0)).lanewise(FMA, d.lanewise(MUL, FloatVector.broadcast(F256, xd[b])), acc);
             }
-            acc.add(FloatVector.fromArray(F256, y, yOff + 8 * g)).intoArray(y, yOff + 8 * g);
+            int at = yOff + 8 * g;
+            y[at] += acc.lane(0);
+            y[at + 1] += acc.lane(1);
+            y[at + 2] += acc.lane(2);
+            y[at + 3] += acc.lane(3);
+            y[at + 4] += acc.lane(4);
+            y[at + 5] += acc.lane(5);
+            y[at + 6] += acc.lane(6);
+            y[at + 7] += acc.lane(7);
         }
     }
 

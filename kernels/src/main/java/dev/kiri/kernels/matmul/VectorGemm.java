@@ -745,9 +745,9 @@ final class VectorGemm {
 
     /**
      * Rows {@code [rb, rb + count)} of Q8_0 weights from their {@link Interleave}d copy, as
-     * {@link #q8_0} makes them from the file: at 256 bits each value's byte put back together from
-     * its two nibbles four at a time ({@code (h << 4 | l) ^ 0x80} per byte is {@code 16·(h - 8) + l}
-     * as a signed byte), then converted and multiplied by d as the reference does; at other widths
+     * {@link #q8_0} makes them from the file: at 256 bits a row's four values of two parts at a time
+     * (one int each, broadcast into a half), each byte moved to the top of its lane and shifted down
+     * with its sign, then converted and multiplied by d as the reference does; at other widths
      * through {@link Interleave#copyRow}.
      */
     private static void panelQ8_0x8(MemorySegment p, int rows, int rb, int count, int cols, float[] out) {
@@ -765,21 +765,12 @@ final class VectorGemm {
             int o = i * cols;
             for (int b = 0; b < nb; b++, o += 32) {
                 long at = Interleave.groupOffset(Interleave.Q8_0_GROUP_BLOCK, rows / Interleave.GROUP, nb, r / Interleave.GROUP, b);
-                float d = Float.float16ToFloat(p.get(Le.I16, at + j / 2));
-                // Eight int lanes per vector (bytes 0..3 of one int, then of the next), each moving its
-                // byte to the top and shifting it down with its sign: values 0..7, 8..15, 16..23, 24..31.
-                FloatVector dv = FloatVector.broadcast(F, d);
-                for (int k = 0; k < 4; k += 2) {
-                    int l0 = p.get(Le.I32, at + 16 + 32 * k + j), h0 = p.get(Le.I32, at + 144 + 32 * k + j);
-                    int l1 = p.get(Le.I32, at + 48 + 32 * k + j), h1 = p.get(Le.I32, at + 176 + 32 * k + j);
-                    IntVector first = IntVector.broadcast(IQ, (h0 & 0x0F0F0F0F) << 4 | l0 & 0x0F0F0F0F)
-                            .blend((h1 & 0x0F0F0F0F) << 4 | l1 & 0x0F0F0F0F, UPPER_HALF);
-                    IntVector second = IntVector.broadcast(IQ, h0 & 0xF0F0F0F0 | l0 >>> 4 & 0x0F0F0F0F)
-                            .blend(h1 & 0xF0F0F0F0 | l1 >>> 4 & 0x0F0F0F0F, UPPER_HALF);
-                    ((FloatVector) first.lanewise(VectorOperators.LSHL, upShifts).lanewise(VectorOperators.XOR, 0x80000000)
-                            .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0)).mul(dv).intoArray(out, o + 4 * k);
-                    ((FloatVector) second.lanewise(VectorOperators.LSHL, upShifts).lanewise(VectorOperators.XOR, 0x80000000)
-                            .lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, F, 0)).mul(dv).intoArray(out, o + 16 + 4 * k);
+                FloatVector dv = FloatVector.broadcast(F, Float.float16ToFloat(p.get(Le.I16, at + j / 2)));
+                for (int m = 0; m < 8; m += 2) {
+                    IntVector bytes = IntVector.broadcast(IQ, p.get(Le.I32, at + 16 + 32 * m + j))
+                            .blend(p.get(Le.I32, at + 48 + 32 * m + j), UPPER_HALF);
+                    ((FloatVector) bytes.lanewise(VectorOperators.LSHL, upShifts).lanewise(VectorOperators.ASHR, 24)
+                            .convertShape(VectorOperators.I2F, F, 0)).mul(dv).intoArray(out, o + 4 * m);
                 }
             }
         }

@@ -147,7 +147,7 @@ public final class VectorMatmul implements Matmul {
         boolean copy = w.interleaved() != null;
         int layout = switch (t) {
             case Q4_0 -> copy ? (WideDots.ON ? Activations.Q4_X8_WIDE : Activations.Q4_X8) : Activations.Q4_PAIRS;
-            case Q8_0 -> copy ? (WideDots.ON ? Activations.Q4_X8_WIDE : Activations.Q4_X8) : Activations.NO_LAYOUT;
+            case Q8_0 -> copy ? Activations.Q8_X8 : Activations.NO_LAYOUT;
             case Q4_K -> copy ? (WideDots.ON ? Activations.Q4_KX_WIDE : Activations.Q4_KX) : Activations.NO_LAYOUT;
             case Q5_K -> copy ? (WideDots.ON ? Activations.Q5_KX_WIDE : Activations.Q5_KX) : Activations.NO_LAYOUT;
             case Q6_K -> copy ? (WideDots.ON ? Activations.Q6_KX_WIDE : Activations.Q6_KX) : Activations.NO_LAYOUT;
@@ -346,10 +346,10 @@ public final class VectorMatmul implements Matmul {
                 case Q8_0 -> {
                     if (WideDots.ON) {
                         WideDots.q8_0x8(packed, stride, base, nb, r0 / Interleave.GROUP, r1 / Interleave.GROUP,
-                                act.xq4l, act.xq4x8, act.d, xb, y, yo);
+                                act.xq8l, act.d, xb, y, yo);
                     } else {
                         VectorDots.q8_0x8(packed, stride, base, nb, r0 / Interleave.GROUP, r1 / Interleave.GROUP,
-                                act.xq4x8, act.d, xb, y, yo);
+                                act.xq8l, act.d, xb, y, yo);
                     }
                 }
                 case Q4_K -> {

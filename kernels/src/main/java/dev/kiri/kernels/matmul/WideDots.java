@@ -4,6 +4,7 @@ import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.AND;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2I;
+import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.FMA;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
@@ -32,11 +33,13 @@ import jdk.incubator.vector.VectorSpecies;
  * same floats, bit for bit. The K-quant kernels (below) fold their integer sums to 256 bits and
  * accumulate floats there, in the 256-bit kernels' order.
  *
- * <p>Q4_0 and Q8_0: a 512-bit load takes two parts of a block at once: int lane j holds bytes
+ * <p>Q4_0: a 512-bit load takes two parts of a block at once: int lane j holds bytes
  * 4k..4k+3 of row j (part k) and lane 8 + j bytes 4k+4..4k+7 (part k + 1). A permutation puts each row's two ints side
  * by side (lanes 2j and 2j + 1), where a 64-bit broadcast of the two activation pairs that belong to
  * them ({@link Activations#xq4l}) multiplies both; the nibbles are taken and multiplied in 16-bit
- * lanes as in the 256-bit kernels. Per block each int lane's two 16-bit halves are added with sign
+ * lanes as in the 256-bit kernels. Q8_0: a part of the copy sign-extended to 512 bits already holds
+ * row j's four values in lanes 2j and 2j + 1, where the four activations broadcast meet them. Per
+ * block each int lane's two 16-bit halves are added with sign
  * extension, then the row's two int lanes with one 64-bit add, so the even int lanes hold the eight
  * rows' exact block sums; the eight F16 scales are sign-extended into the even lanes too, converted
  * as there and applied with one FMA; the odd lanes carry ±0 scales and are never read.
@@ -56,6 +59,7 @@ final class WideDots {
     static final boolean ON = dev.kiri.kernels.VectorWidth.WIDE_DECODE;
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
     private static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
@@ -180,52 +184,50 @@ final class WideDots {
         }
     }
 
-    /** {@link VectorDots#q8_0x8} at 512 bits; {@code xl} is {@link Activations#xq4l}, {@code xa} {@link Activations#xq4x8}. */
-    static void q8_0x8(MemorySegment p, long stride, long base, int nb, int g0, int g1, long[] xl, int[] xa, float[] xd,
+    /**
+     * {@link VectorDots#q8_0x8} at 512 bits; {@code xl} is {@link Activations#xq8l}. A part of a block
+     * (values 4m..4m+3 of the eight rows) sign-extended fills 32 16-bit lanes, row j's four in
+     * the 64-bit lane j, where the four activations broadcast meet them; two parts' products are added
+     * there, each int lane's halves added with sign extension, and per block each row's two int lanes
+     * with one 64-bit add: the even int lanes hold the eight rows' exact block sums, scaled as in
+     * {@link #q4_0x8}.
+     */
+    static void q8_0x8(MemorySegment p, long stride, long base, int nb, int g0, int g1, long[] xl, float[] xd,
                        int xb, float[] y, int yOff) {
-        IntVector m = NIBBLES, c4 = C4, c8 = C8, c12 = C12, c13 = C13, c16 = C16, magMask = MAGNITUDE, signMask = SIGN;
+        IntVector c13 = C13, c16 = C16, magMask = MAGNITUDE, signMask = SIGN;
         LongVector c32 = C32;
         FloatVector f112 = F112;
         for (int g = g0; g < g1; g++) {
             FloatVector acc = FloatVector.zero(F512);
             long o = base + g * stride;
-            int k = xb * Activations.Q4L_BLOCK;
-            for (int b = xb, bEnd = xb + nb; b < bEnd; b++, o += Interleave.Q8_0_GROUP_BLOCK, k += Activations.Q4L_BLOCK) {
-                ShortVector x0 = (ShortVector) LongVector.broadcast(L512, xl[k]).reinterpretShape(S512, 0);
-                ShortVector x1 = (ShortVector) LongVector.broadcast(L512, xl[k + 1]).reinterpretShape(S512, 0);
-                ShortVector x2 = (ShortVector) LongVector.broadcast(L512, xl[k + 2]).reinterpretShape(S512, 0);
-                ShortVector x3 = (ShortVector) LongVector.broadcast(L512, xl[k + 3]).reinterpretShape(S512, 0);
-                ShortVector x4 = (ShortVector) LongVector.broadcast(L512, xl[k + 4]).reinterpretShape(S512, 0);
-                ShortVector x5 = (ShortVector) LongVector.broadcast(L512, xl[k + 5]).reinterpretShape(S512, 0);
-                ShortVector x6 = (ShortVector) LongVector.broadcast(L512, xl[k + 6]).reinterpretShape(S512, 0);
-                ShortVector x7 = (ShortVector) LongVector.broadcast(L512, xl[k + 7]).reinterpretShape(S512, 0);
-                IntVector v0 = IntVector.fromMemorySegment(I512, p, o + 16, LE).rearrange(ROW_PAIRS);
-                IntVector v1 = IntVector.fromMemorySegment(I512, p, o + 80, LE).rearrange(ROW_PAIRS);
-                ShortVector lo = ((ShortVector) v0.lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x0)
-                        .lanewise(ADD, ((ShortVector) v0.lanewise(LSHR, c8).lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x1))
-                        .lanewise(ADD, ((ShortVector) v0.lanewise(LSHR, c4).lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x2))
-                        .lanewise(ADD, ((ShortVector) v0.lanewise(LSHR, c12).lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x3))
-                        .lanewise(ADD, ((ShortVector) v1.lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x4))
-                        .lanewise(ADD, ((ShortVector) v1.lanewise(LSHR, c8).lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x5))
-                        .lanewise(ADD, ((ShortVector) v1.lanewise(LSHR, c4).lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x6))
-                        .lanewise(ADD, ((ShortVector) v1.lanewise(LSHR, c12).lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x7));
-                IntVector u0 = IntVector.fromMemorySegment(I512, p, o + 144, LE).rearrange(ROW_PAIRS);
-                IntVector u1 = IntVector.fromMemorySegment(I512, p, o + 208, LE).rearrange(ROW_PAIRS);
-                ShortVector hi = ((ShortVector) u0.lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x0)
-                        .lanewise(ADD, ((ShortVector) u0.lanewise(LSHR, c8).lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x1))
-                        .lanewise(ADD, ((ShortVector) u0.lanewise(LSHR, c4).lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x2))
-                        .lanewise(ADD, ((ShortVector) u0.lanewise(LSHR, c12).lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x3))
-                        .lanewise(ADD, ((ShortVector) u1.lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x4))
-                        .lanewise(ADD, ((ShortVector) u1.lanewise(LSHR, c8).lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x5))
-                        .lanewise(ADD, ((ShortVector) u1.lanewise(LSHR, c4).lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x6))
-                        .lanewise(ADD, ((ShortVector) u1.lanewise(LSHR, c12).lanewise(AND, m).reinterpretShape(S512, 0)).lanewise(MUL, x7));
-                IntVector tl = (IntVector) lo.reinterpretShape(I512, 0);
-                IntVector th = (IntVector) hi.reinterpretShape(I512, 0);
-                // 16·(Σh·x - 8Σx) + Σl·x, exact: each half's 16-bit lanes added with sign extension, then the row's two int lanes.
-                LongVector sl = (LongVector) th.lanewise(LSHL, c16).lanewise(ASHR, c16).lanewise(ADD, th.lanewise(ASHR, c16)).lanewise(LSHL, c4)
-                        .lanewise(ADD, tl.lanewise(LSHL, c16).lanewise(ASHR, c16)).lanewise(ADD, tl.lanewise(ASHR, c16)).reinterpretShape(L512, 0);
-                IntVector s = ((IntVector) sl.lanewise(ADD, sl.lanewise(LSHR, c32)).reinterpretShape(I512, 0))
-                        .lanewise(SUB, IntVector.broadcast(I512, xa[b * Activations.Q4X8_BLOCK + 16] << 4));
+            int k = xb * Activations.Q8L_BLOCK;
+            for (int b = xb, bEnd = xb + nb; b < bEnd; b++, o += Interleave.Q8_0_GROUP_BLOCK, k += Activations.Q8L_BLOCK) {
+                IntVector q0 = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B256, p, o + 16, LE).convertShape(B2S, S512, 0))
+                        .lanewise(MUL, (ShortVector) LongVector.broadcast(L512, xl[k]).reinterpretShape(S512, 0))
+                        .lanewise(ADD, ((ShortVector) ByteVector.fromMemorySegment(B256, p, o + 48, LE).convertShape(B2S, S512, 0))
+                                .lanewise(MUL, (ShortVector) LongVector.broadcast(L512, xl[k + 1]).reinterpretShape(S512, 0)))
+                        .reinterpretShape(I512, 0);
+                IntVector q1 = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B256, p, o + 80, LE).convertShape(B2S, S512, 0))
+                        .lanewise(MUL, (ShortVector) LongVector.broadcast(L512, xl[k + 2]).reinterpretShape(S512, 0))
+                        .lanewise(ADD, ((ShortVector) ByteVector.fromMemorySegment(B256, p, o + 112, LE).convertShape(B2S, S512, 0))
+                                .lanewise(MUL, (ShortVector) LongVector.broadcast(L512, xl[k + 3]).reinterpretShape(S512, 0)))
+                        .reinterpretShape(I512, 0);
+                IntVector q2 = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B256, p, o + 144, LE).convertShape(B2S, S512, 0))
+                        .lanewise(MUL, (ShortVector) LongVector.broadcast(L512, xl[k + 4]).reinterpretShape(S512, 0))
+                        .lanewise(ADD, ((ShortVector) ByteVector.fromMemorySegment(B256, p, o + 176, LE).convertShape(B2S, S512, 0))
+                                .lanewise(MUL, (ShortVector) LongVector.broadcast(L512, xl[k + 5]).reinterpretShape(S512, 0)))
+                        .reinterpretShape(I512, 0);
+                IntVector q3 = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B256, p, o + 208, LE).convertShape(B2S, S512, 0))
+                        .lanewise(MUL, (ShortVector) LongVector.broadcast(L512, xl[k + 6]).reinterpretShape(S512, 0))
+                        .lanewise(ADD, ((ShortVector) ByteVector.fromMemorySegment(B256, p, o + 240, LE).convertShape(B2S, S512, 0))
+                                .lanewise(MUL, (ShortVector) LongVector.broadcast(L512, xl[k + 7]).reinterpretShape(S512, 0)))
+                        .reinterpretShape(I512, 0);
+                LongVector sl = (LongVector) q0.lanewise(LSHL, c16).lanewise(ASHR, c16).lanewise(ADD, q0.lanewise(ASHR, c16))
+                        .lanewise(ADD, q1.lanewise(LSHL, c16).lanewise(ASHR, c16)).lanewise(ADD, q1.lanewise(ASHR, c16))
+                        .lanewise(ADD, q2.lanewise(LSHL, c16).lanewise(ASHR, c16)).lanewise(ADD, q2.lanewise(ASHR, c16))
+                        .lanewise(ADD, q3.lanewise(LSHL, c16).lanewise(ASHR, c16)).lanewise(ADD, q3.lanewise(ASHR, c16))
+                        .reinterpretShape(L512, 0);
+                IntVector s = (IntVector) sl.lanewise(ADD, sl.lanewise(LSHR, c32)).reinterpretShape(I512, 0);
                 IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, p, o, LE).convertShape(S2L, L512, 0).reinterpretShape(I512, 0);
                 FloatVector mag = ((FloatVector) h.lanewise(AND, magMask).lanewise(LSHL, c13).reinterpretShape(F512, 0)).lanewise(MUL, f112);
                 FloatVector d = (FloatVector) ((IntVector) mag.reinterpretShape(I512, 0)).lanewise(OR, h.lanewise(AND, signMask)).reinterpretShape(F512, 0);

@@ -66,7 +66,7 @@ class WideDotsTest {
                         int n = 2;
                         float[] x = MatmulTestData.randomActivations(n * cols, rnd);
                         Activations act = new Activations();
-                        act.prepare(VecDotType.Q8_0, x, 0, cols, n, false, true, Activations.Q4_X8_WIDE);
+                        act.prepare(VecDotType.Q8_0, x, 0, cols, n, false, true, t == GgmlType.Q4_0 ? Activations.Q4_X8_WIDE : Activations.Q8_X8);
                         int nb = cols / 32, groups = rows / 8;
                         long stride = nb * (long) Interleave.blockBytes(t);
                         String what = t + " " + rows + "x" + cols + (everyScale ? " every scale" : "");
@@ -152,8 +152,8 @@ class WideDotsTest {
             VectorDots.q4_0x8(p, stride, 0, nb, g0, g1, act.xq4x8, act.d, xb, narrow, 3);
             WideDots.q4_0x8(p, stride, 0, nb, g0, g1, act.xq4l, act.xq4x8, act.d, xb, wide, 3);
         } else {
-            VectorDots.q8_0x8(p, stride, 0, nb, g0, g1, act.xq4x8, act.d, xb, narrow, 3);
-            WideDots.q8_0x8(p, stride, 0, nb, g0, g1, act.xq4l, act.xq4x8, act.d, xb, wide, 3);
+            VectorDots.q8_0x8(p, stride, 0, nb, g0, g1, act.xq8l, act.d, xb, narrow, 3);
+            WideDots.q8_0x8(p, stride, 0, nb, g0, g1, act.xq8l, act.d, xb, wide, 3);
         }
         for (int i = 0; i < narrow.length; i++) {
             assertEquals(Float.floatToRawIntBits(narrow[i]), Float.floatToRawIntBits(wide[i]),
