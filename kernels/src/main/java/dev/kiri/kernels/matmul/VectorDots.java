@@ -71,9 +71,10 @@ final class VectorDots {
     /** Block sums blended as rows [0, 4, 1, 5, 2, 6, 3, 7], put back in order ({@link #q8_0x8}). */
     private static final VectorShuffle<Integer> ROWS_IN_ORDER = VectorShuffle.fromValues(I256, 0, 2, 4, 6, 1, 3, 5, 7);
     // q8_0x8's constants, made once and read into locals (as WideDots' are; docs/KERNELS.md, "The
-    // Q4_0 and Q8_0 decode kernels at 512 bits"): its shifts take count vectors, and it calls only
-    // methods that each species class overrides (lanewise with vector operands, convertShape,
-    // reinterpretShape, blend, rearrange), none of the shared ones.
+    // Q4_0 and Q8_0 decode kernels at 512 bits"). Beside its shifts, which keep int counts (count
+    // vectors compile to variable shifts, a fifth slower with AVX2 code), it calls only methods that
+    // each species class overrides (lanewise with vector operands, convertShape, reinterpretShape,
+    // blend, rearrange, lane).
     private static final IntVector Q8_MAGNITUDE = IntVector.broadcast(I256, 0x7FFF);
     private static final IntVector Q8_SIGN = IntVector.broadcast(I256, 0x80000000);
     private static final FloatVector Q8_F112 = FloatVector.broadcast(F256, 0x1p112f);
@@ -270,8 +271,8 @@ final class VectorDots {
      * scaled by the F16 scales converted as {@link #q4_0x8} converts them. The whole block written out,
      * with no loop over the parts: as a loop of four C2 left it rolled, at about two thirds of the
      * speed (docs/KERNELS.md, "Q8_0x8: the bytes themselves"). Written as {@link WideDots}' kernels
-     * are: constants made once, only methods that each species class overrides, the results added
-     * lane by lane.
+     * are (constants made once, only methods that each species class overrides, the results added
+     * lane by lane) but for its shifts, which keep {@code int} counts.
      */
     static void q8_0x8(MemorySegment p, long stride, long base, int nb, int g0, int g1, long[] xl, float[] xd, int xb,
                        float[] y, int yOff) {

@@ -1,6 +1,7 @@
 package dev.kiri.kernels.matmul;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiri.gguf.Fixtures;
@@ -293,8 +294,8 @@ class VectorMatmulTest {
     @FieldSource("EXTREME_TYPES")
     void extremeQuantizedValuesAgreeWithScalarReference(GgmlType t) {
         Random rnd = new Random(77L * t.id());
-        // Q4_0 has a copy in whole groups of eight rows only.
-        int rows = t == GgmlType.Q4_0 ? 24 : 19, cols = 4 * 256;
+        // Q4_0 and Q8_0 have a copy in whole groups of eight rows only.
+        int rows = t == GgmlType.Q4_0 || t == GgmlType.Q8_0 ? 24 : 19, cols = 4 * 256;
         try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul(); VectorMatmul v = new VectorMatmul(pool3)) {
             for (int pattern = 0; pattern < 3; pattern++) {
                 Weights plain = extremeWeights(t, rows, cols, pattern, rnd, arena);
@@ -307,7 +308,9 @@ class VectorMatmulTest {
                     }
                     float[] expected = new float[rows];
                     ref.matvec(plain, x, 0, expected, 0);
-                    for (Weights w : new Weights[] {plain, Interleave.interleave(plain, arena)}) {
+                    Weights copy = Interleave.interleave(plain, arena);
+                    assertNotNull(copy.interleaved(), t + ": the copy this test checks was not made");
+                    for (Weights w : new Weights[] {plain, copy}) {
                         float[] got = new float[rows];
                         v.matvec(w, x, 0, got, 0);
                         assertClose(plain, deq, x, 1, expected, got, t + (w.interleaved() != null ? " copy" : "") + " pattern " + pattern + " signs " + signs);
@@ -317,7 +320,7 @@ class VectorMatmulTest {
         }
     }
 
-    /** Pattern 0: every value byte 0xFF; 1: 0x00 for the values and the extreme scales; 2: a random mix. */
+    /** Pattern 0: every value byte 0xFF (Q8_0: 0x80); 1: 0x00 for the values and the extreme scales; 2: a random mix. */
     private static Weights extremeWeights(GgmlType t, int rows, int cols, int pattern, Random rnd, Arena arena) {
         long size = t.byteSize((long) rows * cols);
         var seg = arena.allocate(size, 64);
@@ -331,6 +334,9 @@ class VectorMatmulTest {
             switch (t) {
                 case Q8_0 -> {
                     seg.set(i16, o, Float.floatToFloat16(0.01f));
+                    // Pattern 0: every value -128, so that the copy kernels' two-product 16-bit sums reach
+                    // 2·128·127 = 32512; pattern 1: -128 and 127 mixed.
+                    if (pattern == 0) for (int j = 0; j < 32; j++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 2 + j, (byte) 0x80);
                     if (pattern == 1) for (int j = 0; j < 32; j++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 2 + j, (byte) (j % 3 == 0 ? 0x80 : 0x7F));
                 }
                 case Q4_0 -> seg.set(i16, o, Float.floatToFloat16(0.01f));
