@@ -74,16 +74,55 @@ final class CopyCache {
         return dev.kiri.gguf.ModelArchive.cacheRoot().resolve("copies");
     }
 
+    /**
+     * System property: whether Q5_0 matrices are widened into the Q8_0 copy ({@link Interleave}):
+     * {@code auto} (the default, {@link #widensQ5_0}), {@code true} or {@code false}.
+     */
+    static final String WIDEN_Q5_0_PROPERTY = "kiri.widenQ5_0";
+
     /** The matrices {@link Interleave} copies, in the file's order: largest first, ties in the model's order. */
     static List<Weights> copied(ModelWeights weights) {
+        return copied(weights, System.getProperty(WIDEN_Q5_0_PROPERTY, "auto"));
+    }
+
+    /** As {@link #copied(ModelWeights)}, with the {@link #WIDEN_Q5_0_PROPERTY} setting given. */
+    static List<Weights> copied(ModelWeights weights, String widenQ5_0) {
         List<Weights> todo = new ArrayList<>();
         IdentityHashMap<Weights, Boolean> seen = new IdentityHashMap<>();
+        long[] bytes = new long[2];
         weights.mapMatrices(w -> {
-            if (Interleave.supports(w) && seen.put(w, Boolean.TRUE) == null) todo.add(w);
+            if (seen.put(w, Boolean.TRUE) == null) {
+                bytes[0] += w.byteSize();
+                if (w.type() == dev.kiri.gguf.GgmlType.Q5_0) bytes[1] += w.byteSize();
+                if (Interleave.supports(w)) todo.add(w);
+            }
             return w;
         });
+        if (!widensQ5_0(widenQ5_0, bytes[1], bytes[0])) todo.removeIf(w -> w.type() == dev.kiri.gguf.GgmlType.Q5_0);
         todo.sort(java.util.Comparator.comparingLong(Weights::byteSize).reversed());
         return todo;
+    }
+
+    /**
+     * Whether a model's Q5_0 matrices ({@code q5} of its {@code total} matrix bytes) are widened into
+     * the Q8_0 copy, whose blocks take 34 bytes where the file's take 22. {@code auto}: when they are at
+     * most half of the matrix bytes, as where llama-quantize's K-quant mixes fall back to Q5_0 for rows
+     * that are not a multiple of 256 (Qwen2.5-0.5B's Q4_K_M: 44 %, decode 1.5 times faster for 16 %
+     * more resident memory), and not when Q5_0 is the model's own type (a Q5_0 file: a fifth faster for
+     * 40 % more; docs/KERNELS.md). {@code true} and {@code false} decide regardless; any other value
+     * is logged and read as {@code auto}.
+     */
+    static boolean widensQ5_0(String setting, long q5, long total) {
+        return switch (setting) {
+            case "auto" -> 2 * q5 <= total;
+            case "true" -> true;
+            case "false" -> false;
+            default -> {
+                LOG.log(System.Logger.Level.WARNING, "-D" + WIDEN_Q5_0_PROPERTY + "=" + setting
+                        + " is not auto, true or false; using auto");
+                yield widensQ5_0("auto", q5, total);
+            }
+        };
     }
 
     /**
@@ -114,7 +153,7 @@ final class CopyCache {
         try {
             return make(todo, arena, threads);
         } catch (OutOfMemoryError e) {
-            LOG.log(System.Logger.Level.WARNING, name + ": no memory for the kernels' copies of the Q4_0, Q8_0 and K-quant matrices ("
+            LOG.log(System.Logger.Level.WARNING, name + ": no memory for the kernels' copies of the Q4_0, Q8_0, Q5_0 and K-quant matrices ("
                     + e.getMessage() + "); reading every matrix from the file mapping");
             return null;
         }

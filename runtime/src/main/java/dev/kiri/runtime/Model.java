@@ -39,11 +39,14 @@ import java.util.function.BiFunction;
  *
  * <h2>Memory</h2>
  * The weights stay in the file mapping (the operating system pages them in), except that with the
- * Vector API kernels on the CPU, Q4_0, Q4_K and Q6_K matrices are copied once into a layout of
- * the kernels' own (Q4_0 rows interleaved in eights, Q4_K and Q6_K blocks with their bits
- * reordered; as large as the file's) and read from there; the file's pages of those
- * matrices are then released, so resident memory still counts them once
- * ({@code -Dkiri.interleave=false} keeps every matrix in the mapping). With
+ * Vector API kernels on the CPU, Q4_0, Q8_0 and K-quant (Q2_K to Q6_K) matrices are copied once into
+ * a layout of the kernels' own (Q4_0 and Q8_0 rows interleaved in eights, the K-quants' blocks with
+ * their bits reordered; as large as the file's, or a few per cent larger) and read from there; the
+ * file's pages of those matrices are then released, so resident memory still counts them once
+ * ({@code -Dkiri.interleave=false} keeps every matrix in the mapping). Q5_0 matrices are widened
+ * into the Q8_0 copy (55 % more than their bytes in the file) when they are at most half of the
+ * model's matrix bytes, as where a K-quant mix falls back to Q5_0, and stay in the mapping in a Q5_0
+ * model ({@code -Dkiri.widenQ5_0=true} or {@code false} decides otherwise). With
  * {@link LoadOptions#copyCache} the copies are kept in a file between loads and mapped from it,
  * which spares a load the copying (see {@link #copyCacheFile()}). Loading reserves the
  * KV cache for {@link #contextLength()} positions ({@link #kvCacheBytes()}) plus the activation
@@ -233,8 +236,8 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Whether Q4_0, Q4_K and Q6_K matrices get a copy ({@link Interleave}): with the Vector API kernels,
-     * unless {@code -Dkiri.interleave=false}.
+     * Whether Q4_0, Q8_0, Q5_0 and K-quant matrices get a copy ({@link Interleave}): with the Vector API
+     * kernels, unless {@code -Dkiri.interleave=false}.
      */
     private static boolean interleaves() {
         return !"false".equals(System.getProperty("kiri.interleave")) && "vector".equals(KernelsProvider.implementation());

@@ -122,6 +122,48 @@ class CopyCacheTest {
         assertEquals(List.of(saved), files(cache));
     }
 
+    /**
+     * Q5_0 matrices are widened into the Q8_0 copy when they are at most half of a model's matrix
+     * bytes (the fallback of a K-quant mix), not when Q5_0 is the model's own type; {@code true} and
+     * {@code false} decide regardless, and another value reads as {@code auto}.
+     */
+    @Test
+    void q5_0IsWidenedWhereItIsAFallbackNotWhereItIsTheModelsType() throws IOException {
+        assertTrue(CopyCache.widensQ5_0("auto", 44, 100));
+        assertTrue(CopyCache.widensQ5_0("auto", 50, 100));
+        assertFalse(CopyCache.widensQ5_0("auto", 51, 100));
+        assertTrue(CopyCache.widensQ5_0("true", 90, 100));
+        assertFalse(CopyCache.widensQ5_0("false", 10, 100));
+        assertTrue(CopyCache.widensQ5_0("yes", 10, 100), "an unknown value reads as auto");
+        assertFalse(CopyCache.widensQ5_0("yes", 90, 100), "an unknown value reads as auto");
+        try (var g = dev.kiri.gguf.GgufFile.open(TinyFixtures.model("tiny-llama-Q5_0.gguf"))) {
+            var c = dev.kiri.runtime.model.ModelConfig.fromMetadata(g.metadata(), "tiny-llama-Q5_0.gguf");
+            var weights = dev.kiri.runtime.model.ModelWeights.bind(g, c, c.contextLength());
+            long q5 = 0, total = 0;
+            java.util.IdentityHashMap<Weights, Boolean> seen = new java.util.IdentityHashMap<>();
+            for (Weights w : matrices(weights)) {
+                if (seen.put(w, Boolean.TRUE) != null) continue;
+                total += w.byteSize();
+                if (w.type() == dev.kiri.gguf.GgmlType.Q5_0) q5 += w.byteSize();
+            }
+            assertTrue(2 * q5 > total, "the fixture is mostly Q5_0: " + q5 + " of " + total);
+            assertTrue(CopyCache.copied(weights, "auto").stream().noneMatch(w -> w.type() == dev.kiri.gguf.GgmlType.Q5_0),
+                    "a Q5_0 model keeps its Q5_0 matrices in place");
+            List<Weights> widened = CopyCache.copied(weights, "true");
+            assertTrue(widened.stream().anyMatch(w -> w.type() == dev.kiri.gguf.GgmlType.Q5_0), "widened when asked");
+            assertTrue(CopyCache.copied(weights, "false").stream().noneMatch(w -> w.type() == dev.kiri.gguf.GgmlType.Q5_0));
+        }
+    }
+
+    private static List<Weights> matrices(dev.kiri.runtime.model.ModelWeights weights) {
+        List<Weights> all = new ArrayList<>();
+        weights.mapMatrices(w -> {
+            all.add(w);
+            return w;
+        });
+        return all;
+    }
+
     /** A byte changed in the header, the first or the last copy, or a shorter file: made again, and right. */
     @ParameterizedTest
     @ValueSource(strings = {"header", "first copy", "last copy", "truncated"})

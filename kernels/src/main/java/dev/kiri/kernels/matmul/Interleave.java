@@ -34,6 +34,18 @@ import java.nio.ByteOrder;
  * laid out as two Q4_0 groups, so that the Q4_0x8 kernel ran twice over with no byte widened: twice
  * the multiplies and about half again as many operations; docs/KERNELS.md.)
  *
+ * <p><b>Q5_0, widened to Q8_0x8.</b> A Q5_0 block (F16 scale, 32 five-bit values {@code q}, the value
+ * {@code (q - 16)·d}) is the Q8_0 block with the same scale and the bytes {@code q - 16}
+ * (−16..15): the Q5_0 matrix is copied as that Q8_0 matrix would be ({@link #copyType}), 272 bytes
+ * per block of eight rows where the file has 176, and its products run the Q8_0x8 kernels, which a
+ * model with a Q8_0 matrix (the token embedding of llama-quantize's mixes for rows not a multiple of
+ * 256, where Q4_K falls back to Q5_0) compiles anyway. The same integer sums and scales, so the same
+ * results as the in-place Q5_0 kernels up to float summation order; a row read back
+ * ({@link #dequantizeRow}) is {@code Dequant.row}'s bit for bit. Q5_0 read in place streams at
+ * about a third of the read rate (docs/KERNELS.md): half again as many bytes read at the Q8_0
+ * copy's rate is the faster trade. The runtime widens a model's Q5_0 matrices only where they are at
+ * most half of its matrix bytes (a K-quant mix's fallback, not a Q5_0 file: {@code CopyCache}).
+ *
  * <p>The layouts that lost (docs/KERNELS.md): the scales as F32 (160 bytes per block: the copy 11 %
  * larger than the file, decode 3–4 % slower, 76 MB more resident on a 1B model), and the F16 scales
  * of a group's blocks gathered after its nibbles so that every part is 32-byte aligned (the same
@@ -148,9 +160,22 @@ public final class Interleave {
         return offset(groups, nb, block, BAND / GROUP, span(nb, 32), g, b);
     }
 
-    /** Whether a copy of {@code t} holds groups of {@link #GROUP} rows (Q4_0, Q8_0) rather than rows. */
+    /** Whether a copy of {@code t} holds groups of {@link #GROUP} rows (Q4_0, Q8_0, Q5_0) rather than rows. */
     static boolean grouped(GgmlType t) {
-        return t == GgmlType.Q4_0 || t == GgmlType.Q8_0;
+        return t == GgmlType.Q4_0 || t == GgmlType.Q8_0 || t == GgmlType.Q5_0;
+    }
+
+    /**
+     * The type whose copy layout and kernels a copy of a {@code t} matrix has: Q8_0 for Q5_0 (widened,
+     * see the class comment), else {@code t} itself.
+     */
+    public static GgmlType copyType(GgmlType t) {
+        return t == GgmlType.Q5_0 ? GgmlType.Q8_0 : t;
+    }
+
+    /** The type {@code w}'s vector products run as: {@link #copyType} of its type when it has a copy, else its type. */
+    static GgmlType kernelType(Weights w) {
+        return w.interleaved() != null ? copyType(w.type()) : w.type();
     }
 
     /** Offset of block b of unit u (a row, or a group) in bands of {@code band} units and column chunks of {@code span} blocks. */
@@ -187,11 +212,11 @@ public final class Interleave {
         return p.asSlice(from / unit * perUnit, count / unit * perUnit);
     }
 
-    /** Whether {@link #interleave} makes a copy of {@code w}: Q4_0 with a whole number of groups of rows, and the K-quants Q2_K to Q6_K. */
+    /** Whether {@link #interleave} makes a copy of {@code w}: Q4_0, Q8_0 and Q5_0 with a whole number of groups of rows, and the K-quants Q2_K to Q6_K. */
     public static boolean supports(Weights w) {
         if (w.interleaved() != null || w.rows() <= 0) return false;
         return switch (w.type()) {
-            case Q4_0, Q8_0 -> w.rows() % GROUP == 0;
+            case Q4_0, Q8_0, Q5_0 -> w.rows() % GROUP == 0;
             case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
@@ -200,7 +225,7 @@ public final class Interleave {
     /** Bytes {@link #interleave} allocates for {@code w} (0 when it does not support it). */
     public static long bytes(Weights w) {
         if (!supports(w)) return 0;
-        if (grouped(w.type())) return (long) w.rows() / GROUP * (w.cols() / 32) * blockBytes(w.type());
+        if (grouped(w.type())) return (long) w.rows() / GROUP * (w.cols() / 32) * blockBytes(copyType(w.type()));
         return (long) w.rows() * (w.cols() / 256) * blockBytes(w.type());
     }
 
@@ -231,6 +256,7 @@ public final class Interleave {
         if (w.type() == GgmlType.Q3_K) return copyBlocks(w, arena, 110, Q3_K_COPY_BLOCK, Interleave::reorderQ3_KBlock);
         if (w.type() == GgmlType.Q6_K) return reorderQ6_K(w, arena);
         if (w.type() == GgmlType.Q8_0) return copyGroups(w, arena, 34, Q8_0_GROUP_BLOCK, Interleave::interleaveQ8_0Row);
+        if (w.type() == GgmlType.Q5_0) return copyGroups(w, arena, 22, Q8_0_GROUP_BLOCK, Interleave::widenQ5_0Row);
         return copyGroups(w, arena, 18, Q4_0_GROUP_BLOCK, Interleave::interleaveQ4_0Row);
     }
 
@@ -240,7 +266,7 @@ public final class Interleave {
     }
 
     /**
-     * {@code w} (Q4_0 or Q8_0, blocks of {@code inBlock} bytes) in groups of {@link #GROUP} rows of
+     * {@code w} (Q4_0, Q8_0 or Q5_0, blocks of {@code inBlock} bytes) in groups of {@link #GROUP} rows of
      * {@code outBlock} bytes per block, each row's block placed by {@code shuffle}, the groups in
      * bands and column chunks ({@link #groupOffset}). A group's eight rows are contiguous in the
      * file: one bulk read, the shuffle in heap arrays (compiled quickly and free of segment checks),
@@ -282,6 +308,26 @@ public final class Interleave {
     }
 
     /**
+     * Q5_0 as Q8_0x8: row j's scale at {@code 2j}, its values {@code q - 16} as bytes, {@code 4m..4m+3}
+     * in int lane j of part m. Value e's low four bits are nibble e of the 16 bytes at {@code i + 6}
+     * (low nibbles for e &lt; 16, high ones after), its fifth bit bit e of the int {@code qh} at
+     * {@code i + 2}.
+     */
+    private static void widenQ5_0Row(byte[] in, int i, byte[] out, int o, int j) {
+        SHORT.set(out, o + 2 * j, (short) SHORT.get(in, i));
+        int qh = (int) INT.get(in, i + 2);
+        for (int m = 0; m < 8; m++) {
+            int v = 0;
+            for (int e = 4 * m; e < 4 * m + 4; e++) {
+                int lo = e < 16 ? in[i + 6 + e] & 0xF : (in[i + 6 + e - 16] & 0xFF) >>> 4;
+                int q = lo | (qh >>> e & 1) << 4;
+                v |= (q - 16 & 0xFF) << 8 * (e - 4 * m);
+            }
+            INT.set(out, o + 16 + 32 * m + 4 * j, v);
+        }
+    }
+
+    /**
      * Row {@code row} of {@code w} as floats into {@code out[off..off + cols)}, bit for bit what
      * {@link Dequant#row} gives for the file's row: read from the copy when {@code w} has one, so
      * that looking a row up (a token embedding tied to a copied output matrix) touches none of the
@@ -298,10 +344,10 @@ public final class Interleave {
             Dequant.row(w.type(), w.data(), row * w.rowBytes(), out, off, cols);
             return;
         }
-        copyRow(w.type(), p, w.rows(), cols, row, out, off);
+        copyRow(copyType(w.type()), p, w.rows(), cols, row, out, off);
     }
 
-    /** Row {@code row} of a copy {@code p} of a {@code t} matrix of {@code rows x cols}, as {@link #dequantizeRow}. */
+    /** Row {@code row} of a copy {@code p} of {@code rows x cols} in the layout of {@code t}'s copy ({@link #copyType}), as {@link #dequantizeRow}. */
     static void copyRow(GgmlType t, MemorySegment p, int rows, int cols, int row, float[] out, int off) {
         switch (t) {
             case Q8_0 -> {

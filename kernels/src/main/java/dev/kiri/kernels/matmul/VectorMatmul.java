@@ -106,7 +106,8 @@ public final class VectorMatmul implements Matmul {
      * from the type, the column count and whether the matrix has a copy, nothing else.
      */
     private static boolean sameForm(Weights u, Weights w) {
-        return u.cols() == w.cols() && u.type() == w.type() && (u.interleaved() != null) == (w.interleaved() != null);
+        return u.cols() == w.cols() && u.type() == w.type() && (u.interleaved() != null) == (w.interleaved() != null)
+                && Interleave.kernelType(u) == Interleave.kernelType(w);
     }
 
     @Override
@@ -128,7 +129,7 @@ public final class VectorMatmul implements Matmul {
     private void prepareGemm(Weights w, float[] x, int n) {
         int size = VectorGemm.transposedSize(n, w.cols());
         if (transposed.length < size) transposed = new float[size];
-        prepTask.set(VecDotType.of(w.name(), w.type()), x, n, w.cols());
+        prepTask.set(VecDotType.of(w.name(), Interleave.kernelType(w)), x, n, w.cols());
         try {
             pool.run(ceilDiv(n, VectorGemm.batchBlock()), prepTask);
         } finally {
@@ -142,7 +143,7 @@ public final class VectorMatmul implements Matmul {
      * order of the Q4_0 kernels and of the kernels of the {@link Interleave}d copies.
      */
     private static void prepare(Activations act, Weights w, float[] x, int xOff, int n) {
-        GgmlType t = w.type();
+        GgmlType t = Interleave.kernelType(w);
         boolean vector = VectorDots.supports(t);
         boolean copy = w.interleaved() != null;
         int layout = switch (t) {
@@ -202,7 +203,7 @@ public final class VectorMatmul implements Matmul {
      * from the copy, so that the file's pages stay untouched).
      */
     private static boolean gemm(Weights w, int n) {
-        GgmlType t = w.type();
+        GgmlType t = Interleave.kernelType(w);
         return n > 1 && VectorGemm.supports(t) || n >= QUANTIZED_GEMM_MIN_BATCH && VectorGemm.dequantizes(t) && VectorDots.supports(t);
     }
 
@@ -387,7 +388,7 @@ public final class VectorMatmul implements Matmul {
             Activations act = this.act[p];
             float[] y = this.y[p];
             int yOff = this.yOff[p];
-            GgmlType t = w.type();
+            GgmlType t = Interleave.kernelType(w);
             int rows = w.rows();
             int r0 = (index - first[p]) * chunk[p];
             int r1 = Math.min(rows, r0 + chunk[p]);

@@ -21,7 +21,7 @@ class InterleaveTest {
      * band), rows of slices of the copy, and the file's row for a matrix without a copy.
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "Q5_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void rowsReadFromTheCopyAreTheFilesRows(GgmlType t) {
         Random rnd = new Random(31 + t.ordinal());
         try (Arena arena = Arena.ofShared()) {

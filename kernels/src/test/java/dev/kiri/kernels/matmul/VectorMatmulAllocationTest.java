@@ -113,19 +113,22 @@ class VectorMatmulAllocationTest {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Random rnd = new Random(9);
         int count = TYPES.size();
-        Weights[] ws = new Weights[count + 6];
+        Weights[] ws = new Weights[count + 8];
         try (Arena arena = Arena.ofShared(); ThreadPool pool3 = new ThreadPool(3); VectorMatmul v = new VectorMatmul(pool3)) {
             for (int k = 0; k < count; k++) {
                 GgmlType t = TYPES.get(k);
                 ws[k] = MatmulTestData.randomWeights(t, 64, 2 * Math.max(t.blockSize(), 128), rnd, arena);
             }
-            // And Q4_0, Q4_K, Q6_K, Q5_K, Q2_K and Q3_K with their copies (Interleave), whose products take kernels of their own.
+            // And Q4_0, Q4_K, Q6_K, Q5_K, Q2_K, Q3_K, Q8_0 and Q5_0 with their copies (Interleave), whose products take kernels
+            // of their own (Q5_0's copy Q8_0's).
             ws[count] = Interleave.interleave(MatmulTestData.randomWeights(GgmlType.Q4_0, 64, 256, rnd, arena), arena);
             ws[count + 1] = Interleave.interleave(MatmulTestData.randomWeights(GgmlType.Q4_K, 64, 512, rnd, arena), arena);
             ws[count + 2] = Interleave.interleave(MatmulTestData.randomWeights(GgmlType.Q6_K, 64, 512, rnd, arena), arena);
             ws[count + 3] = Interleave.interleave(MatmulTestData.randomWeights(GgmlType.Q5_K, 64, 512, rnd, arena), arena);
             ws[count + 4] = Interleave.interleave(MatmulTestData.randomWeights(GgmlType.Q2_K, 64, 512, rnd, arena), arena);
             ws[count + 5] = Interleave.interleave(MatmulTestData.randomWeights(GgmlType.Q3_K, 64, 512, rnd, arena), arena);
+            ws[count + 6] = Interleave.interleave(MatmulTestData.randomWeights(GgmlType.Q8_0, 64, 256, rnd, arena), arena);
+            ws[count + 7] = Interleave.interleave(MatmulTestData.randomWeights(GgmlType.Q5_0, 64, 256, rnd, arena), arena);
             int gemmBatch = VectorMatmul.QUANTIZED_GEMM_MIN_BATCH + 3;
             float[] x = MatmulTestData.randomActivations(gemmBatch * 512, rnd);
             float[] y = new float[gemmBatch * 64];
@@ -164,7 +167,7 @@ class VectorMatmulAllocationTest {
                 }
             }
             // One object per call would be at least 16 bytes x 2400 calls.
-            return allocated < 1024 ? null : allocated + " bytes allocated by " + (150 * (count + 3) + 100)
+            return allocated < 1024 ? null : allocated + " bytes allocated by " + (150 * ws.length + 100)
                     + " warm calls; per type, 50 matvec/50 matmul/50 prefill matmul:" + perType
                     + "\nsampled sites of 50 more calls per type:\n" + sites(() -> {
                         for (int i = 0; i < 50; i++) {

@@ -67,14 +67,15 @@ class VectorMatmulTest {
     }
 
     /**
-     * Q4_0 and Q8_0 weights with their rows interleaved in groups of eight ({@link Interleave}): decode and
-     * batches (Q8_0's from 32 rows through panels read from its copy), row counts of
+     * Q4_0 and Q8_0 weights with their rows interleaved in groups of eight ({@link Interleave}), and Q5_0
+     * widened into the Q8_0 layout: decode and
+     * batches (Q8_0's and Q5_0's from 32 rows through panels read from the copy), row counts of
      * one and several groups, odd and even block counts, rows of 6176 values (two column chunks per
      * band of 64 rows, a short last band), against the scalar reference on the file layout; row
      * slices keep the copy only on group boundaries (bands, for the chunked copy) and still agree.
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "Q5_0"})
     void interleavedGroupsAgreeWithScalarReference(GgmlType t) {
         Random rnd = new Random(808);
         try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul();
@@ -162,7 +163,7 @@ class VectorMatmulTest {
      * positive normals), against the scalar reference, which converts them with the JDK.
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "Q5_0"})
     void interleavedGroupsReadEveryFiniteScale(GgmlType t) {
         short[] scales = {0x0001, 0x03FF, 0x0000, (short) 0x8000, 0x7BFF, (short) 0xFBFF, 0x0400, (short) 0xC000,
                 (short) 0x8001, 0x3C00, 0x1234, (short) 0x83FF};
@@ -171,7 +172,7 @@ class VectorMatmulTest {
              VectorMatmul v1 = new VectorMatmul(pool1)) {
             int rows = 16, cols = 96;
             Weights plain = MatmulTestData.randomWeights(t, rows, cols, rnd, arena);
-            long block = t == GgmlType.Q4_0 ? 18 : 34;
+            long block = t.bytesPerBlock();
             for (int r = 0; r < rows; r++) {
                 for (int b = 0; b < cols / 32; b++) {
                     plain.data().set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, r * plain.rowBytes() + block * b,
@@ -187,17 +188,22 @@ class VectorMatmulTest {
         }
     }
 
-    /** Which matrices get a copy: Q4_0 and Q8_0 in whole groups of eight rows, the K-quants at any row count, nothing else. */
+    /**
+     * Which matrices get a copy: Q4_0, Q8_0 and Q5_0 (widened to the Q8_0 layout) in whole groups of
+     * eight rows, the K-quants at any row count, nothing else.
+     */
     @Test
     void interleaveTakesGroupsInWholeGroupsAndKQuantsAtAnyRowCount() {
         Random rnd = new Random(9);
         try (Arena arena = Arena.ofShared()) {
-            for (GgmlType g : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0}) {
+            for (GgmlType g : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q5_0}) {
                 Weights odd = MatmulTestData.randomWeights(g, 12, 64, rnd, arena);
                 assertTrue(!Interleave.supports(odd) && Interleave.interleave(odd, arena) == odd, g + " in 12 rows");
                 Weights whole = MatmulTestData.randomWeights(g, 16, 64, rnd, arena);
                 assertTrue(Interleave.supports(whole) && Interleave.interleave(whole, arena).interleaved() != null, g + " in 16 rows");
-                assertEquals(whole.byteSize(), Interleave.bytes(whole), g + ": the copy has the file's size");
+                // Q5_0's 22-byte blocks become Q8_0's 34.
+                long size = g == GgmlType.Q5_0 ? whole.byteSize() / 22 * 34 : whole.byteSize();
+                assertEquals(size, Interleave.bytes(whole), g + ": the copy's size");
             }
             for (GgmlType k : new GgmlType[] {GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
                 Weights w = MatmulTestData.randomWeights(k, 13, 256, rnd, arena);
@@ -211,13 +217,10 @@ class VectorMatmulTest {
                 };
                 assertEquals(size, Interleave.bytes(w), k + ": the copy's size");
             }
-            for (GgmlType other : new GgmlType[] {GgmlType.IQ4_XS, GgmlType.Q4_1}) {
+            for (GgmlType other : new GgmlType[] {GgmlType.IQ4_XS, GgmlType.IQ4_NL, GgmlType.Q4_1, GgmlType.Q5_1}) {
                 Weights w = MatmulTestData.randomWeights(other, 16, 256, rnd, arena);
                 assertTrue(!Interleave.supports(w) && Interleave.interleave(w, arena) == w, other.toString());
             }
-            Weights q5 = MatmulTestData.randomWeights(GgmlType.Q5_0, 16, 64, rnd, arena);
-            assertTrue(!Interleave.supports(q5) && Interleave.interleave(q5, arena) == q5);
-            assertEquals(0, Interleave.bytes(q5));
             Weights q4 = MatmulTestData.randomWeights(GgmlType.Q4_0, 16, 64, rnd, arena);
             Weights once = Interleave.interleave(q4, arena);
             assertTrue(Interleave.interleave(once, arena) == once, "an interleaved matrix is not copied again");
@@ -280,7 +283,7 @@ class VectorMatmulTest {
         }
     }
 
-    static final List<GgmlType> EXTREME_TYPES = List.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K,
+    static final List<GgmlType> EXTREME_TYPES = List.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K,
             GgmlType.Q5_K, GgmlType.Q6_K);
 
     /**
@@ -294,8 +297,8 @@ class VectorMatmulTest {
     @FieldSource("EXTREME_TYPES")
     void extremeQuantizedValuesAgreeWithScalarReference(GgmlType t) {
         Random rnd = new Random(77L * t.id());
-        // Q4_0 and Q8_0 have a copy in whole groups of eight rows only.
-        int rows = t == GgmlType.Q4_0 || t == GgmlType.Q8_0 ? 24 : 19, cols = 4 * 256;
+        // Q4_0, Q8_0 and Q5_0 have a copy in whole groups of eight rows only.
+        int rows = Interleave.grouped(t) ? 24 : 19, cols = 4 * 256;
         try (Arena arena = Arena.ofShared(); ScalarMatmul ref = new ScalarMatmul(); VectorMatmul v = new VectorMatmul(pool3)) {
             for (int pattern = 0; pattern < 3; pattern++) {
                 Weights plain = extremeWeights(t, rows, cols, pattern, rnd, arena);
@@ -339,7 +342,8 @@ class VectorMatmulTest {
                     if (pattern == 0) for (int j = 0; j < 32; j++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 2 + j, (byte) 0x80);
                     if (pattern == 1) for (int j = 0; j < 32; j++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 2 + j, (byte) (j % 3 == 0 ? 0x80 : 0x7F));
                 }
-                case Q4_0 -> seg.set(i16, o, Float.floatToFloat16(0.01f));
+                // Q5_0: pattern 0 every value 31 - 16 = 15, pattern 1 every value -16 (the widened copy's bytes' ends).
+                case Q4_0, Q5_0 -> seg.set(i16, o, Float.floatToFloat16(0.01f));
                 case Q3_K -> {
                     seg.set(i16, o + 108, Float.floatToFloat16(0.01f));
                     for (int j = 0; j < 12; j++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 96 + j, (byte) 0xFF);

@@ -94,12 +94,13 @@ class DecoderFixtureTest {
     }
 
     /**
-     * Q4_0 with its matrices interleaved in groups of eight rows, and the K-quants with their
+     * Q4_0 and Q8_0 with their matrices interleaved in groups of eight rows, Q5_0 widened into the
+     * Q8_0 layout, and the K-quants with their
      * blocks' bits reordered, as a CPU model load does with the Vector API kernels: llama.cpp's logits still,
      * batched and token by token (a tied embedding's look-ups read the copy too).
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"tiny-llama-Q4_0", "tiny-llama-Q2_K", "tiny-llama-Q3_K", "tiny-llama-Q4_K", "tiny-qwen2-Q4_K", "tiny-llama-Q5_K", "tiny-llama-Q6_K"})
+    @ValueSource(strings = {"tiny-llama-Q4_0", "tiny-llama-Q8_0", "tiny-llama-Q5_0", "tiny-llama-Q2_K", "tiny-llama-Q3_K", "tiny-llama-Q4_K", "tiny-qwen2-Q4_K", "tiny-llama-Q5_K", "tiny-llama-Q6_K"})
     void copiedLogitsMatchLlamaCpp(String stem) throws Exception {
         Path model = RefLogits.model(stem + ".gguf");
         float[] batch = TinyModels.batch(model, RefLogits.TOKENS, kernels, KvCache.Type.F32, true);
